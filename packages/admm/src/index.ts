@@ -1,0 +1,6 @@
+/**
+ * @tensorslim/admm
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,9 @@
+/**
+ * @tensorslim/cli — the `tensorslim` command, usable programmatically too.
+ *
+ * @packageDocumentation
+ */
+export { main, buildProgram } from './main.js';
+export { loadPlugin, loadPlugins, pluginSpecifier, BUILTIN_PLUGINS } from './plugins.js';
+export { runDecompose, type DecomposeFlags, type DecomposeResult } from './commands/decompose.js';
+export { errorLine, median } from './output.js';

@@ -1,0 +1,12 @@
+/**
+ * Float64 numerics on typed arrays: tensors, matrices, QR, symmetric eigensolver, SVD, `.npy`.
+ *
+ * @module
+ */
+export * from './tensor.js';
+export * from './matrix.js';
+export * from './rng.js';
+export * from './qr.js';
+export * from './eig.js';
+export * from './svd.js';
+export * from './npy.js';

@@ -1,0 +1,6 @@
+/**
+ * @tensorslim/decomp-tr
+ *
+ * @packageDocumentation
+ */
+export {};

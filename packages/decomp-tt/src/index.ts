@@ -1,0 +1,6 @@
+/**
+ * @tensorslim/decomp-tt
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @tensorslim/decomp-tucker
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @tensorslim/models
+ *
+ * @packageDocumentation
+ */
+export {};

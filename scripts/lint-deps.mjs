@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Enforces the dependency direction of ../shared/ARCHITECTURE.md:
+//   cli -> admm, models, plugins -> core; core imports no plugin; admm imports no plugin and
+//   names no format; a plugin imports only core (and TF.js); nothing imports cli.
+// Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, basename, resolve } from 'node:path';
+
+const dir = resolve(process.argv[2] ?? '.');
+const pkg = basename(dir);
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker'];
+const allowed = {
+  core: [],
+  'decomp-tt': ['core'],
+  'decomp-tr': ['core'],
+  'decomp-tucker': ['core'],
+  admm: ['core'],
+  models: ['core'],
+  cli: ['core', 'admm', 'models', ...PLUGINS],
+};
+// a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
+const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;
+
+function files(d) {
+  const out = [];
+  for (const e of readdirSync(d)) {
+    const p = join(d, e);
+    if (statSync(p).isDirectory()) out.push(...files(p));
+    else if (/\.(ts|mts|js|mjs)$/.test(e)) out.push(p);
+  }
+  return out;
+}
+
+const problems = [];
+for (const f of files(join(dir, 'src'))) {
+  const text = readFileSync(f, 'utf8');
+  for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]@tensorslim\/([a-z-]+)/g)) {
+    if (!(allowed[pkg] ?? []).includes(m[1])) problems.push(`${f}: @tensorslim/${pkg} must not import @tensorslim/${m[1]}`);
+  }
+  if (pkg !== 'cli' && !PLUGINS.includes(pkg)) {
+    text.split('\n').forEach((line, i) => {
+      if (formatWords.test(line) && !/lint-allow-format/.test(line)) problems.push(`${f}:${i + 1}: ${pkg} branches on a format id: ${line.trim()}`);
+    });
+  }
+}
+if (problems.length) {
+  console.error(problems.join('\n'));
+  process.exit(1);
+}
+console.log(`lint-deps: ${pkg} ok`);
