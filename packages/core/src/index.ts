@@ -12,3 +12,4 @@ export * from './plan.js';
 export * from './contracts.js';
 export * from './registry.js';
 export * from './layers/index.js';
+export * from './data.js';
