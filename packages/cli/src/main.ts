@@ -7,9 +7,25 @@ import { Command, CommanderError } from 'commander';
 import { loadPlugins } from './plugins.js';
 import { errorLine } from './output.js';
 import { decomposeCommand } from './commands/decompose.js';
+import { compressCommand } from './commands/compress.js';
+import { demoCommand } from './commands/demo.js';
+import { inspectCommand } from './commands/inspect.js';
+import { factorizeCommand } from './commands/factorize.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { trainCommand } from './commands/train.js';
+import { benchCommand } from './commands/bench.js';
 
 /** Each subcommand module adds itself to the program. */
-const COMMANDS: ((program: Command) => void)[] = [decomposeCommand];
+const COMMANDS: ((program: Command) => void)[] = [
+  demoCommand,
+  compressCommand,
+  decomposeCommand,
+  factorizeCommand,
+  inspectCommand,
+  evaluateCommand,
+  trainCommand,
+  benchCommand,
+];
 
 /** Builds the program (exported for tests and for the CLI reference in docs/). */
 export function buildProgram(): Command {

@@ -13,3 +13,7 @@ export * from './contracts.js';
 export * from './registry.js';
 export * from './layers/index.js';
 export * from './data.js';
+export * from './report/index.js';
+export * from './surgery/index.js';
+export * from './io/index.js';
+export * from './backend/index.js';

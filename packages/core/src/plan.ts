@@ -125,3 +125,60 @@ export function resolveLayerTarget(
 export function planToJson(plan: CompressionPlan): string {
   return JSON.stringify(plan, null, 2) + '\n';
 }
+
+/** What {@link suggestPlan} needs to know about a layer. */
+export interface PlannableLayer {
+  /** Layer name. */
+  readonly name: string;
+  /** conv2d or dense. */
+  readonly kind: LayerKind;
+  /** TF.js kernel shape. */
+  readonly kernelShape: readonly number[];
+}
+
+/** Options of {@link suggestPlan}. */
+export interface SuggestPlanOptions {
+  /** Smallest channel count (both sides) worth compressing (default 16). */
+  readonly minChannels?: number;
+  /** Skip 1×1 convolutions (default true, as the paper does). */
+  readonly skipPointwise?: boolean;
+  /** Skip the first conv layer and the last dense layer (default true). */
+  readonly skipEnds?: boolean;
+  /** Format options copied into every entry. */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A plan for a model nobody wrote one for: every conv/dense layer big enough to matter, with
+ * suggested modes and `{ ratio }` ranks, all in one format. The stem conv, the classifier and
+ * 1×1 convolutions are left dense by default, as the paper does.
+ */
+export function suggestPlan(
+  layers: readonly PlannableLayer[],
+  format: string,
+  ratio: number,
+  opts: SuggestPlanOptions = {},
+): CompressionPlan {
+  if (!(ratio > 0)) fail(ErrorCodes.RANK, `compression ratio ${ratio} must be positive`);
+  const minC = opts.minChannels ?? 16;
+  const skipPw = opts.skipPointwise ?? true;
+  const skipEnds = opts.skipEnds ?? true;
+  const firstConv = layers.find((l) => l.kind === 'conv2d')?.name;
+  const lastDense = [...layers].reverse().find((l) => l.kind === 'dense')?.name;
+  const out: Record<string, LayerPlan> = {};
+  for (const l of layers) {
+    if (skipEnds && (l.name === firstConv || l.name === lastDense)) continue;
+    const probe: TensorLayout = { kind: l.kind, kernelShape: l.kernelShape, outModes: [1], inModes: [1] };
+    const { cin, cout, kh, kw } = layoutDims(probe);
+    if (cin < minC || cout < minC) continue;
+    if (skipPw && l.kind === 'conv2d' && kh * kw === 1) continue;
+    out[l.name] = {
+      format,
+      outModes: suggestModes(cout),
+      inModes: suggestModes(cin),
+      ranks: { ratio },
+      ...(opts.options ? { options: { ...opts.options } } : {}),
+    };
+  }
+  return { version: 1, layers: out };
+}

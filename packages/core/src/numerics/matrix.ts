@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, fail } from '../errors.js';
 import type { DenseTensor } from './tensor.js';
+import { gemm } from './gemm.js';
 import { permute, sizeOf } from './tensor.js';
 
 /** A dense row-major float64 matrix. */
@@ -58,35 +59,42 @@ export interface MatmulOptions {
 }
 
 /**
- * C = op(A)·op(B). Blocked so that the inner loop streams a row of B (contiguous).
+ * C = op(A)·op(B), by the packed, register-blocked kernel of {@link gemm} (WebAssembly SIMD when
+ * available). Transposes are read in place, never copied.
  */
 export function matmul(a: Matrix, b: Matrix, opts: MatmulOptions = {}): Matrix {
-  const A = opts.transA ? transpose(a) : a;
-  const Bm = opts.transB ? transpose(b) : b;
-  const m = A.rows;
-  const k = A.cols;
-  const n = Bm.cols;
-  if (Bm.rows !== k) {
-    fail(ErrorCodes.SHAPE, `matmul of ${m}×${k} by ${Bm.rows}×${n}: inner sizes differ`);
+  const m = opts.transA ? a.cols : a.rows;
+  const k = opts.transA ? a.rows : a.cols;
+  const kb = opts.transB ? b.cols : b.rows;
+  const n = opts.transB ? b.rows : b.cols;
+  if (kb !== k) {
+    fail(ErrorCodes.SHAPE, `matmul of ${m}×${k} by ${kb}×${n}: inner sizes differ`);
   }
   const c = new Float64Array(m * n);
-  const ad = A.data;
-  const bd = Bm.data;
-  const KB = 128;
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = Math.min(k, k0 + KB);
-    for (let i = 0; i < m; i++) {
-      const ci = i * n;
-      const ai = i * k;
-      for (let p = k0; p < k1; p++) {
-        const av = ad[ai + p]!;
-        if (av === 0) continue;
-        const bp = p * n;
-        for (let j = 0; j < n; j++) c[ci + j] += av * bd[bp + j]!;
-      }
-    }
-  }
+  const [aRs, aCs] = opts.transA ? [1, a.cols] : [a.cols, 1];
+  const [bRs, bCs] = opts.transB ? [1, b.cols] : [b.cols, 1];
+  gemm(m, n, k, 1, a.data, 0, aRs, aCs, b.data, 0, bRs, bCs, 0, c, 0, n, 1);
   return { rows: m, cols: n, data: c };
+}
+
+/** Which Gram matrix {@link gram} forms. */
+export type GramSide = 'rows' | 'cols' | 'auto';
+
+/**
+ * The Gram matrix of `a`: A·Aᵀ (`'rows'`, rows×rows) or Aᵀ·A (`'cols'`, cols×cols); `'auto'`
+ * (the default) picks the smaller one. Only one triangle is computed (about half the work of a
+ * general product), then mirrored, so the result is exactly symmetric.
+ */
+export function gram(a: Matrix, side: GramSide = 'auto'): Matrix {
+  const rowsSide = side === 'rows' || (side === 'auto' && a.rows <= a.cols);
+  const n = rowsSide ? a.rows : a.cols;
+  const k = rowsSide ? a.cols : a.rows;
+  const c = new Float64Array(n * n);
+  const [rs, cs] = rowsSide ? [a.cols, 1] : [1, a.cols];
+  // lower triangle of op(A)·op(A)ᵀ, then mirror
+  gemm(n, n, k, 1, a.data, 0, rs, cs, a.data, 0, cs, rs, 0, c, 0, n, 1, true);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) c[j * n + i] = c[i * n + j]!;
+  return { rows: n, cols: n, data: c };
 }
 
 /** The mode-`mode` unfolding: rows indexed by that mode, columns by the others in order. */

@@ -8,6 +8,8 @@ import type { DenseTensor } from './tensor.js';
 import { sizeOf } from './tensor.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+/** Typed-array views are little-endian here (every mainstream host); else fall back to DataView. */
+const LITTLE_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The dtypes tensorslim reads and writes. */
 export type NpyDtype = 'float32' | 'float64';
@@ -65,31 +67,47 @@ export function readNpy(bytes: Uint8Array, name = 'the .npy file'): DenseTensor 
       `${name} is truncated: the header promises ${n} values (${n * width} bytes) but ${bytes.length - start} bytes follow`,
     );
   }
-  const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    data[i] = width === 8 ? dv.getFloat64(start + 8 * i, little) : dv.getFloat32(start + 4 * i, little);
+  let data: Float64Array;
+  const at = bytes.byteOffset + start;
+  if (LITTLE_HOST && little && width === 8 && at % 8 === 0) data = new Float64Array(bytes.buffer.slice(at, at + 8 * n));
+  else if (LITTLE_HOST && little && width === 4 && at % 4 === 0) data = Float64Array.from(new Float32Array(bytes.buffer, at, n));
+  else {
+    data = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      data[i] = width === 8 ? dv.getFloat64(start + 8 * i, little) : dv.getFloat32(start + 4 * i, little);
+    }
   }
   return { shape, data, dtype: width === 8 ? 'float64' : 'float32' };
 }
 
-/** Serializes a tensor as a version-1 `.npy` file (little-endian, C order). */
+/**
+ * Serializes a tensor as a `.npy` file (little-endian, C order): format version 1, or version 2
+ * when the header would not fit version 1's 16-bit length.
+ */
 export function writeNpy(t: DenseTensor, dtype: NpyDtype = 'float64'): Uint8Array {
   const shapeStr = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
   let header = `{'descr': '<${dtype === 'float64' ? 'f8' : 'f4'}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const v2 = header.length + 11 > 65535;
+  const pre = v2 ? 12 : 10;
+  header += ' '.repeat((64 - ((pre + header.length + 1) % 64)) % 64) + '\n';
   const width = dtype === 'float64' ? 8 : 4;
-  const out = new Uint8Array(10 + header.length + t.data.length * width);
+  const start = pre + header.length;
+  const out = new Uint8Array(start + t.data.length * width);
   out.set(MAGIC, 0);
-  out[6] = 1;
+  out[6] = v2 ? 2 : 1;
   out[7] = 0;
   const dv = new DataView(out.buffer);
-  dv.setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const start = 10 + header.length;
-  for (let i = 0; i < t.data.length; i++) {
-    if (width === 8) dv.setFloat64(start + 8 * i, t.data[i]!, true);
-    else dv.setFloat32(start + 4 * i, t.data[i]!, true);
+  if (v2) dv.setUint32(8, header.length, true);
+  else dv.setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[pre + i] = header.charCodeAt(i);
+  // start is a multiple of 64, so typed views line up
+  if (LITTLE_HOST && width === 8) new Float64Array(out.buffer, start, t.data.length).set(t.data);
+  else if (LITTLE_HOST) new Float32Array(out.buffer, start, t.data.length).set(t.data);
+  else {
+    for (let i = 0; i < t.data.length; i++) {
+      if (width === 8) dv.setFloat64(start + 8 * i, t.data[i]!, true);
+      else dv.setFloat32(start + 4 * i, t.data[i]!, true);
+    }
   }
   return out;
 }

@@ -1,0 +1,54 @@
+/**
+ * Evaluation of a model on the validation split of a data source: mean loss and accuracy.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Batch, DataSource } from '@tensorslim/core';
+import { correctCount, detectOutputKind, makeLoss } from './loss.js';
+import type { LossKind } from './options.js';
+
+/** Evaluation results. */
+export interface Evaluation {
+  /** Mean loss (no label smoothing, no ADMM term). */
+  readonly loss: number;
+  /** Fraction of correct arg-max predictions; `null` for regression. */
+  readonly accuracy: number | null;
+  /** Examples evaluated. */
+  readonly examples: number;
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Batch size (default 256). */
+  readonly batchSize?: number;
+  /** Loss (default 'crossentropy'). */
+  readonly loss?: LossKind;
+  /** Evaluate on these batches instead of the validation split (e.g. a test split). */
+  readonly batches?: Iterable<Batch>;
+}
+
+/**
+ * Mean loss and accuracy of `model` on `data`'s validation split (inference mode). Returns
+ * `loss: NaN` and `examples: 0` when the split is empty.
+ */
+export function evaluate(model: tfl.LayersModel, data: DataSource, opts: EvaluateOptions = {}): Evaluation {
+  const kind = opts.loss ?? 'crossentropy';
+  const lossFn = makeLoss(kind, detectOutputKind(model), 0);
+  let lossSum = 0;
+  let correct = 0;
+  let n = 0;
+  for (const b of opts.batches ?? data.valBatches(opts.batchSize ?? 256)) {
+    const bs = b.xs.shape[0]!;
+    const [l, c] = tf.tidy(() => {
+      const p = model.apply(b.xs, { training: false }) as tf.Tensor;
+      return [lossFn(b.ys, p), kind === 'crossentropy' ? correctCount(b.ys, p) : tf.scalar(0)];
+    });
+    lossSum += l.dataSync()[0]! * bs;
+    correct += c.dataSync()[0]!;
+    n += bs;
+    tf.dispose([l, c, b.xs, b.ys]);
+  }
+  return { loss: n > 0 ? lossSum / n : NaN, accuracy: kind === 'crossentropy' && n > 0 ? correct / n : null, examples: n };
+}

@@ -1,0 +1,250 @@
+/**
+ * The training loop: SGD with momentum over a {@link DataSource}, one step per batch, with the
+ * ADMM term added to the compressed kernels' gradients when a solver is given. Custom (not
+ * `model.fit`) so that ADMM updates, checkpoints and exact mid-epoch resume fit in.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { DataSource } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { evaluate } from './evaluate.js';
+import type { EpochRecord, ProgressListener } from './events.js';
+import { EtaClock } from './events.js';
+import { correctCount, detectOutputKind, makeLoss } from './loss.js';
+import type { TrainOptions } from './options.js';
+import { validateTrainOptions } from './options.js';
+import type { AdmmSolver } from './solver.js';
+
+/** Where a training phase stands: enough to continue it exactly. */
+export interface LoopPosition {
+  /** Current epoch (0-based); equals the phase's epochs when it is finished. */
+  readonly epoch: number;
+  /** Steps already done in the current epoch (the data source's `startStep` on resume). */
+  readonly step: number;
+  /** Steps done in the phase. */
+  readonly globalStep: number;
+  /** Sum of batch losses × batch sizes in the current epoch so far. */
+  readonly lossSum: number;
+  /** Correct predictions in the current epoch so far. */
+  readonly correct: number;
+  /** Examples seen in the current epoch so far. */
+  readonly seen: number;
+  /** Milliseconds spent in the current epoch so far. */
+  readonly epochMs: number;
+  /** True once the phase stopped early (ADMM tolerances met). */
+  readonly stopped: boolean;
+}
+
+/** The position at the start of a phase. */
+export const LOOP_START: LoopPosition = Object.freeze({ epoch: 0, step: 0, globalStep: 0, lossSum: 0, correct: 0, seen: 0, epochMs: 0, stopped: false });
+
+/** Arguments of {@link trainLoop}. */
+export interface TrainLoopArgs {
+  /** Phase name, used in events and records. */
+  readonly phase: string;
+  /** The model to train (in place). */
+  readonly model: tfl.LayersModel;
+  /** Training and validation data. */
+  readonly data: DataSource;
+  /** Epochs, lr, momentum, batch size, label smoothing, weight decay, seed, loss. */
+  readonly options: TrainOptions;
+  /** The optimizer (e.g. `tf.train.momentum(lr, 0.9)`); the caller owns it (to checkpoint its state). */
+  readonly optimizer: tf.Optimizer;
+  /** The ADMM solver, initialized; omitted for plain training. */
+  readonly solver?: AdmmSolver | null;
+  /** Where to start (default: the beginning). */
+  readonly start?: LoopPosition;
+  /** Epoch records are appended here (default: a new array). */
+  readonly history?: EpochRecord[];
+  /** Progress events. */
+  readonly onEvent?: ProgressListener;
+  /** Evaluate on the validation split after each epoch (default true). */
+  readonly evaluateEachEpoch?: boolean;
+  /**
+   * Called after every step, once the step's epoch-end work (ADMM update, evaluation) is done.
+   * `pos` is the position to resume from; `done` is true after the phase's last step.
+   */
+  readonly afterStep?: (pos: LoopPosition, done: boolean) => void | Promise<void>;
+}
+
+/** What {@link trainLoop} returns. */
+export interface TrainLoopResult {
+  /** The final position (epoch = epochs unless stopped early). */
+  readonly position: LoopPosition;
+  /** Epoch records (the `history` passed in, with this run's epochs appended). */
+  readonly history: EpochRecord[];
+}
+
+/** The trainable variables of a model (what the optimizer updates), in model order. */
+export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** A momentum-SGD optimizer (`tf.train.momentum`) for the given options. */
+export function makeOptimizer(opts: Pick<TrainOptions, 'lr' | 'momentum'>): tf.Optimizer {
+  return tf.train.momentum(opts.lr, opts.momentum);
+}
+
+/**
+ * Disposes an optimizer completely. (TF.js 4.22's MomentumOptimizer.dispose() frees its
+ * accumulators but not the learning-rate scalar of its SGD base; this frees that too.)
+ */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  const c = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (c && !c.isDisposed) c.dispose();
+}
+
+/** Estimated steps per epoch (used for ETAs only; the loop follows the data source). */
+export function stepsPerEpoch(data: DataSource, batchSize: number): number {
+  return Math.max(1, Math.ceil(data.trainSize / batchSize));
+}
+
+/**
+ * Trains `model` for the remaining epochs of a phase. Each step: forward in training mode, loss
+ * (with label smoothing), gradients, + weight decay, + the ADMM term ρ(W − Z + U) for the
+ * compressed kernels, momentum-SGD update. At each epoch end (or every N steps, per the solver's
+ * options) the solver updates Z and U. A non-finite loss stops training before the update is
+ * applied and throws `TS_DIVERGED` (the weights keep their last finite values).
+ */
+export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
+  const { phase, model, data, optimizer } = args;
+  const o = validateTrainOptions(args.options, phase);
+  const solver = args.solver ?? null;
+  const history = args.history ?? [];
+  const lossFn = makeLoss(o.loss, detectOutputKind(model), o.labelSmoothing);
+  const vars = trainableVariables(model);
+  const perEpoch = stepsPerEpoch(data, o.batchSize);
+  const totalSteps = perEpoch * o.epochs;
+  const clock = new EtaClock();
+  const wd = o.weightDecay > 0 ? tf.scalar(o.weightDecay) : null;
+  let pos: LoopPosition = args.start ?? LOOP_START;
+  const emit = async (e: Parameters<ProgressListener>[0]) => {
+    if (args.onEvent) await args.onEvent(e);
+  };
+
+  const finishEpoch = async (p: LoopPosition, t0: number): Promise<EpochRecord> => {
+    const ev = (args.evaluateEachEpoch ?? true) && data.valSize > 0 ? evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }) : null;
+    const record: EpochRecord = {
+      phase,
+      epoch: p.epoch,
+      trainLoss: p.seen > 0 ? p.lossSum / p.seen : NaN,
+      trainAccuracy: o.loss === 'crossentropy' && p.seen > 0 ? p.correct / p.seen : null,
+      valLoss: ev ? ev.loss : null,
+      valAccuracy: ev ? ev.accuracy : null,
+      lr: o.lr,
+      rho: solver ? solver.rho : null,
+      ms: p.epochMs + (performance.now() - t0),
+    };
+    history.push(record);
+    await emit({ type: 'epoch', record });
+    return record;
+  };
+
+  try {
+    while (pos.epoch < o.epochs && !pos.stopped) {
+      const epoch = pos.epoch;
+      let t0 = performance.now();
+      const it = data.trainBatches(o.batchSize, { epoch, seed: o.seed, startStep: pos.step })[Symbol.iterator]();
+      let next = it.next();
+      if (next.done && pos.step === 0) {
+        fail(ErrorCodes.DATA, `the data source "${data.name}" yielded no training batches for epoch ${epoch}`, 'check trainSize and the batch size');
+      }
+      while (!next.done) {
+        const batch = next.value;
+        const bs = batch.xs.shape[0]!;
+        let lossValue = NaN;
+        let correct = 0;
+        try {
+          tf.tidy(() => {
+            let pred: tf.Tensor | null = null;
+            const { value, grads } = tf.variableGrads(() => {
+              const p = model.apply(batch.xs, { training: true }) as tf.Tensor;
+              pred = tf.keep(p);
+              return lossFn(batch.ys, p);
+            }, vars);
+            lossValue = value.dataSync()[0]!;
+            if (o.loss === 'crossentropy' && pred) correct = correctCount(batch.ys, pred).dataSync()[0]!;
+            if (pred) (pred as tf.Tensor).dispose();
+            if (!Number.isFinite(lossValue)) return;
+            let g: tf.NamedTensorMap = grads;
+            if (wd) {
+              const decayed: tf.NamedTensorMap = {};
+              for (const v of vars) if (g[v.name]) decayed[v.name] = tf.add(g[v.name]!, tf.mul(v, wd));
+              g = decayed;
+            }
+            if (solver) g = solver.augmentGradients(g);
+            optimizer.applyGradients(g);
+          });
+        } finally {
+          tf.dispose([batch.xs, batch.ys]);
+        }
+        if (!Number.isFinite(lossValue)) {
+          fail(
+            ErrorCodes.DIVERGED,
+            `training diverged in phase ${phase} at epoch ${epoch}, step ${pos.step} (loss ${lossValue}); the step was not applied`,
+            'lower the learning rate (or rho) and resume from the last checkpoint',
+            { phase, epoch, step: pos.step, globalStep: pos.globalStep },
+          );
+        }
+        const globalStep = pos.globalStep + 1;
+        pos = {
+          ...pos,
+          step: pos.step + 1,
+          globalStep,
+          lossSum: pos.lossSum + lossValue * bs,
+          correct: pos.correct + correct,
+          seen: pos.seen + bs,
+        };
+        const { elapsedMs, etaMs } = clock.tick(totalSteps - globalStep);
+        await emit({
+          type: 'step',
+          phase,
+          epoch,
+          step: pos.step,
+          stepsPerEpoch: perEpoch,
+          globalStep,
+          totalSteps,
+          loss: lossValue,
+          lr: o.lr,
+          rho: solver ? solver.rho : null,
+          elapsedMs,
+          etaMs,
+        });
+        next = it.next(); // look ahead: is this the epoch's last step?
+        const epochEnds = next.done === true;
+        let stopped = false;
+        if (solver && (solver.dueAfterStep(globalStep) || (epochEnds && solver.dueAtEpochEnd))) {
+          const record = solver.update({ epoch, step: globalStep });
+          await emit({ type: 'admm-update', record });
+          if (solver.converged) {
+            stopped = true;
+            await emit({ type: 'early-stop', phase, epoch, primal: record.primal, dual: record.dual });
+          }
+        }
+        if (epochEnds || stopped) {
+          await finishEpoch(pos, t0);
+          pos = { ...LOOP_START, epoch: epoch + 1, globalStep, stopped };
+          t0 = performance.now();
+        } else {
+          pos = { ...pos, epochMs: pos.epochMs + (performance.now() - t0) };
+          t0 = performance.now();
+        }
+        const done = pos.stopped || pos.epoch >= o.epochs;
+        if (args.afterStep) await args.afterStep(pos, done);
+        if (stopped) {
+          if (!next.done) {
+            tf.dispose([next.value.xs, next.value.ys]);
+            it.return?.();
+          }
+          break;
+        }
+      }
+    }
+  } finally {
+    wd?.dispose();
+  }
+  return { position: pos, history };
+}

@@ -1,0 +1,29 @@
+// Node module hooks for the kill-and-resume test's child process: run the workspace's TypeScript
+// sources directly (transpiled by the repository's own `typescript`), with `@tensorslim/<pkg>`
+// aliased to packages/<pkg>/src/index.ts as vitest does. Test-only.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+export async function resolve(specifier, context, next) {
+  const m = /^@tensorslim\/([a-z-]+)$/.exec(specifier);
+  if (m) return { url: pathToFileURL(join(root, 'packages', m[1], 'src', 'index.ts')).href, shortCircuit: true };
+  if (/^\.{1,2}\//.test(specifier) && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
+    const url = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
+    if (existsSync(fileURLToPath(url))) return { url: url.href, shortCircuit: true };
+  }
+  return next(specifier, context);
+}
+
+export async function load(url, context, next) {
+  if (!url.endsWith('.ts')) return next(url, context);
+  const file = fileURLToPath(url);
+  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true, sourceMap: false },
+  });
+  return { format: 'module', source: out.outputText, shortCircuit: true };
+}

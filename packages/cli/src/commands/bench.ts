@@ -1,0 +1,496 @@
+/**
+ * `tensorslim bench train` (images per second of a full training step per backend) and
+ * `tensorslim bench layers` (each registered format's factorized convolution against the dense
+ * one it replaces: FLOP ratio and measured time ratio side by side).
+ *
+ * @module
+ */
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  ErrorCodes,
+  Rng,
+  describeBackend,
+  fail,
+  isBackendRequest,
+  listPlugins,
+  mapChannels,
+  resolveLayerTarget,
+  selectBackend,
+  tensor,
+  tensorize,
+  defaultContainer,
+  type BackendSelection,
+  type DenseLayerInfo,
+  type DependencyContainer,
+  type FormatPlugin,
+  type ThreeStageMaps,
+} from '@tensorslim/core';
+import { buildModel as buildBuiltinModel } from '@tensorslim/models';
+import { median, parseIntList } from '../output.js';
+
+/** Builds a model by name (default: @tensorslim/models' `buildModel`). */
+export type ModelBuilder = (name: string, opts: { inputShape?: number[]; numClasses?: number; seed?: number }) => tfl.LayersModel;
+
+/** Starts a backend by name (default: core's `selectBackend`). */
+export type BackendStarter = (name: string) => Promise<BackendSelection>;
+
+/** Flags of `bench train`. */
+export interface BenchTrainFlags {
+  /** Built-in model name. */
+  model: string;
+  /** Batch size (default 64). */
+  batch?: string;
+  /** Timed steps (default 5). */
+  steps?: string;
+  /** Comma-separated backends (default "cpu,wasm"). */
+  backends?: string;
+  /** Batch on the cpu backend (default min(batch, 8)). */
+  cpuBatch?: string;
+  /** Timed steps on the cpu backend (default min(steps, 2)). */
+  cpuSteps?: string;
+  /** Untimed warm-up steps (default 1). */
+  warmup?: string;
+  /** One example's shape "H,W,C" (default: the model's). */
+  inputShape?: string;
+  /** Classes (default: the model's). */
+  classes?: string;
+  /** JSON lines only. */
+  json?: boolean;
+}
+
+/** One line of `bench train --json`. */
+export interface BenchTrainResult {
+  /** Model name. */
+  model: string;
+  /** Backend name. */
+  backend: string;
+  /** Batch size measured. */
+  batch: number;
+  /** Images per second of forward + backward + SGD-momentum update (null when the backend could not run). */
+  imgPerSec: number | null;
+  /** Timed steps. */
+  steps: number;
+  /** Median wall time of one step, ms. */
+  msPerStep: number | null;
+  /** Median process CPU time of one step, ms (Node.js; on a shared machine a steadier figure than wall time). */
+  cpuMsPerStep?: number;
+  /** How the backend started (threads, why others were skipped). */
+  backendInfo?: string;
+  /** Anything the reader must know (smaller batch on cpu, failure). */
+  note?: string;
+}
+
+function positiveInt(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) fail(ErrorCodes.OPTION, `${flag} ${v} must be a positive integer`);
+  return n;
+}
+
+function parseBackends(s: string): string[] {
+  const names = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) fail(ErrorCodes.OPTION, '--backends needs at least one backend name');
+  for (const n of names) {
+    if (!isBackendRequest(n) || n === 'auto') fail(ErrorCodes.UNKNOWN_NAME, `--backends: unknown backend "${n}"`, 'use names from: tensorflow, webgpu, wasm, cpu');
+  }
+  return names;
+}
+
+/** Random inputs and one-hot labels for a model (integer ids for int32 inputs). */
+function syntheticBatch(model: tfl.LayersModel, batch: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
+  return tf.tidy(() => {
+    const inShape = model.inputs[0]!.shape.slice(1) as number[];
+    const outShape = model.outputs[0]!.shape;
+    const classes = outShape[outShape.length - 1]!;
+    const x =
+      model.inputs[0]!.dtype === 'int32'
+        ? tf.randomUniform([batch, ...inShape], 0, 8, 'int32', seed)
+        : tf.randomNormal([batch, ...inShape], 0, 1, 'float32', seed);
+    const labels = tf.randomUniform([batch], 0, classes, 'int32', seed + 1);
+    return { x, y: tf.oneHot(labels, classes) };
+  });
+}
+
+/** Wall and process-CPU times (ms) of timed steps. */
+export interface StepTimes {
+  /** Wall time per step. */
+  wall: number[];
+  /** Process CPU time per step (empty outside Node.js). */
+  cpu: number[];
+}
+
+/** Times `steps` training steps of `model` at `batch` on the active backend. */
+export async function timeTrainingSteps(model: tfl.LayersModel, batch: number, steps: number, warmup: number): Promise<StepTimes> {
+  const last = model.layers[model.layers.length - 1]!.getConfig()['activation'];
+  const loss =
+    last === 'softmax'
+      ? 'categoricalCrossentropy'
+      : (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
+  model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss });
+  const { x, y } = syntheticBatch(model, batch, 7);
+  try {
+    for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
+    const proc = (globalThis as { process?: { cpuUsage?: (prev?: unknown) => { user: number; system: number } } }).process;
+    const times: StepTimes = { wall: [], cpu: [] };
+    for (let i = 0; i < steps; i++) {
+      const c0 = proc?.cpuUsage?.();
+      const t0 = performance.now();
+      await model.trainOnBatch(x, y); // reads the loss back: the step has finished
+      times.wall.push(performance.now() - t0);
+      if (c0) {
+        const d = proc!.cpuUsage!(c0);
+        times.cpu.push((d.user + d.system) / 1000);
+      }
+    }
+    return times;
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+/**
+ * Runs `bench train`: for each backend, start it, build the model, time full training steps
+ * (forward, backward, SGD momentum), and report images per second.
+ */
+export async function runBenchTrain(
+  flags: BenchTrainFlags,
+  deps: { buildModel?: ModelBuilder; startBackend?: BackendStarter; log?: (line: string) => void } = {},
+): Promise<BenchTrainResult[]> {
+  const build = deps.buildModel ?? (buildBuiltinModel as ModelBuilder);
+  const start = deps.startBackend ?? ((n: string) => selectBackend(n));
+  const log = deps.log ?? (() => {});
+  const batch = positiveInt(flags.batch, '--batch', 64);
+  const steps = positiveInt(flags.steps, '--steps', 5);
+  const warmup = flags.warmup === undefined ? 1 : Number(flags.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0) fail(ErrorCodes.OPTION, `--warmup ${flags.warmup} must be a non-negative integer`);
+  const cpuBatch = positiveInt(flags.cpuBatch, '--cpu-batch', Math.min(batch, 8));
+  const cpuSteps = positiveInt(flags.cpuSteps, '--cpu-steps', Math.min(steps, 2));
+  const inputShape = flags.inputShape === undefined ? undefined : parseIntList(flags.inputShape, '--input-shape');
+  const numClasses = flags.classes === undefined ? undefined : positiveInt(flags.classes, '--classes', 10);
+  const results: BenchTrainResult[] = [];
+  for (const backend of parseBackends(flags.backends ?? 'cpu,wasm')) {
+    const b = backend === 'cpu' ? cpuBatch : batch;
+    const n = backend === 'cpu' ? cpuSteps : steps;
+    const base = { model: flags.model, backend, batch: b, steps: n };
+    let sel: BackendSelection;
+    try {
+      sel = await start(backend);
+    } catch (e) {
+      results.push({ ...base, imgPerSec: null, msPerStep: null, note: `not measured: ${(e as Error).message}` });
+      continue;
+    }
+    log(`${describeBackend(sel)}`);
+    const model = build(flags.model, { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 });
+    try {
+      log(`${flags.model} on ${backend}: batch ${b}, ${warmup} warm-up + ${n} timed steps`);
+      const times = await timeTrainingSteps(model, b, n, warmup);
+      const total = times.wall.reduce((s, t) => s + t, 0);
+      const r: BenchTrainResult = {
+        ...base,
+        imgPerSec: (b * n * 1000) / total,
+        msPerStep: median(times.wall),
+        ...(times.cpu.length ? { cpuMsPerStep: median(times.cpu) } : {}),
+        backendInfo: describeBackend(sel),
+      };
+      if (backend === 'cpu' && (b !== batch || n !== steps)) {
+        r.note = `cpu measured at batch ${b} and ${n} step${n === 1 ? '' : 's'} (the pure-JS backend is too slow for batch ${batch}); images per second barely depends on the batch there`;
+      }
+      results.push(r);
+    } finally {
+      model.dispose();
+    }
+  }
+  return results;
+}
+
+/** Flags of `bench layers`. */
+export interface BenchLayersFlags {
+  /** Backend (default wasm). */
+  backend?: string;
+  /** Batch (default 64). */
+  batch?: string;
+  /** Height = width of the input (default 32). */
+  size?: string;
+  /** Channels in and out (default 64). */
+  channels?: string;
+  /** Target parameter reduction (default 3). */
+  ratio?: string;
+  /** Timed repetitions (default 5). */
+  repeat?: string;
+  /** Only these plugin ids. */
+  formats?: string;
+  /** JSON lines only. */
+  json?: boolean;
+}
+
+/** Per-stage times of a factorized layer (what explains a shortfall). */
+export interface StageTimes {
+  /** Input map Cin → R1 (1×1, a matmul), ms; null when the stage is the identity. */
+  inMapMs: number | null;
+  /** The kh×kw convolution R1 → R2, ms. */
+  middleMs: number;
+  /** Output map R2 → Cout, ms; null when the identity. */
+  outMapMs: number | null;
+  /** [R1, R2]. */
+  ranks: [number, number];
+}
+
+/** One line of `bench layers --json`. */
+export interface BenchLayersResult {
+  /** Plugin id. */
+  format: string;
+  /** The ranks the plugin resolved for the target ratio. */
+  ranks: number[];
+  /** Parameters of the factorized layer. */
+  params: number;
+  /** Parameters of the dense kernel. */
+  denseParams: number;
+  /** denseParams / params. */
+  paramRatio: number;
+  /** Dense multiply-adds / factorized multiply-adds (per example). */
+  flopRatio: number;
+  /** Median time of the dense Conv2D, ms. */
+  denseMs: number;
+  /** Median time of the factorized layer's forward, ms. */
+  factorizedMs: number;
+  /** denseMs / factorizedMs. */
+  timeRatio: number;
+  /** timeRatio / flopRatio (the issue asks ≥ 0.8). */
+  efficiency: number;
+  /** Per-stage times, when the layer is one of core's three-stage layers. */
+  stages?: StageTimes;
+  /** Backend used. */
+  backend: string;
+  /** Why the efficiency is below 0.8, when it is. */
+  note?: string;
+}
+
+/** Median of `repeat` timed runs of `f` (after one warm-up); the result is summed and read back so async backends finish. */
+async function timeForward(f: () => tf.Tensor, repeat: number): Promise<number> {
+  const once = async (): Promise<number> => {
+    const t0 = performance.now();
+    const s = tf.tidy(() => tf.sum(f()));
+    await s.data();
+    const ms = performance.now() - t0;
+    s.dispose();
+    return ms;
+  };
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) times.push(await once());
+  return median(times);
+}
+
+/** The class registered under `className` with TF.js serialization. */
+function layerClass(className: string): { fromConfig: (cls: unknown, config: Record<string, unknown>) => tfl.layers.Layer } & (new (...a: unknown[]) => unknown) {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (!entry) fail(ErrorCodes.PLUGIN, `layer class ${className} is not registered with TF.js serialization`, 'the plugin must register its layers (plugin.layers.register())');
+  return entry[0] as never;
+}
+
+type ThreeStageLayer = tfl.layers.Layer & {
+  coreShapes(): { name: string }[];
+  maps(cores: tf.Tensor[]): ThreeStageMaps;
+  factorizedFlops?(): number;
+  denseFlops?(): number;
+};
+
+function isThreeStage(l: tfl.layers.Layer): l is ThreeStageLayer {
+  const o = l as Partial<ThreeStageLayer>;
+  return typeof o.coreShapes === 'function' && typeof o.maps === 'function';
+}
+
+/** Measures one plugin's factorized conv against the dense conv on the active backend. */
+export async function benchFactorizedConv(
+  plugin: FormatPlugin,
+  opts: { batch: number; size: number; channels: number; ratio: number; repeat: number; backend: string; seed?: number },
+): Promise<BenchLayersResult> {
+  const { batch, size, channels: c, ratio, repeat } = opts;
+  const kernelShape = [3, 3, c, c];
+  const rng = new Rng(opts.seed ?? 1);
+  const scale = 1 / Math.sqrt(9 * c);
+  const kernel = tensor(kernelShape, rng.normalArray(9 * c * c).map((v) => v * scale));
+  const target = resolveLayerTarget('bench_conv', { format: plugin.id, ranks: { ratio } }, 'conv2d', kernelShape);
+  const factors = plugin.decomposition.decompose(tensorize(kernel, target.layout), target.ranks, { ...target.options });
+  const info: DenseLayerInfo = {
+    name: 'bench_conv',
+    kind: 'conv2d',
+    config: { filters: c, kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilationRate: [1, 1], useBias: false, activation: 'linear' },
+    inputShape: [size, size, c],
+    outputShape: [size, size, c],
+    kernel,
+  };
+  const spec = plugin.layers!.fromFactors(info, factors, target);
+  const cls = layerClass(spec.className);
+  const layer = cls.fromConfig(cls, { ...spec.config, mode: 'factorized' });
+  const x = tf.randomNormal([batch, size, size, c], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const w = tf.tensor4d(Float32Array.from(kernel.data), kernelShape as [number, number, number, number]);
+  try {
+    tf.tidy(() => layer.apply(tf.slice(x, [0, 0, 0, 0], [1, size, size, c])) as tf.Tensor); // builds it
+    layer.setWeights(spec.weights.map((t) => tf.tensor(Float32Array.from(t.data), [...t.shape])));
+    const denseFlops = size * size * 9 * c * c;
+    const factFlops = isThreeStage(layer) && layer.factorizedFlops ? layer.factorizedFlops() : spec.flops;
+    const denseMs = await timeForward(() => tf.conv2d(x, w, 1, 'same'), repeat);
+    const factorizedMs = await timeForward(() => layer.apply(x) as tf.Tensor, repeat);
+    const flopRatio = denseFlops / factFlops;
+    const timeRatio = denseMs / factorizedMs;
+    const denseParams = 9 * c * c;
+    const r: BenchLayersResult = {
+      format: plugin.id,
+      ranks: [...factors.ranks],
+      params: spec.params,
+      denseParams,
+      paramRatio: denseParams / spec.params,
+      flopRatio,
+      denseMs,
+      factorizedMs,
+      timeRatio,
+      efficiency: timeRatio / flopRatio,
+      backend: opts.backend,
+    };
+    if (isThreeStage(layer)) {
+      // clones: the maps may be the layer's own variables, which must survive the disposal below
+      const kept: Record<string, tf.Tensor> = tf.tidy(() => {
+        const m = layer.maps(layer.getWeights().slice(0, layer.coreShapes().length));
+        const out: Record<string, tf.Tensor> = { middle: tf.clone(m.middle!) };
+        if (m.inMap) out['inMap'] = tf.clone(m.inMap);
+        if (m.outMap) out['outMap'] = tf.clone(m.outMap);
+        return out;
+      });
+      const maps = { inMap: (kept['inMap'] ?? null) as tf.Tensor2D | null, middle: kept['middle']!, outMap: (kept['outMap'] ?? null) as tf.Tensor2D | null };
+      const mid = maps.middle as tf.Tensor4D;
+      const [r1, r2] = [mid.shape[2], mid.shape[3]];
+      const h1 = maps.inMap ? tf.tidy(() => mapChannels(x, maps.inMap!)) : x;
+      const h2 = tf.tidy(() => tf.conv2d(h1 as tf.Tensor4D, mid, 1, 'same'));
+      const inMapMs = maps.inMap ? await timeForward(() => mapChannels(x, maps.inMap!), repeat) : null;
+      const middleMs = await timeForward(() => tf.conv2d(h1 as tf.Tensor4D, mid, 1, 'same'), repeat);
+      const outMapMs = maps.outMap ? await timeForward(() => mapChannels(h2, maps.outMap!), repeat) : null;
+      r.stages = { inMapMs, middleMs, outMapMs, ranks: [r1, r2] };
+      if (r.efficiency < 0.8) r.note = explainShortfall(r, { size, batch, c, r1, r2 });
+      tf.dispose([h2, ...(maps.inMap ? [h1] : [])]);
+      tf.dispose([maps.inMap, maps.middle, maps.outMap].filter((t): t is tf.Tensor => t !== null));
+    } else if (r.efficiency < 0.8) {
+      r.note = `efficiency ${r.efficiency.toFixed(2)} < 0.8 (layer ${spec.className} is not a three-stage layer; no per-stage breakdown)`;
+    }
+    return r;
+  } finally {
+    tf.dispose([x, w]);
+    layer.dispose();
+  }
+}
+
+/** Says which stage runs far below the dense convolution's rate, and why that shape is slow. */
+function explainShortfall(r: BenchLayersResult, g: { size: number; batch: number; c: number; r1: number; r2: number }): string {
+  const px = g.size * g.size * g.batch;
+  const denseRate = (px * 9 * g.c * g.c) / r.denseMs; // multiply-adds per ms
+  const parts: { name: string; ms: number; rate: number }[] = [];
+  const s = r.stages!;
+  if (s.inMapMs !== null) parts.push({ name: `input map ${g.c}→${g.r1} (1×1)`, ms: s.inMapMs, rate: (px * g.c * g.r1) / s.inMapMs });
+  parts.push({ name: `3×3 conv ${g.r1}→${g.r2}`, ms: s.middleMs, rate: (px * 9 * g.r1 * g.r2) / s.middleMs });
+  if (s.outMapMs !== null) parts.push({ name: `output map ${g.r2}→${g.c} (1×1)`, ms: s.outMapMs, rate: (px * g.r2 * g.c) / s.outMapMs });
+  const worst = parts.reduce((a, b) => (b.ms * (denseRate / b.rate) > a.ms * (denseRate / a.rate) ? b : a));
+  const list = parts.map((p) => `${p.name} ${p.ms.toFixed(1)} ms at ${(p.rate / denseRate).toFixed(2)}× the dense rate`).join('; ');
+  return (
+    `efficiency ${r.efficiency.toFixed(2)} < 0.8: ${list}. The ${worst.name} stage is the shortfall: ` +
+    `a stage with few channels (or a 1×1 map, which only streams memory) does too little work per byte to run at the dense convolution's rate, ` +
+    `and three passes over the activations cost more than the FLOP count says`
+  );
+}
+
+/** Runs `bench layers` for every registered plugin with conv layers (or the ones named). */
+export async function runBenchLayers(
+  flags: BenchLayersFlags,
+  deps: { container?: DependencyContainer; startBackend?: BackendStarter; log?: (line: string) => void } = {},
+): Promise<BenchLayersResult[]> {
+  const backend = flags.backend ?? 'wasm';
+  const start = deps.startBackend ?? ((n: string) => selectBackend(n));
+  const sel = await start(backend);
+  deps.log?.(describeBackend(sel));
+  const only = flags.formats?.split(',').map((s) => s.trim()).filter(Boolean);
+  const plugins = listPlugins(deps.container ?? defaultContainer).filter(
+    (p) => p.layers?.kinds.includes('conv2d') && (!only || only.includes(p.id)),
+  );
+  if (plugins.length === 0) {
+    fail(ErrorCodes.UNKNOWN_FORMAT, `no registered format plugin${only ? ` among ${only.join(', ')}` : ''} provides conv2d layers`, 'load one with --plugin, or check --formats');
+  }
+  const opts = {
+    batch: positiveInt(flags.batch, '--batch', 64),
+    size: positiveInt(flags.size, '--size', 32),
+    channels: positiveInt(flags.channels, '--channels', 64),
+    ratio: Number(flags.ratio ?? 3),
+    repeat: positiveInt(flags.repeat, '--repeat', 5),
+    backend: sel.name,
+  };
+  if (!(opts.ratio > 1)) fail(ErrorCodes.OPTION, `--ratio ${flags.ratio} must be a number > 1`);
+  const out: BenchLayersResult[] = [];
+  for (const p of plugins) {
+    deps.log?.(`${p.id}: ${opts.channels}→${opts.channels} 3×3 conv, ${opts.size}×${opts.size}, batch ${opts.batch}, ~${opts.ratio}× fewer parameters`);
+    out.push(await benchFactorizedConv(p, opts));
+  }
+  return out;
+}
+
+const f2 = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+
+/** Adds `bench train` and `bench layers` to the program. */
+export function benchCommand(program: Command): void {
+  const bench = program.command('bench').description('Measure training throughput per backend, and factorized layers against dense ones.');
+  bench
+    .command('train')
+    .description('Images per second of a full training step (forward, backward, SGD momentum) of a built-in model, per backend.')
+    .requiredOption('--model <name>', 'lenet5, resnet20, resnet32, resnet56, resnet18, lstm')
+    .option('--batch <B>', 'batch size (default 64)')
+    .option('--steps <N>', 'timed steps per backend (default 5)')
+    .option('--backends <list>', 'comma-separated backends to measure (default cpu,wasm)')
+    .option('--cpu-batch <B>', 'batch on the cpu backend (default min(batch, 8): it is ~100× slower)')
+    .option('--cpu-steps <N>', 'timed steps on the cpu backend (default min(steps, 2))')
+    .option('--warmup <N>', 'untimed steps first (default 1)')
+    .option('--input-shape <H,W,C>', "one example's shape (default the model's, e.g. 224,224,3 for resnet18)")
+    .option('--classes <K>', "number of classes (default the model's)")
+    .option('--json', 'one JSON line per backend {model, backend, batch, imgPerSec, ...}')
+    .action(async (flags: BenchTrainFlags) => {
+      const results = await runBenchTrain(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
+      if (flags.json) {
+        for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+        return;
+      }
+      const lines = [`model ${flags.model}`, 'backend      batch  steps   ms/step  cpu ms/step    img/s'];
+      for (const r of results) {
+        lines.push(
+          `${r.backend.padEnd(10)} ${String(r.batch).padStart(7)} ${String(r.steps).padStart(6)} ${f2(r.msPerStep).padStart(9)} ${f2(r.cpuMsPerStep ?? null).padStart(12)} ${f2(r.imgPerSec).padStart(8)}`,
+        );
+      }
+      const cpu = results.find((r) => r.backend === 'cpu' && r.imgPerSec);
+      for (const r of results) if (cpu && r !== cpu && r.imgPerSec) lines.push(`${r.backend} / cpu: ${(r.imgPerSec / cpu.imgPerSec!).toFixed(1)}× the images per second`);
+      for (const r of results) if (r.note) lines.push(`note (${r.backend}): ${r.note}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+  bench
+    .command('layers')
+    .description("Each registered format's factorized conv (about 3× fewer parameters) against the dense Conv2D it replaces: FLOP ratio and time ratio.")
+    .option('--backend <name>', 'backend (default wasm)')
+    .option('--batch <B>', 'batch (default 64)')
+    .option('--size <S>', 'input height and width (default 32)')
+    .option('--channels <C>', 'input and output channels (default 64)')
+    .option('--ratio <R>', 'parameter reduction to aim for (default 3)')
+    .option('--repeat <N>', 'timed repetitions, median reported (default 5)')
+    .option('--formats <ids>', 'only these plugin ids (default every plugin with conv layers)')
+    .option('--json', 'one JSON line per format')
+    .action(async (flags: BenchLayersFlags) => {
+      const results = await runBenchLayers(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
+      if (flags.json) {
+        for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+        return;
+      }
+      const lines = ['format   ranks                 params ratio  FLOP ratio  dense ms  fact. ms  time ratio  efficiency'];
+      for (const r of results) {
+        lines.push(
+          `${r.format.padEnd(8)} ${`[${r.ranks.join(',')}]`.padEnd(20)} ${f2(r.paramRatio).padStart(12)} ${f2(r.flopRatio).padStart(11)} ${f2(r.denseMs).padStart(9)} ${f2(r.factorizedMs).padStart(9)} ${f2(r.timeRatio).padStart(11)} ${f2(r.efficiency).padStart(11)}`,
+        );
+      }
+      for (const r of results) if (r.note) lines.push(`note (${r.format}): ${r.note}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}

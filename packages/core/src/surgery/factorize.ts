@@ -1,0 +1,130 @@
+/**
+ * Data-free factorization of a model: decompose each planned layer's kernel with its format
+ * plugin and put the plugin's factorized layer in its place.
+ *
+ * @module
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { DecomposeOptions, FactorizedLayerSpec } from '../contracts.js';
+import { ErrorCodes, fail } from '../errors.js';
+import type { DenseTensor } from '../numerics/tensor.js';
+import { relError } from '../numerics/tensor.js';
+import type { CompressionPlan } from '../plan.js';
+import { defaultContainer, resolvePlugin, type DependencyContainer } from '../registry.js';
+import { tensorize } from '../tensorize.js';
+import { denseLayerInfo } from './layer-info.js';
+import { replaceLayers } from './replace.js';
+import { modelSummary } from './summary.js';
+import { resolvePlanTargets } from './targets.js';
+
+/** Options of {@link factorizeModel}. */
+export interface FactorizeOptions {
+  /** Registry to resolve format plugins from (default: the process-wide one). */
+  readonly container?: DependencyContainer;
+  /** Options for every decomposition (rng, svd, ...); a plan entry's `options` override them per layer. */
+  readonly decompose?: DecomposeOptions;
+  /**
+   * Decompose these kernels (TF.js layout, by layer name) instead of the model's current ones,
+   * e.g. ADMM's Z. Bias and every other weight still come from the model.
+   */
+  readonly weights?: Readonly<Record<string, DenseTensor>>;
+}
+
+/** What happened to one layer in {@link factorizeModel}. */
+export interface FactorizedLayerReport {
+  /** Layer name. */
+  readonly name: string;
+  /** Plugin id. */
+  readonly format: string;
+  /** TF.js class of the new layer. */
+  readonly className: string;
+  /** The tensorized kernel's mode sizes. */
+  readonly modes: readonly number[];
+  /** Resolved ranks (the plugin's convention, clamped to what the data allows). */
+  readonly ranks: readonly number[];
+  /** Parameters of the dense layer (kernel + bias). */
+  readonly paramsBefore: number;
+  /** Parameters of the factorized layer (cores + bias). */
+  readonly paramsAfter: number;
+  /** Multiply-adds per example of the dense layer. */
+  readonly flopsBefore: number;
+  /** Multiply-adds per example of the factorized layer, in the forward mode it runs. */
+  readonly flopsAfter: number;
+  /** ‖K − K̂‖_F / ‖K‖_F of the decomposed kernel, in float64. */
+  readonly relError: number;
+  /** The forward mode the new layer runs ('factorized' or 'reconstructed'), when it says. */
+  readonly forwardMode?: string;
+}
+
+/** {@link factorizeModel}'s result. */
+export interface FactorizeResult {
+  /** The new model (uncompiled); the input model is left as it was. */
+  readonly model: tfl.LayersModel;
+  /** One report per factorized layer, in model order. */
+  readonly layers: readonly FactorizedLayerReport[];
+}
+
+/**
+ * Factorizes the layers a plan names: for each, resolves the format plugin from the registry,
+ * tensorizes the kernel in the paper's layout, decomposes it at the planned ranks, asks the
+ * plugin's layer factory for the factorized layer and rebuilds the model with
+ * {@link replaceLayers}. Decomposition options passed to the plugin are
+ * `{ ...opts.decompose, ...entry.options, layout }`.
+ */
+export async function factorizeModel(
+  model: tfl.LayersModel,
+  plan: CompressionPlan,
+  opts: FactorizeOptions = {},
+): Promise<FactorizeResult> {
+  const container = opts.container ?? defaultContainer;
+  const targets = resolvePlanTargets(model, plan);
+  for (const name of Object.keys(opts.weights ?? {})) {
+    if (!targets.some((t) => t.name === name)) {
+      fail(ErrorCodes.PLAN, `weights were given for "${name}", which the plan does not factorize`, `planned layers: ${targets.map((t) => t.name).join(', ')}`);
+    }
+  }
+  const before = new Map(modelSummary(model).layers.map((r) => [r.name, r]));
+  const specs: Record<string, FactorizedLayerSpec> = {};
+  const partial: Omit<FactorizedLayerReport, 'paramsAfter' | 'flopsAfter' | 'forwardMode'>[] = [];
+  for (const target of targets) {
+    const plugin = resolvePlugin(target.format, container);
+    if (!plugin.layers) {
+      fail(ErrorCodes.PLUGIN, `format "${plugin.id}" has no factorized layers; it can serve as an ADMM projector only`, 'choose a format with layers for the layers to factorize');
+    }
+    const layer = model.getLayer(target.name);
+    const info0 = denseLayerInfo(layer);
+    if (!plugin.layers.kinds.includes(info0.kind)) {
+      fail(ErrorCodes.PLUGIN, `format "${plugin.id}" cannot factorize ${info0.kind} layers such as ${target.name}`, `it handles: ${plugin.layers.kinds.join(', ')}`);
+    }
+    const given = opts.weights?.[target.name];
+    if (given && (given.shape.length !== info0.kernel.shape.length || given.shape.some((s, i) => s !== info0.kernel.shape[i]))) {
+      fail(ErrorCodes.SHAPE, `weights for ${target.name} have shape [${given.shape.join(', ')}], the kernel is [${info0.kernel.shape.join(', ')}]`);
+    }
+    const info = given ? { ...info0, kernel: given } : info0;
+    const t = tensorize(info.kernel, target.layout);
+    const decomposeOpts: DecomposeOptions = { ...(opts.decompose ?? {}), ...target.options, layout: target.layout };
+    const factors = plugin.decomposition.decompose(t, target.ranks, decomposeOpts);
+    const err = relError(t, plugin.decomposition.reconstruct(factors));
+    const spec = plugin.layers.fromFactors(info, factors, target);
+    specs[target.name] = { ...spec, config: { ...spec.config, name: target.name } };
+    const b = before.get(target.name)!;
+    partial.push({
+      name: target.name,
+      format: plugin.id,
+      className: spec.className,
+      modes: [...t.shape],
+      ranks: [...factors.ranks],
+      paramsBefore: b.params,
+      flopsBefore: b.flops,
+      relError: err,
+    });
+  }
+  const rebuilt = await replaceLayers(model, specs);
+  const after = new Map(modelSummary(rebuilt).layers.map((r) => [r.name, r]));
+  const layers = partial.map((p) => {
+    const a = after.get(p.name)!;
+    const mode = (rebuilt.getLayer(p.name) as unknown as { forwardMode?: unknown }).forwardMode;
+    return { ...p, paramsAfter: a.params, flopsAfter: a.flops, ...(typeof mode === 'string' ? { forwardMode: mode } : {}) };
+  });
+  return { model: rebuilt, layers };
+}

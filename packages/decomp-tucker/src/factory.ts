@@ -1,0 +1,124 @@
+/**
+ * The Tucker layer factory: a factorized layer spec from a dense layer, its Tucker factors and
+ * its plan entry — what model surgery places into the rebuilt model.
+ *
+ * @module
+ */
+import {
+  denseFlops,
+  ErrorCodes,
+  fail,
+  layoutDims,
+  layoutModes,
+  tensorize,
+  threeStageFlops,
+  validateLayout,
+  type DenseLayerInfo,
+  type DenseTensor,
+  type Factors,
+  type FactorizedLayerSpec,
+  type ForwardMode,
+  type LayerFactory,
+  type LayerTarget,
+} from '@tensorslim/core';
+import { registerTuckerLayers, Tucker2Conv2D, TuckerDense } from './layers.js';
+import { tuckerOptionsFromTarget } from './projector.js';
+import { tucker, validateTuckerFactors } from './tucker.js';
+
+function pair(v: unknown, dflt: number): [number, number] {
+  if (v === undefined || v === null) return [dflt, dflt];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return [a[0]!, a[1] ?? a[0]!];
+}
+
+function forwardModeOf(target: LayerTarget): ForwardMode {
+  const m = target.options.forwardMode ?? 'auto';
+  if (m !== 'auto' && m !== 'factorized' && m !== 'reconstructed') {
+    fail(ErrorCodes.OPTION, `${target.name}: forwardMode "${String(m)}" is not factorized, reconstructed or auto`);
+  }
+  return m;
+}
+
+/**
+ * A {@link Tucker2Conv2D} or {@link TuckerDense} spec equivalent to `layer` with the Tucker
+ * `factors` of its tensorized kernel (tensorized with `target.layout`). The forward mode comes
+ * from `target.options.forwardMode` (default 'auto').
+ */
+export function tuckerLayerFromFactors(layer: DenseLayerInfo, factors: Factors, target: LayerTarget): FactorizedLayerSpec {
+  const layout = target.layout;
+  validateLayout(layout, layer.name);
+  if (layout.kind !== layer.kind) fail(ErrorCodes.SHAPE, `${layer.name}: the plan's layout is for a ${layout.kind} layer, the layer is ${layer.kind}`);
+  if (layer.kernel.shape.length !== layout.kernelShape.length || layer.kernel.shape.some((s, i) => s !== layout.kernelShape[i])) {
+    fail(ErrorCodes.SHAPE, `${layer.name}: kernel [${layer.kernel.shape.join(', ')}] differs from the plan's [${layout.kernelShape.join(', ')}]`);
+  }
+  const want = layoutModes(layout);
+  if (factors.shape.length !== want.length || factors.shape.some((s, i) => s !== want[i])) {
+    fail(
+      ErrorCodes.SHAPE,
+      `${layer.name}: the factors decompose a tensor of shape [${factors.shape.join(', ')}], the layout gives [${want.join(', ')}]`,
+      'decompose the kernel tensorized with the same layout (core tensorize(kernel, target.layout))',
+    );
+  }
+  const { modes, ranks } = validateTuckerFactors(factors);
+  const { cin, cout, kh, kw } = layoutDims(layout);
+  const mode = forwardModeOf(target);
+  const c = layer.config;
+  const useBias = layer.bias !== undefined;
+  if (useBias && layer.bias!.data.length !== cout) fail(ErrorCodes.SHAPE, `${layer.name}: bias has ${layer.bias!.data.length} entries for ${cout} outputs`);
+  const common = {
+    name: layer.name,
+    units: cout,
+    inputChannels: cin,
+    useBias,
+    activation: (c.activation as string | null | undefined) ?? null,
+    mode,
+    outModes: [...layout.outModes],
+    inModes: [...layout.inModes],
+    modes,
+    ranks,
+    ...(c.trainable === false ? { trainable: false } : {}),
+  };
+  const weights: DenseTensor[] = [factors.cores[0]!, ...factors.cores.slice(1)];
+  if (useBias) weights.push(layer.bias!);
+  const params = weights.reduce((s, w) => s + w.data.length, 0);
+  if (layer.kind === 'conv2d') {
+    const strides = pair(c.strides, 1);
+    const dilationRate = pair(c.dilationRate, 1);
+    const padding = (c.padding as 'same' | 'valid' | undefined) ?? 'valid';
+    const config = { ...common, kernelSize: [kh, kw] as [number, number], strides, padding, dilationRate };
+    const probe = new Tucker2Conv2D(config);
+    const inPixels = (layer.inputShape[0] ?? 1) * (layer.inputShape[1] ?? 1);
+    const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);
+    const f = threeStageFlops(probe.stageSizes(), inPixels, outPixels);
+    const d = denseFlops(kh, kw, cin, cout, outPixels);
+    return { className: Tucker2Conv2D.className, config, weights, params, flops: pick(mode, f, d) };
+  }
+  const probe = new TuckerDense(common);
+  const f = threeStageFlops(probe.stageSizes(), 1, 1);
+  return { className: TuckerDense.className, config: common, weights, params, flops: pick(mode, f, cin * cout) };
+}
+
+function pick(mode: ForwardMode, factorized: number, dense: number): number {
+  if (mode === 'factorized') return factorized;
+  if (mode === 'reconstructed') return dense;
+  return factorized <= dense ? factorized : dense;
+}
+
+/**
+ * Decomposes a dense layer's kernel with its plan entry (ranks, `options.modes`, HOOI options)
+ * and returns the Tucker layer spec that replaces it.
+ */
+export function tuckerLayerFromDense(layer: DenseLayerInfo, target: LayerTarget): FactorizedLayerSpec {
+  const t = tensorize(layer.kernel, target.layout);
+  const f = tucker(t, target.ranks, tuckerOptionsFromTarget(target));
+  return tuckerLayerFromFactors(layer, f, target);
+}
+
+/** The layer factory of the Tucker plugin. */
+export const tuckerLayers: LayerFactory = {
+  kinds: ['conv2d', 'dense'],
+  classNames: [Tucker2Conv2D.className, TuckerDense.className],
+  register: registerTuckerLayers,
+  fromFactors: tuckerLayerFromFactors,
+};
