@@ -1,6 +1,26 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
+// vitest 5's reporter calls Map.groupBy (Node ≥ 21); on Node 20 a failing test would crash the
+// reporter instead of printing the failure.
+if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
+  Object.defineProperty(Map, 'groupBy', {
+    configurable: true,
+    writable: true,
+    value<K, V>(items: Iterable<V>, key: (v: V, i: number) => K): Map<K, V[]> {
+      const m = new Map<K, V[]>();
+      let i = 0;
+      for (const v of items) {
+        const k = key(v, i++);
+        const list = m.get(k);
+        if (list) list.push(v);
+        else m.set(k, [v]);
+      }
+      return m;
+    },
+  });
+}
+
 // An outside author's config: tests import @tensorslim/core's public entry point.
 export default defineConfig({
   resolve: { alias: { '@tensorslim/core': fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url)) } },

@@ -86,7 +86,7 @@ function checkFormat(target: LayerTarget, kernel: tf.Variable, container: Depend
     const kind = rankSpecKind(target.ranks);
     const dataDependent = kind === 'eps' || kind === 'auto';
     const tensor = dataDependent ? tensorize({ shape: kernel.shape, data: Float64Array.from(kernel.dataSync()) }, target.layout) : undefined;
-    plugin.decomposition.resolveRanks(modes, target.ranks, { ...target.options, ...(tensor ? { tensor } : {}) });
+    plugin.decomposition.resolveRanks(modes, target.ranks, { ...target.options, layout: target.layout, ...(tensor ? { tensor } : {}) });
   } catch (e) {
     if (e instanceof TensorslimError) {
       throw new TensorslimError(

@@ -16,7 +16,7 @@ interface JobResult {
 }
 
 function job(dir: string, out: string, mode: 'fresh' | 'resume', slowMs: number) {
-  const child = spawn(process.execPath, ['--import', join(here, 'register-ts.mjs'), join(here, 'resume-job.ts'), dir, out, mode, String(slowMs)], {
+  const child = spawn(process.execPath, ['--import', join(here, '..', '..', '..', '..', 'scripts', 'ts-register.mjs'), join(here, 'resume-job.ts'), dir, out, mode, String(slowMs)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

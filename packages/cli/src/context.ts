@@ -57,11 +57,47 @@ export async function resolveModel(spec: string, data?: DataSource, seed = 1): P
   return { model, name: spec, builtin: true };
 }
 
-/** `--dataset` with its directory, subset and seed. */
-export async function resolveDataset(name: string, dir: string | undefined, limit: string | undefined, seed: number): Promise<DataSource> {
-  const lim = limit === undefined ? undefined : Number(limit);
-  if (lim !== undefined && (!Number.isInteger(lim) || lim < 1)) fail(ErrorCodes.OPTION, `--limit ${limit} must be a positive integer`);
-  return loadDataset(name, { ...(dir ? { dir } : {}), ...(lim ? { limit: lim } : {}), seed });
+/** What `--dataset` and its companion flags select. */
+export interface DatasetFlags {
+  /** Dataset name. */
+  readonly name: string;
+  /** Directory of the files. */
+  readonly dir?: string;
+  /** First N training examples only. */
+  readonly limit?: string;
+  /** First N validation examples only. */
+  readonly evalLimit?: string;
+  /** Seed of the shuffles. */
+  readonly seed: number;
+  /** Built-in model the data is for: its input shape is used when it holds the same number of values. */
+  readonly model?: string;
+}
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) fail(ErrorCodes.OPTION, `${flag} ${v} must be a positive integer`);
+  return n;
+}
+
+/**
+ * `--dataset` with its directory, subsets and seed. When a built-in model expects the same
+ * number of values per example in another shape (the LSTM reads MNIST as 28 steps of 28), the
+ * examples are reshaped to the model's input.
+ */
+export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
+  const limit = positiveInt(f.limit, '--limit');
+  const evalLimit = positiveInt(f.evalLimit, '--eval-limit');
+  const opts = { ...(f.dir ? { dir: f.dir } : {}), ...(limit ? { limit } : {}), ...(evalLimit ? { evalLimit } : {}), seed: f.seed };
+  const data = await loadDataset(f.name, opts);
+  if (f.model && MODEL_NAMES.includes(f.model)) {
+    const want = modelInfo(f.model).inputShape;
+    const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+    if (size(want) === size(data.inputShape) && want.join('x') !== data.inputShape.join('x')) {
+      return loadDataset(f.name, { ...opts, inputShape: want });
+    }
+  }
+  return data;
 }
 
 /** The default dataset of a built-in model (MNIST for LeNet-5/LSTM, CIFAR-10 for ResNets). */

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
+  KernelScope,
   WASM_TRAINING_KERNELS,
+  conv2dBackpropInputByPhases,
+  convGradGeometry,
+  type CompositeBackend,
   selectBackend,
   simplifyTile,
   unregisterWasmTrainingKernels,
@@ -129,6 +133,24 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput agree with the cpu backen
     expect(relMaxDiff(dx.cpu, dx.wasm)).toBeLessThan(1e-4);
   });
 
+  it('the phase method also handles phases without taps (kernel smaller than the stride)', async () => {
+    await tf.setBackend('wasm');
+    const be = tf.engine().backend as unknown as CompositeBackend;
+    const xShape = [2, 7, 8, 3];
+    const fShape = [1, 2, 3, 4];
+    const attrs = { strides: [2, 3] as [number, number], pad: 'same' as const };
+    const g = convGradGeometry(xShape, fShape, attrs);
+    const dy = tf.tensor(values(2 * g.outH * g.outW * 4, 71), [2, g.outH, g.outW, 4]);
+    const w = tf.tensor(values(size(fShape), 72), fShape);
+    const scope = new KernelScope(be, 'wasm');
+    const info = scope.finish(conv2dBackpropInputByPhases(scope, dy, w, g));
+    const got = tf.engine().makeTensorFromTensorInfo(info);
+    const want = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, dataFormat: 'NHWC', inputShape: xShape } as never) as tf.Tensor;
+    expect(got.shape).toEqual(xShape);
+    expect(relMaxDiff(want.dataSync(), got.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([dy, w, got, want]);
+  });
+
   it('NCHW data format', async () => {
     const xShape = [2, 3, 7, 6];
     const fShape = [3, 3, 3, 4];
@@ -240,6 +262,7 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
     { shape: [2, 3, 4, 5], scale: true, offset: true },
     { shape: [2, 3, 4, 5], scale: false, offset: true },
     { shape: [3, 1, 2, 7], scale: true, offset: false },
+    { shape: [2, 3, 2, 32], scale: true, offset: true },
   ])('FusedBatchNorm with per-channel statistics %j', async ({ shape, scale, offset }) => {
     const c = shape[3]!;
     const r = await onBoth(() =>
@@ -259,6 +282,80 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
   it('FusedBatchNorm with full-shape statistics falls back to the backend kernel', async () => {
     const t = (seed: number, shift = 0) => tf.add(tf.tensor(values(24, seed), [2, 3, 4]), shift);
     const r = await onBoth(() => tf.batchNorm(t(66), t(67), t(68, 1.5), t(69), t(70)));
+    expect(relMaxDiff(r.cpu, r.wasm)).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    [[4, 5, 6], [1, 0, 2], [2, 5, 3]],
+    [[4, 5, 6], [2, 1, 0], [1, 3, 6]],
+    [[4, 5, 6], [0, 0, 0], [-1, 2, -1]],
+    [[3, 2, 2, 3, 2], [1, 0, 1, 1, 0], [2, 2, 1, 2, 1]],
+    [[7], [2], [4]],
+    [[2, 3, 4, 5, 6, 2], [1, 1, 1, 1, 1, 1], [1, 2, 3, 4, 5, 1]],
+  ])('Slice of %j at %j size %j', async (shape, begin, sz) => {
+    const r = await onBoth(() => tf.slice(tf.tensor(values(size(shape), 81), shape), begin, sz));
+    expect(r.shape).toEqual(r.cpuShape);
+    expect(relMaxDiff(r.cpu, r.wasm)).toBe(0);
+  });
+
+  it('Slice of int32 and bool', async () => {
+    const i = await onBoth(() => tf.slice(tf.tensor([[1, 2, 3], [4, 5, 6]], undefined, 'int32'), [0, 1], [2, 2]));
+    expect(Array.from(i.wasm)).toEqual([2, 3, 5, 6]);
+    const b = await onBoth(() => tf.slice(tf.tensor([true, false, true, true], undefined, 'bool'), [1], [2]));
+    expect(Array.from(b.wasm)).toEqual([0, 1]);
+  });
+
+  it.each([
+    [[4, 6, 5], [2, 3, 1], 1],
+    [[4, 6, 5], 5, 2],
+    [[6, 4], [1, -1, 2], 0],
+    [[2, 8], 4, -1],
+  ] as [number[], number | number[], number][])('SplitV of %j into %j on axis %i', async (shape, splits, axis) => {
+    await tf.setBackend('cpu');
+    const want = tf.split(tf.tensor(values(size(shape), 91), shape), splits, axis).map((t) => ({ shape: t.shape, data: t.dataSync() }));
+    await tf.setBackend('wasm');
+    const got = tf.split(tf.tensor(values(size(shape), 91), shape), splits, axis).map((t) => ({ shape: t.shape, data: t.dataSync() }));
+    expect(got.map((g) => g.shape)).toEqual(want.map((w) => w.shape));
+    got.forEach((g, i) => expect(Array.from(g.data)).toEqual(Array.from(want[i]!.data)));
+  });
+
+  it.each([
+    [[3, 4, 5], 0],
+    [[3, 4, 5], 1],
+    [[3, 4, 5], 2],
+    [[2, 3, 2, 2], -2],
+  ] as [number[], number][])('Unpack of %j on axis %i', async (shape, axis) => {
+    await tf.setBackend('cpu');
+    const want = tf.unstack(tf.tensor(values(size(shape), 95), shape), axis).map((t) => ({ shape: t.shape, data: t.dataSync() }));
+    await tf.setBackend('wasm');
+    const be = tf.engine().backend;
+    const x = tf.tensor(values(size(shape), 95), shape);
+    const before = be.numDataIds();
+    const parts = tf.unstack(x, axis);
+    expect(be.numDataIds()).toBe(before + parts.length); // outputs only
+    const got = parts.map((t) => ({ shape: t.shape, data: t.dataSync() }));
+    expect(got.map((g) => g.shape)).toEqual(want.map((w) => w.shape));
+    got.forEach((g, i) => expect(Array.from(g.data)).toEqual(Array.from(want[i]!.data)));
+    tf.dispose([x, ...parts]);
+  });
+
+  it.each([
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [7, 3], true, false],
+    [[7, 5], [3, 7], true, true],
+    [[2, 5, 4], [2, 3, 4], false, true],
+    [[2, 4, 5], [2, 4, 3], true, false],
+  ] as [number[], number[], boolean, boolean][])('BatchMatMul %j × %j (transposeA %s, transposeB %s)', async (sa, sb, ta, tb) => {
+    const r = await onBoth(() => tf.matMul(tf.tensor(values(size(sa), 101), sa), tf.tensor(values(size(sb), 102), sb), ta, tb));
+    expect(r.shape).toEqual(r.cpuShape);
+    expect(relMaxDiff(r.cpu, r.wasm)).toBeLessThan(1e-5);
+  });
+
+  it('_FusedMatMul with a transposed operand, bias and activation', async () => {
+    const r = await onBoth(() =>
+      tf.fused.matMul({ a: tf.tensor2d(values(35, 103), [7, 5]), b: tf.tensor2d(values(21, 104), [3, 7]), transposeA: true, transposeB: true, bias: tf.tensor1d(values(3, 105)), activation: 'relu' }),
+    );
+    expect(r.shape).toEqual([5, 3]);
     expect(relMaxDiff(r.cpu, r.wasm)).toBeLessThan(1e-5);
   });
 

@@ -62,6 +62,10 @@ describe.each(['auto', 'js'] as const)('symmetric eigensolver against numpy.lina
     const lower = matrix(n, n, a.data.map((v, idx) => (idx % n <= Math.floor(idx / n) ? v : 1e6)));
     expect(Array.from(symEigValues(lower))).toEqual(Array.from(symEigValues(a)));
     expect(() => symEig(matrix(3, 4))).toThrow(TensorslimError);
+    const bad = matrix(n, n, a.data.slice());
+    bad.data[n + 1] = NaN;
+    expect(() => symEig(bad)).toThrow(/contains NaN/);
+    expect(() => symEigValues(bad)).toThrow(/contains NaN/);
     expect(symEig(matrix(0, 0)).values.length).toBe(0);
     const one = symEig(matrix(1, 1, [-3]));
     expect(Array.from(one.values)).toEqual([-3]);

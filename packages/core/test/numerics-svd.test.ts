@@ -114,10 +114,24 @@ describe('exact SVD, edge cases', () => {
   it('handles huge and tiny scales without overflow or underflow', () => {
     const a = fixtureMatrix('svd_square_a');
     const ref = fixture('svd_square_s').data;
-    for (const scale of [1e150, 1e-150]) {
-      const f = svd(matrix(a.rows, a.cols, a.data.map((v) => v * scale)));
+    for (const scale of [1e200, 1e-200]) {
+      const big = matrix(a.rows, a.cols, a.data.map((v) => v * scale));
+      const f = svd(big);
       for (let i = 0; i < ref.length; i++) expect(Math.abs(f.s[i]! / scale - ref[i]!)).toBeLessThan(1e-10 * ref[i]!);
+      // the Gram path would square the scale out of range: 'auto' notices and stays exact
+      const t = truncatedSvd(big, 5);
+      for (let i = 0; i < 5; i++) expect(Math.abs(t.s[i]! / scale - ref[i]!)).toBeLessThan(1e-10 * ref[i]!);
     }
+  });
+  it('NaN or Inf entries are a TS_NON_FINITE error, not an endless iteration', () => {
+    const a = fixtureMatrix('svd_tall_a');
+    const bad = matrix(a.rows, a.cols, a.data.slice());
+    bad.data[7] = NaN;
+    for (const f of [() => svd(bad), () => svdValues(bad), () => truncatedSvd(bad, 3), () => gramSvd(bad, 3), () => randomizedSvd(bad, 1)]) {
+      expect(f).toThrow(/contains NaN at flat index 7/);
+    }
+    bad.data[7] = Infinity;
+    expect(() => svd(bad)).toThrow(TensorslimError);
   });
   it('a larger random matrix still reconstructs to rounding', () => {
     const rng = new Rng(11);
@@ -212,6 +226,20 @@ describe('truncated SVDs against numpy on decaying spectra', () => {
       for (let i = 0; i < 6; i++) expect(Math.abs(f.s[i]! - ex.s[i]!)).toBeLessThan(1e-11 * ex.s[0]!);
       for (let i = 6; i < 10; i++) expect(f.s[i]!).toBeLessThan(1e-12 * ex.s[0]!);
       expect(orthErr(f.u)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('well-conditioned random matrices (the common case): Gram path equals the exact SVD', () => {
+    const rng = new Rng(12);
+    for (const [m, n, k] of [[70, 400, 20], [400, 70, 20], [48, 48, 48]] as const) {
+      const a = matrix(m, n, rng.normalArray(m * n));
+      const ex = svd(a, { k });
+      for (const f of [gramSvd(a, k), truncatedSvd(a, k)]) {
+        for (let i = 0; i < k; i++) expect(Math.abs(f.s[i]! - ex.s[i]!)).toBeLessThan(1e-12 * ex.s[i]!);
+        expect(Math.abs(relDiff(a, reconstruct(f)) - relDiff(a, reconstruct(ex)))).toBeLessThan(1e-12);
+        expect(orthErr(f.u)).toBeLessThan(1e-13);
+        expect(orthErr(matrix(n, k, transposeData(f.vt)))).toBeLessThan(1e-13);
+      }
     }
   });
 

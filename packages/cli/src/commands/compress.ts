@@ -20,6 +20,8 @@ export interface CompressFlags {
   dataDir?: string;
   /** Subset. */
   limit?: string;
+  /** Validation subset. */
+  evalLimit?: string;
   /** Format (with --ratio). */
   format?: string;
   /** Ratio. */
@@ -109,7 +111,7 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   const progress = createProgress(progressEnabled(flags.json), flags.json);
   await startBackend(flags.backend, progress);
   const seed = num(flags.seed, '--seed', 1, { int: true });
-  const data = await resolveDataset(flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', flags.dataDir, flags.limit, seed);
+  const data = await resolveDataset({ name: flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', dir: flags.dataDir, limit: flags.limit, evalLimit: flags.evalLimit, seed: seed, model: flags.model });
   const source = await resolveModel(flags.model, data, seed);
   const plan = resolvePlan(flags, source);
   if (flags.resume && !flags.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
@@ -153,6 +155,7 @@ export function compressCommand(program: Command): void {
     .option('--dataset <name>', 'mnist, fashion-mnist, cifar10, cifar100 or synthetic (default: the model\'s own)')
     .option('--data-dir <dir>', 'directory of the dataset files (required for cifar10/cifar100/fashion-mnist)')
     .option('--limit <N>', 'use only the first N training examples')
+    .option('--eval-limit <N>', 'use only the first N validation examples')
     .option('--format <id>', 'format of every planned layer when no --plan is given: tt, tr, tucker or a plugin\'s (default tt)')
     .option('--ratio <C>', 'target compression ratio of the planned layers when no --plan is given (default 5)')
     .option('--plan <plan.json>', 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md)')

@@ -19,6 +19,8 @@ export interface EvaluateFlags {
   dataDir?: string;
   /** Subset size. */
   limit?: string;
+  /** Validation subset. */
+  evalLimit?: string;
   /** Batch size. */
   batch?: string;
   /** Backend. */
@@ -36,6 +38,7 @@ export function evaluateCommand(program: Command): void {
     .option('--dataset <name>', 'mnist, fashion-mnist, cifar10, cifar100 or synthetic (default mnist)')
     .option('--data-dir <dir>', 'directory of the dataset files (required for cifar10/cifar100/fashion-mnist)')
     .option('--limit <N>', 'use only the first N examples (quick checks)')
+    .option('--eval-limit <N>', 'use only the first N validation examples')
     .option('--batch <B>', 'evaluation batch size (default 256)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, webgpu, wasm or cpu (default auto)')
     .option('--json', 'print {loss, accuracy, examples} as one JSON line')
@@ -44,7 +47,7 @@ export function evaluateCommand(program: Command): void {
       await startBackend(flags.backend, progress);
       const source = await resolveModel(flags.model);
       if (source.builtin) fail(ErrorCodes.OPTION, 'evaluate needs a saved model (model.json), not a built-in name', 'train one with tensorslim train --out DIR');
-      const data = await resolveDataset(flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', flags.dataDir, flags.limit, 1);
+      const data = await resolveDataset({ name: flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', dir: flags.dataDir, limit: flags.limit, evalLimit: flags.evalLimit, seed: 1, model: flags.model });
       const ev = evaluate(source.model, data, { batchSize: num(flags.batch, '--batch', 256, { int: true, min: 1 }) });
       const out = { model: flags.model, dataset: data.name, examples: data.valSize, loss: ev.loss, accuracy: ev.accuracy };
       if (flags.json) process.stdout.write(JSON.stringify(out) + '\n');

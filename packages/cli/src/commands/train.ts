@@ -20,6 +20,8 @@ export interface TrainFlags {
   dataDir?: string;
   /** Subset. */
   limit?: string;
+  /** Validation subset. */
+  evalLimit?: string;
   /** Epochs. */
   epochs?: string;
   /** Learning rate. */
@@ -47,6 +49,7 @@ export function trainCommand(program: Command): void {
     .option('--dataset <name>', 'mnist, fashion-mnist, cifar10, cifar100 or synthetic (default: the model\'s own, e.g. mnist for lenet5)')
     .option('--data-dir <dir>', 'directory of the dataset files (required for cifar10/cifar100/fashion-mnist)')
     .option('--limit <N>', 'use only the first N training examples')
+    .option('--eval-limit <N>', 'use only the first N validation examples')
     .option('--epochs <N>', 'training epochs (default 3)')
     .option('--lr <LR>', 'learning rate (default 0.05)')
     .option('--momentum <M>', 'SGD momentum (default 0.9, as the paper)')
@@ -59,7 +62,7 @@ export function trainCommand(program: Command): void {
       const progress = createProgress(progressEnabled(flags.json), flags.json);
       await startBackend(flags.backend, progress);
       const seed = num(flags.seed, '--seed', 1, { int: true });
-      const data = await resolveDataset(flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', flags.dataDir, flags.limit, seed);
+      const data = await resolveDataset({ name: flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', dir: flags.dataDir, limit: flags.limit, evalLimit: flags.evalLimit, seed: seed, model: flags.model });
       const { model } = await resolveModel(flags.model, data, seed);
       const r = await trainDense(model, data, {
         epochs: num(flags.epochs, '--epochs', 3, { int: true, min: 1 }),

@@ -27,9 +27,9 @@ export {
 export { registerLeanGradients, unregisterLeanGradients, leanGradientsRegistered } from './gradients.js';
 export { KernelScope, type CompositeBackend, type KernelInputs } from './kernels/scope.js';
 export { conv2dBackpropFilterNhwc, conv2dBackpropFilterKernel, conv2dBackpropFilterConfig, type Conv2DBackpropFilterAttrs } from './kernels/conv2d-backprop-filter.js';
-export { conv2dBackpropInputNhwc, conv2dBackpropInputKernel, conv2dBackpropInputConfig, spreadOnGrid, type Conv2DBackpropInputAttrs } from './kernels/conv2d-backprop-input.js';
+export { conv2dBackpropInputNhwc, conv2dBackpropInputByPhases, conv2dBackpropInputKernel, conv2dBackpropInputConfig, spreadOnGrid, type Conv2DBackpropInputAttrs } from './kernels/conv2d-backprop-input.js';
 export { convGradGeometry, type ConvGradGeometry, type ConvGradAttrs } from './kernels/conv-geometry.js';
-export { tileInto, simplifyTile } from './kernels/tile.js';
+export { tileInto, simplifyTile, type TilePlan } from './kernels/tile.js';
 export { middleSplit, reduceMiddle } from './kernels/reduce.js';
 export { segmentSumInto } from './kernels/unsorted-segment-sum.js';
 export { normalizeRows } from './kernels/batch-norm.js';

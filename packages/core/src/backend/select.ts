@@ -227,17 +227,28 @@ async function startWebgpu(importer: ModuleImporter, opts: SelectBackendOptions)
 async function startWasm(importer: ModuleImporter, opts: SelectBackendOptions): Promise<Record<string, unknown>> {
   const wasm = await importOptional(importer, '@tensorflow/tfjs-backend-wasm');
   const requested = opts.threads ?? (await cpuCount());
-  const alreadyUp = tf.findBackend('wasm') !== null;
+  // (not tf.findBackend: it would start initializing the backend before the settings below)
+  const alreadyUp = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry['wasm'] !== undefined;
+  let prefix: string | undefined;
   if (!alreadyUp) {
     const setThreadsCount = wasm['setThreadsCount'] as ((n: number) => void) | undefined;
     setThreadsCount?.(requested);
-    const prefix = opts.wasmPaths ?? (isNode() ? await wasmDirInNode() : undefined);
+    prefix = opts.wasmPaths ?? (isNode() ? await wasmDirInNode() : undefined);
     const setWasmPaths = wasm['setWasmPaths'] as ((p: string) => void) | undefined;
-    if (prefix && setWasmPaths) setWasmPaths(prefix);
+    try {
+      if (prefix && setWasmPaths) setWasmPaths(prefix);
+    } catch {
+      // an earlier initialization attempt fixed the paths; they stand
+    }
   }
   let kernels: string[] = [];
   if (opts.registerKernels ?? true) kernels = registerWasmTrainingKernels();
-  await activate('wasm', '@tensorflow/tfjs-backend-wasm');
+  try {
+    await activate('wasm', '@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    if (e instanceof NotAvailable && prefix) throw new NotAvailable(`${e.message} (the .wasm files were looked for in ${prefix})`);
+    throw e;
+  }
   const gradients = (opts.leanGradients ?? true) ? registerLeanGradients() : [];
   const getThreadsCount = wasm['getThreadsCount'] as (() => number) | undefined;
   const threads = getThreadsCount ? getThreadsCount() : 1;

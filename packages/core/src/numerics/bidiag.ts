@@ -92,6 +92,7 @@ export function bdsqr(h: Heap | null, d: Float64Array, e: Float64Array, n: numbe
   let bmax = 0;
   for (let i = 0; i < n; i++) bmax = Math.max(bmax, Math.abs(d[i]!), i < n - 1 ? Math.abs(e[i]!) : 0);
   if (bmax === 0) return;
+  if (!Number.isFinite(bmax)) fail(ErrorCodes.NUMERIC, 'SVD of a matrix with non-finite entries (bidiagonal QR)');
   for (let i = 0; i < n; i++) d[i] = d[i]! / bmax;
   for (let i = 0; i < n - 1; i++) e[i] = e[i]! / bmax;
   const floor = EPS; // absolute threshold relative to ‖B‖ = O(1)
@@ -99,8 +100,11 @@ export function bdsqr(h: Heap | null, d: Float64Array, e: Float64Array, n: numbe
     const ei = Math.abs(e[i]!);
     return ei <= EPS * (Math.abs(d[i]!) + Math.abs(d[i + 1]!)) || ei <= floor;
   };
-  let iters = 0;
-  const maxIters = 10 * n * n + 100;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(d[i]!) || (i < n - 1 && !Number.isFinite(e[i]!))) fail(ErrorCodes.NUMERIC, 'SVD of a matrix with non-finite entries (bidiagonal QR)');
+  }
+  let steps = 0;
+  const maxSteps = 30 * n * n + 100;
   let hi = n - 1;
   while (hi > 0) {
     if (negligibleE(hi - 1)) {
@@ -111,7 +115,8 @@ export function bdsqr(h: Heap | null, d: Float64Array, e: Float64Array, n: numbe
     let lo = hi - 1;
     while (lo > 0 && !negligibleE(lo - 1)) lo--;
     if (lo > 0) e[lo - 1] = 0;
-    if (++iters > maxIters) fail(ErrorCodes.NUMERIC, 'SVD did not converge (bidiagonal QR)');
+    steps += hi - lo + 1;
+    if (steps > maxSteps) fail(ErrorCodes.NUMERIC, 'SVD did not converge (bidiagonal QR)');
     // a negligible diagonal entry: chase its row (or column) out, which splits the block
     let zk = -1;
     for (let k = lo; k <= hi; k++) {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from '../errors.js';
+import { assertFinite, ErrorCodes, fail } from '../errors.js';
 import type { Matrix } from './matrix.js';
 import { matrix } from './matrix.js';
 import { applyQ, fromColMajor, orgqr } from './householder.js';
@@ -40,6 +40,7 @@ export function symEig(a: Matrix, opts: SymEigOptions = {}): SymEig {
   if (a.cols !== n) fail(ErrorCodes.SHAPE, `symEig needs a square matrix, got ${a.rows}×${a.cols}`);
   const k = Math.max(0, Math.min(n, opts.k ?? n));
   if (n === 0 || k === 0) return { values: new Float64Array(0), vectors: matrix(n, 0) };
+  checkLowerFinite(a, 'the matrix passed to symEig');
   return withScratch((h) => {
     const w = h.alloc(n * n);
     loadLower(h, a, w);
@@ -52,6 +53,7 @@ export function symEigValues(a: Matrix): Float64Array {
   const n = a.rows;
   if (a.cols !== n) fail(ErrorCodes.SHAPE, `symEigValues needs a square matrix, got ${a.rows}×${a.cols}`);
   if (n === 0) return new Float64Array(0);
+  checkLowerFinite(a, 'the matrix passed to symEigValues');
   return withScratch((h) => {
     const w = h.alloc(n * n);
     loadLower(h, a, w);
@@ -62,6 +64,14 @@ export function symEigValues(a: Matrix): Float64Array {
     tql(null, d, e, n);
     return d.sort().reverse();
   });
+}
+
+/** Refuses NaN/Inf in the lower triangle (the part that is read). */
+function checkLowerFinite(a: Matrix, what: string): void {
+  const n = a.rows;
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) s += a.data[i * n + j]! * 0;
+  if (s !== 0) assertFinite(a.data, what);
 }
 
 function loadLower(h: Heap, a: Matrix, w: number): void {

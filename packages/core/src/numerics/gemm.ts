@@ -62,16 +62,28 @@ export function gemm(
     scaleC(m, n, beta, C, cOff, cRs, cCs, lower);
     return;
   }
-  if (m * n * k <= SMALL || m < MR || n < NR || k < 4) {
+  if (m * n * k <= SMALL || k < 4 || (m < MR && n < NR)) {
     smallGemm(m, n, k, alpha, A, aOff, aRs, aCs, B, bOff, bRs, bCs, beta, C, cOff, cRs, cCs, lower);
     return;
   }
   const h = heap();
-  const arena = h.f64;
-  if (!lower && cCs === 1 && C.buffer === arena.buffer) {
+  if (!lower && cCs === 1 && C.buffer === h.f64.buffer && m >= MR && n >= NR) {
     gemmDirect(h, m, n, k, alpha, A, aOff, aRs, aCs, B, bOff, bRs, bCs, beta, cOff, cRs);
     return;
   }
+  gemmStaged(h, m, n, k, alpha, A, aOff, aRs, aCs, B, bOff, bRs, bCs, beta, C, cOff, cRs, cCs, lower);
+}
+
+/** The packed product staged through an arena buffer of C (any C layout, any sizes). */
+function gemmStaged(
+  h: ReturnType<typeof heap>, m: number, n: number, k: number, alpha: number,
+  A: Float64Array, aOff: number, aRs: number, aCs: number,
+  B: Float64Array, bOff: number, bRs: number, bCs: number,
+  beta: number,
+  C: Float64Array, cOff: number, cRs: number, cCs: number,
+  lower: boolean,
+): void {
+  const arena = h.f64;
   const mark = h.top;
   try {
     const ncMax = Math.min(NC, roundUp(n, NR));
@@ -121,8 +133,9 @@ export function gemm(
 
 /**
  * The same product when C lives in the arena with unit column stride: full 4×4 tiles accumulate
- * straight into C (no staging buffer, no write-back pass); the ragged right and bottom strips
- * (under 4 wide) go through the plain loop.
+ * straight into C (no staging buffer, no write-back pass); the ragged last row panel and column
+ * panel (under 4 wide) are computed from the same packed blocks into a small staging tile and
+ * added in.
  */
 function gemmDirect(
   h: ReturnType<typeof heap>, m: number, n: number, k: number, alpha: number,
@@ -132,34 +145,53 @@ function gemmDirect(
 ): void {
   const arena = h.f64;
   if (beta !== 1) scaleC(m, n, beta, arena, cOff, ldc, 1, false);
-  const m4 = m - (m % MR);
-  const n4 = n - (n % NR);
   const mark = h.top;
   try {
     const kcMax = Math.min(KC, k);
+    const ncMax = Math.min(NC, roundUp(n, NR));
     const apO = h.alloc(MC * kcMax);
-    const bpO = h.alloc(kcMax * Math.min(NC, n4));
+    const bpO = h.alloc(kcMax * ncMax);
+    const sO = h.alloc(Math.max(MC, ncMax) * MR);
     const F = h.f64;
     if (A === arena) A = F;
     if (B === arena) B = F;
     const K = h.kernels;
-    for (let jc = 0; jc < n4; jc += NC) {
-      const nc = Math.min(NC, n4 - jc);
+    const macro = (kc: number, mcp: number, ncp: number, ap: number, bp: number, cp: number, ld: number) => {
+      if (K) K.macro(kc, mcp, ncp, ap * 8, bp * 8, cp * 8, ld * 8, ALL);
+      else jsMacro(F, kc, mcp, ncp, ap, bp, cp, ld, ALL);
+    };
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = Math.min(NC, n - jc);
+      const nc4 = nc - (nc % NR);
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
         packB(F, bpO, B, bOff, bRs, bCs, pc, kc, jc, nc);
-        for (let ic = 0; ic < m4; ic += MC) {
-          const mc = Math.min(MC, m4 - ic);
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = Math.min(MC, m - ic);
+          const mc4 = mc - (mc % MR);
           packA(F, apO, A, aOff, aRs, aCs, ic, mc, pc, kc, alpha);
           const cp = cOff + ic * ldc + jc;
-          if (K) K.macro(kc, mc, nc, apO * 8, bpO * 8, cp * 8, ldc * 8, ALL);
-          else jsMacro(F, kc, mc, nc, apO, bpO, cp, ldc, ALL);
+          if (mc4 > 0 && nc4 > 0) macro(kc, mc4, nc4, apO, bpO, cp, ldc);
+          if (nc4 < nc) {
+            // last column panel: all rows of the block into S (mcp×4), then add its nc−nc4 columns
+            const mcp = roundUp(mc, MR);
+            F.fill(0, sO, sO + mcp * NR);
+            macro(kc, mcp, NR, apO, bpO + nc4 * kc, sO, NR);
+            for (let i = 0; i < mc; i++) for (let j = nc4; j < nc; j++) F[cp + i * ldc + j] += F[sO + i * NR + j - nc4]!;
+          }
+          if (mc4 < mc && nc4 > 0) {
+            // last row panel (full-tile columns only): S (4×nc4), then add its mc−mc4 rows
+            F.fill(0, sO, sO + MR * nc4);
+            macro(kc, MR, nc4, apO + mc4 * kc, bpO, sO, nc4);
+            for (let i = mc4; i < mc; i++) {
+              const crow = cp + i * ldc;
+              const srow = sO + (i - mc4) * nc4;
+              for (let j = 0; j < nc4; j++) F[crow + j] += F[srow + j]!;
+            }
+          }
         }
       }
     }
-    // ragged strips: rows m4..m (all columns), columns n4..n (rows 0..m4)
-    if (m4 < m) smallGemm(m - m4, n, k, alpha, A, aOff + m4 * aRs, aRs, aCs, B, bOff, bRs, bCs, 1, F, cOff + m4 * ldc, ldc, 1, false);
-    if (n4 < n && m4 > 0) smallGemm(m4, n - n4, k, alpha, A, aOff, aRs, aCs, B, bOff + n4 * bCs, bRs, bCs, 1, F, cOff + n4, ldc, 1, false);
   } finally {
     h.top = mark;
   }
@@ -170,9 +202,12 @@ function roundUp(x: number, b: number): number {
 }
 
 function scaleC(m: number, n: number, beta: number, C: Float64Array, cOff: number, cRs: number, cCs: number, lower: boolean): void {
+  if (beta === 1) return;
   for (let i = 0; i < m; i++) {
     const jEnd = lower ? Math.min(n, i + 1) : n;
-    for (let j = 0, c = cOff + i * cRs; j < jEnd; j++, c += cCs) C[c] = beta === 0 ? 0 : beta * C[c]!;
+    const c0 = cOff + i * cRs;
+    if (cCs === 1 && beta === 0) C.fill(0, c0, c0 + jEnd);
+    else for (let j = 0, c = c0; j < jEnd; j++, c += cCs) C[c] = beta === 0 ? 0 : beta * C[c]!;
   }
 }
 
@@ -200,6 +235,22 @@ function smallGemm(
 
 /** Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels, p-major inside a panel, zero-padded. */
 function packA(F: Float64Array, dst: number, A: Float64Array, aOff: number, aRs: number, aCs: number, i0: number, mc: number, p0: number, kc: number, alpha = 1): void {
+  if (aRs === 1) {
+    // column-major source: read each column segment once, contiguously
+    const full = mc - (mc % MR);
+    for (let p = 0; p < kc; p++) {
+      const src = aOff + i0 + (p0 + p) * aCs;
+      let d = dst + p * MR;
+      for (let ir = 0; ir < full; ir += MR, d += MR * kc) {
+        F[d] = alpha * A[src + ir]!;
+        F[d + 1] = alpha * A[src + ir + 1]!;
+        F[d + 2] = alpha * A[src + ir + 2]!;
+        F[d + 3] = alpha * A[src + ir + 3]!;
+      }
+      if (full < mc) for (let ii = 0; ii < MR; ii++) F[d + ii] = full + ii < mc ? alpha * A[src + full + ii]! : 0;
+    }
+    return;
+  }
   if (alpha !== 1) {
     packAScaled(F, dst, A, aOff, aRs, aCs, i0, mc, p0, kc, alpha);
     return;

@@ -75,10 +75,56 @@ export class Rng {
     return u * f;
   }
 
-  /** Fills a new Float64Array of length n with standard normal deviates. */
+  /**
+   * Fills a new Float64Array of length n with standard normal deviates: the same numbers as n
+   * calls of {@link Rng.normal}, generated with the state in locals (several times faster).
+   */
   normalArray(n: number): Float64Array {
     const a = new Float64Array(n);
-    for (let i = 0; i < n; i++) a[i] = this.normal();
+    let i = 0;
+    if (n > 0 && this.spare !== null) {
+      a[i++] = this.spare;
+      this.spare = null;
+    }
+    const st = this.s;
+    let s0 = st[0]! | 0;
+    let s1 = st[1]! | 0;
+    let s2 = st[2]! | 0;
+    let s3 = st[3]! | 0;
+    const next = (): number => {
+      const x = Math.imul(s1, 5);
+      const result = Math.imul((x << 7) | (x >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      return result;
+    };
+    while (i < n) {
+      let u = 0;
+      let v = 0;
+      let q = 0;
+      do {
+        const uh = next() >>> 5;
+        const ul = next() >>> 6;
+        u = (2 * (uh * 67108864 + ul)) / 9007199254740992 - 1;
+        const vh = next() >>> 5;
+        const vl = next() >>> 6;
+        v = (2 * (vh * 67108864 + vl)) / 9007199254740992 - 1;
+        q = u * u + v * v;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q);
+      a[i++] = u * f;
+      if (i < n) a[i++] = v * f;
+      else this.spare = v * f;
+    }
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
     return a;
   }
 

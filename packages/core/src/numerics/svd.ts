@@ -13,10 +13,9 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from '../errors.js';
+import { assertFinite, ErrorCodes, fail } from '../errors.js';
 import type { Matrix } from './matrix.js';
 import { matmul, matrix } from './matrix.js';
-import { qr } from './qr.js';
 import { Rng } from './rng.js';
 import { gemm, GEMM_SCRATCH } from './gemm.js';
 import { applyQ, fromColMajor, geqrf, orgqr, toColMajor } from './householder.js';
@@ -41,6 +40,20 @@ export interface SvdOptions {
   k?: number;
 }
 
+/** Refuses NaN/Inf entries up front (the iterations would otherwise spin on them). */
+function checkFinite(a: Matrix, what: string): void {
+  const d = a.data;
+  let s0 = 0;
+  let s1 = 0;
+  const n2 = d.length & ~1;
+  for (let i = 0; i < n2; i += 2) {
+    s0 += d[i]! * 0;
+    s1 += d[i + 1]! * 0;
+  }
+  if (n2 < d.length) s0 += d[n2]! * 0;
+  if (s0 + s1 !== 0) assertFinite(d, what);
+}
+
 function checkRank(k: number, what: string): void {
   if (!Number.isInteger(k) || k < 0) fail(ErrorCodes.RANK, `${what} rank ${k} is not a non-negative integer`, 'pass a whole number ≥ 0');
 }
@@ -57,6 +70,7 @@ export function svd(a: Matrix, opts: SvdOptions = {}): Svd {
   if (opts.k !== undefined) checkRank(opts.k, 'svd');
   const k = opts.k === undefined ? kmax : Math.min(opts.k, kmax);
   if (kmax === 0 || k === 0) return { u: matrix(m, k), s: new Float64Array(k), vt: matrix(k, n) };
+  checkFinite(a, 'the matrix passed to svd');
   return withScratch((h) => {
     const wide = m < n;
     const M = wide ? n : m;
@@ -84,6 +98,7 @@ export function svdValues(a: Matrix): Float64Array {
   const m = a.rows;
   const n = a.cols;
   if (Math.min(m, n) === 0) return new Float64Array(0);
+  checkFinite(a, 'the matrix passed to svdValues');
   return withScratch((h) => {
     const wide = m < n;
     const M = wide ? n : m;
@@ -180,14 +195,57 @@ export interface GramSvdOptions {
 
 /** Below this σ_k/σ_1, 'auto' refinement of {@link gramSvd} kicks in. */
 const REFINE_BELOW = 1e-4;
+/** From this σ_k/σ_1 up, the Rayleigh–Ritz step goes through the k×k Gram matrix of Y. */
+const FAST_RR_MIN = 1e-2;
+
+/**
+ * Rayleigh–Ritz through YᵀY (all GEMM, no tall QR): YᵀY = W·Λ·Wᵀ, V = Y·W·Λ^(-1/2), one
+ * first-order re-orthogonalization V ← V·(3I − VᵀV)/2, U = U₀·W, σ = √λ. The product
+ * U·Σ·Vᵀ equals U₀·U₀ᵀ·X whatever W is, and with σ_k ≥ 1e-2·σ_1 the squaring costs at most
+ * ε·10⁴ in the singular values and in VᵀV before the correction. Returns null if YᵀY is not
+ * numerically positive definite (the caller then takes the QR route).
+ */
+function fastRayleighRitz(h: Heap, y: number, q: number, k: number, u0: Matrix): { v: number; U: Matrix; s: Float64Array } | null {
+  const mm = h.alloc(k * k);
+  const v = h.alloc(q * k);
+  const v2 = h.alloc(q * k);
+  h.reserve(GEMM_SCRATCH);
+  let F = h.f64;
+  gemm(k, k, q, 1, F, y, q, 1, F, y, 1, q, 0, F, mm, 1, k, true);
+  const e = symEigArena(h, mm, k, k);
+  const lmin = e.values[k - 1]!;
+  if (!(lmin > 0) || !(lmin >= FAST_RR_MIN * FAST_RR_MIN * 0.25 * e.values[0]!)) return null;
+  const s = e.values.map(Math.sqrt);
+  const ws = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let c = 0; c < k; c++) ws[i * k + c] = e.vectors.data[i * k + c]! / s[c]!;
+  F = h.f64;
+  gemm(q, k, k, 1, F, y, 1, q, ws, 0, k, 1, 0, F, v, 1, q);
+  // M = VᵀV ≈ I; V ← V·(3I − M)/2
+  gemm(k, k, q, 1, F, v, q, 1, F, v, 1, q, 0, F, mm, 1, k, true);
+  const corr = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j <= i; j++) {
+      const mij = F[mm + i + j * k]!; // column-major lower
+      const c = (i === j ? 3 - mij : -mij) / 2;
+      corr[i * k + j] = c;
+      corr[j * k + i] = c;
+    }
+  }
+  gemm(q, k, k, 1, F, v, 1, q, corr, 0, k, 1, 0, F, v2, 1, q);
+  F.copyWithin(v, v2, v2 + q * k);
+  return { v, U: matmul(u0, e.vectors), s };
+}
 
 /**
  * The leading k singular triplets through the Gram matrix: G = A·Aᵀ (or Aᵀ·A, whichever is
  * smaller; one triangle, by GEMM), its k leading eigenpairs (tridiagonal QL + inverse iteration),
- * then a Rayleigh–Ritz step against A: V = orth(Aᵀ·U₀) and the exact SVD of the small k×k factor.
+ * then a Rayleigh–Ritz step against A: Y = Aᵀ·U₀ and the exact SVD of U₀ᵀ·A, through the k×k
+ * matrix YᵀY when σ_k ≥ 1e-2·σ_1 (all GEMM), through a Householder QR of Y otherwise.
  * Singular values come out as accurate as the subspace allows (relative error about
  * ε·(σ_1/σ_i)², far below 1e-10 for the leading part of a decaying spectrum); the rank-k
- * reconstruction error matches the exact one to rounding. See {@link GramSvdOptions.refine}.
+ * reconstruction error matches the exact one to rounding while σ_k ≥ 1e-5·σ_1.
+ * See {@link GramSvdOptions.refine} for steeper spectra; {@link truncatedSvd} switches to the
+ * exact SVD there.
  */
 export function gramSvd(a: Matrix, k: number, opts: GramSvdOptions = {}): Svd {
   checkRank(k, 'gramSvd');
@@ -203,6 +261,7 @@ function gramCore(a: Matrix, k: number, refineOpt: boolean | 'auto', minRatio: n
   const n = a.cols;
   const kk = Math.min(k, m, n);
   if (kk === 0) return { u: matrix(m, 0), s: new Float64Array(0), vt: matrix(0, n) };
+  checkFinite(a, 'the matrix passed to the Gram SVD');
   const rowsSide = m <= n;
   // work on X = A (rowsSide) or X = Aᵀ, so that X is p×q with p ≤ q, G = X·Xᵀ (p×p)
   const p = rowsSide ? m : n;
@@ -219,37 +278,49 @@ function gramCore(a: Matrix, k: number, refineOpt: boolean | 'auto', minRatio: n
     const u0 = eig.vectors; // p×kk row-major
     const lam1 = Math.max(eig.values[0]!, 0);
     const lamk = Math.max(eig.values[kk - 1]!, 0);
-    if (minRatio > 0 && !(lamk >= minRatio * minRatio * lam1 && lam1 > 0)) return null;
+    if (!Number.isFinite(lam1) || (minRatio > 0 && !(lamk >= minRatio * minRatio * lam1 && lam1 > 0))) {
+      if (minRatio > 0) return null;
+      if (!Number.isFinite(lam1)) fail(ErrorCodes.NUMERIC, 'the Gram matrix overflowed (entries above ~1e154)', "use truncatedSvd or svd, which scale");
+    }
     const refine = refineOpt === 'auto' ? lamk < REFINE_BELOW * REFINE_BELOW * lam1 : refineOpt;
     // Y = Xᵀ·U₀ (q×kk, column-major)
     const y = h.alloc(q * kk);
     h.reserve(GEMM_SCRATCH);
     gemm(q, kk, p, 1, A, 0, xCs, xRs, u0.data, 0, kk, 1, 0, h.f64, y, 1, q);
-    // Y = Q_y·R_y; SVD of the small R_y = W·Σ·Zᵀ gives Xᵀ·U₀ = (Q_y·W)·Σ·Zᵀ
-    const tauY = new Float64Array(kk);
-    geqrf(h, y, q, q, kk, tauY);
-    const rs = h.alloc(kk * kk);
+    let v: number;
+    let U: Matrix;
+    let s: Float64Array;
+    const fast = !refine && lam1 > 0 && lamk >= FAST_RR_MIN * FAST_RR_MIN * lam1 ? fastRayleighRitz(h, y, q, kk, u0) : null;
+    if (fast) {
+      ({ v, U, s } = fast);
+    } else {
+      // Y = Q_y·R_y; SVD of the small R_y = W·Σ·Zᵀ gives Xᵀ·U₀ = (Q_y·W)·Σ·Zᵀ
+      const tauY = new Float64Array(kk);
+      geqrf(h, y, q, q, kk, tauY);
+      const rs = h.alloc(kk * kk);
+      let F = h.f64;
+      for (let j = 0; j < kk; j++) {
+        const col = rs + j * kk;
+        F.fill(0, col, col + kk);
+        for (let i = 0; i <= j; i++) F[col + i] = F[y + j * q + i]!;
+      }
+      const small = tallSvd(h, rs, kk, kk, kk, true);
+      // V = Q_y·[W; 0]   (q×kk column-major)
+      v = h.alloc(q * kk);
+      F = h.f64;
+      for (let c = 0; c < kk; c++) {
+        F.copyWithin(v + c * q, small.u + c * kk, small.u + (c + 1) * kk);
+        F.fill(0, v + c * q + kk, v + (c + 1) * q);
+      }
+      applyQ(h, y, q, q, kk, tauY, v, 1, q, kk, false);
+      // U = U₀·Z   (p×kk row-major)
+      const zrow = new Float64Array(kk * kk);
+      F = h.f64;
+      fromColMajor(F, small.v, kk, kk, kk, zrow, 0, kk);
+      U = matmul(u0, matrix(kk, kk, zrow));
+      s = small.s;
+    }
     let F = h.f64;
-    for (let j = 0; j < kk; j++) {
-      const col = rs + j * kk;
-      F.fill(0, col, col + kk);
-      for (let i = 0; i <= j; i++) F[col + i] = F[y + j * q + i]!;
-    }
-    const small = tallSvd(h, rs, kk, kk, kk, true);
-    // V = Q_y·[W; 0]   (q×kk column-major)
-    const v = h.alloc(q * kk);
-    F = h.f64;
-    for (let c = 0; c < kk; c++) {
-      F.copyWithin(v + c * q, small.u + c * kk, small.u + (c + 1) * kk);
-      F.fill(0, v + c * q + kk, v + (c + 1) * q);
-    }
-    applyQ(h, y, q, q, kk, tauY, v, 1, q, kk, false);
-    // U = U₀·Z   (p×kk row-major)
-    const zrow = new Float64Array(kk * kk);
-    F = h.f64;
-    fromColMajor(F, small.v, kk, kk, kk, zrow, 0, kk);
-    let U = matmul(u0, matrix(kk, kk, zrow));
-    let s = small.s;
     if (refine) {
       // C = X·V (p×kk); C = Uc·Σ·Wcᵀ; then U = Uc, V ← V·Wc
       const c = h.alloc(p * kk);
@@ -306,22 +377,44 @@ export function randomizedSvd(a: Matrix, k: number, opts: RandomizedSvdOptions =
   const kk = Math.min(k, kmax);
   const l = Math.min(kmax, kk + (opts.oversample ?? 10));
   if (l >= kmax) return svd(a, { k: kk });
+  checkFinite(a, 'the matrix passed to randomizedSvd');
   const rng = opts.rng ?? new Rng(0x5eed);
-  const omega = matrix(n, l, rng.normalArray(n * l));
-  let q = qr(matmul(a, omega)).q; // m×l
+  const omega = rng.normalArray(n * l); // n×l, row-major
   const iters = opts.powerIters ?? 2;
-  for (let it = 0; it < iters; it++) {
-    const z = qr(matmul(a, q, { transA: true })).q; // n×l
-    q = qr(matmul(a, z)).q;
-  }
-  // Bᵀ = Aᵀ·Q (n×l, tall): Bᵀ = W·Σ·Zᵀ  ⇒  A ≈ Q·B = (Q·Z)·Σ·Wᵀ
-  const bt = matmul(a, q, { transA: true });
-  const f = svd(bt, { k: kk });
-  const zt = f.vt; // kk×l : rows are Zᵀ
-  const u = matmul(q, zt, { transB: true });
-  const vt = matrix(kk, n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < kk; c++) vt.data[c * n + i] = f.u.data[i * kk + c]!;
-  return { u, s: f.s, vt };
+  const A = a.data;
+  return withScratch((h) => {
+    // everything column-major in the arena: Q (m×l), Z (n×l), and their QR scratch
+    const q = h.alloc(m * l);
+    const z = h.alloc(n * l);
+    const w = h.alloc(Math.max(m, n) * l);
+    const tau = new Float64Array(l);
+    h.reserve(GEMM_SCRATCH);
+    // w ← (W = Q·R), then dst ← Q
+    const orth = (rows: number, dst: number) => {
+      geqrf(h, w, rows, rows, l, tau);
+      orgqr(h, w, rows, rows, l, tau, dst, rows);
+    };
+    gemm(m, l, n, 1, A, 0, n, 1, omega, 0, l, 1, 0, h.f64, w, 1, m); // A·Ω
+    orth(m, q);
+    for (let it = 0; it < iters; it++) {
+      let F = h.f64;
+      gemm(n, l, m, 1, A, 0, 1, n, F, q, 1, m, 0, F, w, 1, n); // Aᵀ·Q
+      orth(n, z);
+      F = h.f64;
+      gemm(m, l, n, 1, A, 0, n, 1, F, z, 1, n, 0, F, w, 1, m); // A·Z
+      orth(m, q);
+    }
+    // Bᵀ = Aᵀ·Q (n×l, tall) = W·Σ·Yᵀ  ⇒  A ≈ Q·B = (Q·Y)·Σ·Wᵀ
+    let F = h.f64;
+    gemm(n, l, m, 1, A, 0, 1, n, F, q, 1, m, 0, F, w, 1, n);
+    const f = tallSvd(h, w, n, l, kk, true);
+    F = h.f64;
+    const u = matrix(m, kk);
+    gemm(m, kk, l, 1, F, q, 1, m, F, f.v, 1, l, 0, u.data, 0, kk, 1);
+    const vt = matrix(kk, n);
+    vt.data.set(F.subarray(f.u, f.u + kk * n));
+    return { u, s: f.s, vt };
+  });
 }
 
 /** Options of {@link truncatedSvd}. */

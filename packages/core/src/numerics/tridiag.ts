@@ -21,44 +21,55 @@ function hyp(a: number, b: number): number {
  * Reduces the symmetric n×n matrix at a (column-major, lower triangle read) to tridiagonal
  * T = Qᵀ·A·Q: diagonal in d, off-diagonal in e[0..n−2]. Q = diag(1, H_0⋯H_{n−2}) with the
  * reflectors stored QR-style in the block starting at A[1, 0] (τ in tau, length n−1).
- * Unblocked, with the symmetric matrix-vector product and the rank-2 update fused into one
- * pass over each column (WebAssembly SIMD kernels): a blocked variant (LAPACK's latrd, half the
- * work as GEMM) measured slower here, since the rank-2 update streams from cache at kernel speed.
+ *
+ * One pass over the trailing matrix per step: the rank-2 update of step i−1 is applied to each
+ * column and, in the same sweep (fused SIMD kernel), that column's share of step i's symmetric
+ * matrix-vector product is taken, halving the memory traffic of the textbook two-pass form.
+ * (A blocked, LAPACK-latrd-style variant, half the work as GEMM, measured slower here.)
  */
 export function sytrd(h: Heap, a: number, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
-  const w = h.alloc(n);
+  if (n === 0) return;
+  // global-row-indexed scratch vectors: the previous step's (v, w) and the current step's
+  let vp = h.alloc(n);
+  let wp = h.alloc(n);
+  let vc = h.alloc(n);
+  let wc = h.alloc(n);
   const l1 = h.l1;
   const F = h.f64;
+  let pending = false;
   for (let i = 0; i < n - 1; i++) {
+    const col = a + i * n;
+    if (pending) l1.axpy2(n - i, -F[wp + i]!, vp + i, -F[vp + i]!, wp + i, col + i);
+    d[i] = F[col + i]!;
     const len = n - i - 1;
-    const x0 = a + i * n + i + 1; // A[i+1, i]
+    const x0 = col + i + 1; // A[i+1, i]
     const t = larfg(h, x0, len);
     tau[i] = t;
-    const beta = F[x0]!;
-    e[i] = beta;
-    if (t !== 0) {
-      F[x0] = 1;
-      // w = t · A22 · v   (A22 = A[i+1:, i+1:], lower triangle by columns)
-      F.fill(0, w, w + len);
-      for (let j = 0; j < len; j++) {
-        const p = a + (i + 1 + j) * n + (i + 1 + j);
-        const vj = F[x0 + j]!;
-        const s = l1.dotaxpy(len - j - 1, p + 1, x0 + j + 1, w + j + 1, vj);
-        F[w + j] += F[p]! * vj + s;
-      }
-      l1.scal(len, t, w);
-      const alpha = -0.5 * t * l1.dot(w, x0, len);
-      l1.axpy(len, alpha, x0, w);
-      // A22 -= v·wᵀ + w·vᵀ  (lower triangle)
-      for (let j = 0; j < len; j++) {
-        const p = a + (i + 1 + j) * n + (i + 1 + j);
-        l1.axpy2(len - j, -F[w + j]!, x0 + j, -F[x0 + j]!, w + j, p);
-      }
-      F[x0] = beta;
+    e[i] = F[x0]!;
+    // v (unit first entry) into vc, zero wc
+    F[vc + i + 1] = 1;
+    for (let r = i + 2; r < n; r++) F[vc + r] = F[col + r]!;
+    F.fill(0, wc + i + 1, wc + n);
+    for (let j = i + 1; j < n; j++) {
+      const p = a + j * n + j;
+      if (pending) F[p] = F[p]! - 2 * F[vp + j]! * F[wp + j]!;
+      const vj = F[vc + j]!;
+      const m = n - j - 1;
+      const s = pending
+        ? l1.rank2dot(m, -F[wp + j]!, vp + j + 1, -F[vp + j]!, wp + j + 1, p + 1, vc + j + 1, wc + j + 1, vj)
+        : l1.dotaxpy(m, p + 1, vc + j + 1, wc + j + 1, vj);
+      F[wc + j] += F[p]! * vj + s;
     }
-    d[i] = F[a + i * n + i]!;
+    // w = τ·A22·v − ½τ²(vᵀA22v)·v ; the update A22 −= v·wᵀ + w·vᵀ is left pending
+    l1.scal(len, t, wc + i + 1);
+    l1.axpy(len, -0.5 * t * l1.dot(wc + i + 1, vc + i + 1, len), vc + i + 1, wc + i + 1);
+    pending = true;
+    [vp, vc] = [vc, vp];
+    [wp, wc] = [wc, wp];
   }
-  if (n > 0) d[n - 1] = F[a + (n - 1) * n + (n - 1)]!;
+  const last = a + (n - 1) * n + (n - 1);
+  if (pending) F[last] = F[last]! - 2 * F[vp + n - 1]! * F[wp + n - 1]!;
+  d[n - 1] = F[last]!;
 }
 
 /**
@@ -75,6 +86,7 @@ export function tql(h: Heap | null, d: Float64Array, e: Float64Array, n: number,
   let tnorm = 0;
   for (let i = 0; i < n; i++) tnorm = Math.max(tnorm, Math.abs(d[i]!) + Math.abs(e[i]!) + (i > 0 ? Math.abs(e[i - 1]!) : 0));
   const floor = EPS * tnorm;
+  if (!Number.isFinite(tnorm)) fail(ErrorCodes.NUMERIC, 'eigenvalues of a matrix with non-finite entries (tridiagonal QL)');
   for (let l = 0; l < n; l++) {
     let iter = 0;
     for (;;) {

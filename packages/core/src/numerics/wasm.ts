@@ -318,6 +318,47 @@ function axpy2Kernel(): FuncDef {
   return { name: 'axpy2', params: [T.i32, T.f64, T.i32, T.f64, T.i32, T.i32], results: [], locals: [T.i32, T.i32, T.v128, T.v128], body };
 }
 
+// rank2dot(n, a, xp, b, yp, zp, vp, wp, c) -> Σ z'[i] v[i], where z' = z + a x + b y is stored
+// back and w += c z'   (one pass of the fused tridiagonal reduction: the previous step's rank-2
+// update of a column, then that column's share of the next symmetric matrix-vector product)
+function rank2DotKernel(): FuncDef {
+  const n = 0, a = 1, xp = 2, b = 3, yp = 4, zp = 5, vp = 6, wp = 7, c = 8;
+  const i = 9, end2 = 10, av = 11, bv = 12, cv = 13, s0 = 14, z = 15, r = 16, zs = 17;
+  const body = [
+    ...I.get(a), ...I.vsplat, ...I.set(av), ...I.get(b), ...I.vsplat, ...I.set(bv), ...I.get(c), ...I.vsplat, ...I.set(cv),
+    ...I.vzero, ...I.set(s0),
+    ...I.i32(0), ...I.set(i),
+    ...I.get(n), ...I.i32(-2), ...I.and, ...I.set(end2),
+    ...forLoop(i, end2, I.i32(2), [
+      ...I.get(zp), ...I.vload(0),
+      ...I.get(xp), ...I.vload(0), ...I.get(av), ...I.vmul, ...I.vadd,
+      ...I.get(yp), ...I.vload(0), ...I.get(bv), ...I.vmul, ...I.vadd, ...I.set(z),
+      ...I.get(zp), ...I.get(z), ...I.vstore(0),
+      ...I.get(s0), ...I.get(z), ...I.get(vp), ...I.vload(0), ...I.vmul, ...I.vadd, ...I.set(s0),
+      ...I.get(wp), ...I.get(wp), ...I.vload(0), ...I.get(z), ...I.get(cv), ...I.vmul, ...I.vadd, ...I.vstore(0),
+      ...[xp, yp, zp, vp, wp].flatMap((q) => [...I.get(q), ...I.i32(16), ...I.add, ...I.set(q)]),
+    ]),
+    ...I.get(s0), ...I.vlane(0), ...I.get(s0), ...I.vlane(1), ...I.fadd, ...I.set(r),
+    ...forLoop(i, n, I.i32(1), [
+      ...I.get(zp), ...I.f64load(),
+      ...I.get(xp), ...I.f64load(), ...I.get(a), ...I.fmul, ...I.fadd,
+      ...I.get(yp), ...I.f64load(), ...I.get(b), ...I.fmul, ...I.fadd, ...I.set(zs),
+      ...I.get(zp), ...I.get(zs), ...I.f64store(),
+      ...I.get(r), ...I.get(zs), ...I.get(vp), ...I.f64load(), ...I.fmul, ...I.fadd, ...I.set(r),
+      ...I.get(wp), ...I.get(wp), ...I.f64load(), ...I.get(zs), ...I.get(c), ...I.fmul, ...I.fadd, ...I.f64store(),
+      ...[xp, yp, zp, vp, wp].flatMap((q) => [...I.get(q), ...I.i32(8), ...I.add, ...I.set(q)]),
+    ]),
+    ...I.get(r),
+  ];
+  return {
+    name: 'rank2dot',
+    params: [T.i32, T.f64, T.i32, T.f64, T.i32, T.i32, T.i32, T.i32, T.f64],
+    results: [T.f64],
+    locals: [T.i32, T.i32, T.v128, T.v128, T.v128, T.v128, T.v128, T.f64, T.f64],
+    body,
+  };
+}
+
 // scal(n, a, xp): x *= a
 function scalKernel(): FuncDef {
   const n = 0, a = 1, xp = 2, i = 3, end2 = 4, av = 5;
@@ -356,11 +397,13 @@ export interface WasmKernels {
   axpy2(n: number, a: number, xp: number, b: number, yp: number, zp: number): void;
   /** x *= a. */
   scal(n: number, a: number, xp: number): void;
+  /** z += a·x + b·y, then returns Σ z·v and does w += c·z (one pass). */
+  rank2dot(n: number, a: number, xp: number, b: number, yp: number, zp: number, vp: number, wp: number, c: number): number;
 }
 
 /** The kernel module bytes (exposed for tests and for inspection). */
 export function kernelModuleBytes(): Uint8Array {
-  return moduleBytes([microKernel(), macroKernel(), dotKernel(), axpyKernel(), rotKernel(), dotAxpyKernel(), axpy2Kernel(), scalKernel()]);
+  return moduleBytes([microKernel(), macroKernel(), dotKernel(), axpyKernel(), rotKernel(), dotAxpyKernel(), axpy2Kernel(), scalKernel(), rank2DotKernel()]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +507,8 @@ export interface Level1 {
   axpy2(n: number, a: number, x: number, b: number, y: number, z: number): void;
   /** x *= a. */
   scal(n: number, a: number, x: number): void;
+  /** z += a·x + b·y, then returns Σ z·v and does w += c·z (one pass). */
+  rank2dot(n: number, a: number, x: number, b: number, y: number, z: number, v: number, w: number, c: number): number;
 }
 
 function wasmLevel1(K: WasmKernels): Level1 {
@@ -474,6 +519,7 @@ function wasmLevel1(K: WasmKernels): Level1 {
     dotaxpy: (n, x, v, y, a) => K.dotaxpy(n, x * 8, v * 8, y * 8, a),
     axpy2: (n, a, x, b, y, z) => K.axpy2(n, a, x * 8, b, y * 8, z * 8),
     scal: (n, a, x) => K.scal(n, a, x * 8),
+    rank2dot: (n, a, x, b, y, z, v, w, c) => K.rank2dot(n, a, x * 8, b, y * 8, z * 8, v * 8, w * 8, c),
   };
 }
 
@@ -521,6 +567,17 @@ function jsLevel1(h: Heap): Level1 {
     scal(n, a, x) {
       const F = h.f64;
       for (let i = 0; i < n; i++) F[x + i] *= a;
+    },
+    rank2dot(n, a, x, b, y, z, v, w, c) {
+      const F = h.f64;
+      let r = 0;
+      for (let i = 0; i < n; i++) {
+        const t = F[z + i]! + a * F[x + i]! + b * F[y + i]!;
+        F[z + i] = t;
+        r += t * F[v + i]!;
+        F[w + i] += c * t;
+      }
+      return r;
     },
   };
 }

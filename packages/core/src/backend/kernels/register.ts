@@ -13,6 +13,9 @@ import { reduceWasmConfig } from './reduce.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum.js';
 import { castShareConfig, identityShareConfig } from './share.js';
 import { batchNormWasmConfig } from './batch-norm.js';
+import { untransposedMatMulConfig } from './matmul.js';
+import { unpackWasmConfig } from './unpack.js';
+import { sliceWasmConfig, splitVWasmConfig } from './slice.js';
 
 /** One kernel tensorslim registers, and why. */
 export interface TrainingKernel {
@@ -80,6 +83,36 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
     action: 'replaced',
     how: 'same-dtype casts share the data; other casts use the backend kernel',
     make: (orig) => castShareConfig(need('Cast', orig)),
+  },
+  {
+    kernelName: 'BatchMatMul',
+    action: 'replaced',
+    how: 'a transposed operand (every matmul gradient has one) is transposed first, then multiplied untransposed by XNNPACK (wasm\'s transposed path is ~15× slower)',
+    make: (orig) => untransposedMatMulConfig('BatchMatMul', need('BatchMatMul', orig)),
+  },
+  {
+    kernelName: '_FusedMatMul',
+    action: 'replaced',
+    how: 'as BatchMatMul',
+    make: (orig) => untransposedMatMulConfig('_FusedMatMul', need('_FusedMatMul', orig)),
+  },
+  {
+    kernelName: 'Slice',
+    action: 'replaced',
+    how: 'copies only the slice, from a heap view (wasm\'s own copies the whole input first)',
+    make: (orig) => sliceWasmConfig(need('Slice', orig)),
+  },
+  {
+    kernelName: 'SplitV',
+    action: 'replaced',
+    how: 'slices as Slice above',
+    make: (orig) => splitVWasmConfig(need('SplitV', orig)),
+  },
+  {
+    kernelName: 'Unpack',
+    action: 'replaced',
+    how: 'inner-axis unstack: one transpose to the front, then contiguous slices',
+    make: (orig) => unpackWasmConfig(need('Unpack', orig)),
   },
   {
     kernelName: 'UnsortedSegmentSum',

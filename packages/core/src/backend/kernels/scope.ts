@@ -93,6 +93,19 @@ export class KernelScope {
     return result;
   }
 
+  /** As {@link finish} for a kernel with several outputs. */
+  finishAll(results: readonly TensorInfo[]): TensorInfo[] {
+    const keep = new Set(results);
+    const own = new Set<TensorInfo>();
+    for (const t of this.temps) {
+      if (keep.has(t)) own.add(t);
+      else this.backend.disposeData(t.dataId);
+    }
+    this.temps.length = 0;
+    for (const r of results) if (!own.has(r)) this.backend.incRef(r.dataId);
+    return [...results];
+  }
+
   /** Frees every intermediate (on error paths). */
   dispose(): void {
     for (const t of this.temps) this.backend.disposeData(t.dataId);

@@ -10,8 +10,16 @@ import { isWasmHeapBackend, sizeOf } from './heap.js';
 
 type Arr = Float32Array | Int32Array | Uint8Array;
 
+/** A tiling: an input shape and the repetitions per axis. */
+export interface TilePlan {
+  /** Input shape. */
+  shape: number[];
+  /** Repetitions per axis. */
+  reps: number[];
+}
+
 /** Merges adjacent axes that tile the same way, so the copy loop sees as few axes as possible. */
-export function simplifyTile(shape: readonly number[], reps: readonly number[]): { shape: number[]; reps: number[] } {
+export function simplifyTile(shape: readonly number[], reps: readonly number[]): TilePlan {
   const s: number[] = [];
   const r: number[] = [];
   for (let i = 0; i < shape.length; i++) {

@@ -1,12 +1,13 @@
-// Node module hooks for the kill-and-resume test's child process: run the workspace's TypeScript
-// sources directly (transpiled by the repository's own `typescript`), with `@tensorslim/<pkg>`
-// aliased to packages/<pkg>/src/index.ts as vitest does. Test-only.
+// Node module hooks for tests that need a fresh process (kill-and-resume, save → load): run the
+// workspace's TypeScript sources directly (transpiled by the repository's own `typescript`), with
+// `@tensorslim/<pkg>` aliased to packages/<pkg>/src/index.ts as vitest does. Test-only.
+// Use: node --import <repo>/scripts/ts-register.mjs script.(ts|mjs)
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function resolve(specifier, context, next) {
   const m = /^@tensorslim\/([a-z-]+)$/.exec(specifier);

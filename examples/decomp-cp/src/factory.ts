@@ -1,0 +1,124 @@
+/**
+ * The CP layer factory: what model surgery calls to turn a dense layer and the CP factors of its
+ * tensorized kernel into a {@link CPConv2D} or {@link CPDense}.
+ *
+ * @module
+ */
+import {
+  denseFlops,
+  ErrorCodes,
+  fail,
+  layoutDims,
+  layoutModes,
+  validateLayout,
+  type DenseLayerInfo,
+  type DenseTensor,
+  type Factors,
+  type FactorizedLayerSpec,
+  type ForwardMode,
+  type LayerFactory,
+  type LayerTarget,
+} from '@tensorslim/core';
+import { cpConvFlops, CPConv2D, CPDense, registerCpLayers } from './layers.js';
+import { validateCpFactors } from './validate.js';
+
+function pair(v: unknown, dflt: number): [number, number] {
+  if (v === undefined || v === null) return [dflt, dflt];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return [a[0]!, a[1] ?? a[0]!];
+}
+
+function forwardModeOf(target: LayerTarget): ForwardMode {
+  const m = target.options.forwardMode ?? 'auto';
+  if (m !== 'auto' && m !== 'factorized' && m !== 'reconstructed') {
+    fail(ErrorCodes.OPTION, `${target.name}: forwardMode "${String(m)}" is not factorized, reconstructed or auto`);
+  }
+  return m;
+}
+
+function pick(mode: ForwardMode, factorized: number, dense: number): number {
+  if (mode === 'factorized') return factorized;
+  if (mode === 'reconstructed') return dense;
+  return factorized <= dense ? factorized : dense;
+}
+
+/**
+ * The layer weights from CP factors: the d factor matrices in the layout's mode order, with λ
+ * folded into the first output-mode factor.
+ */
+export function cpLayerWeights(factors: Factors): DenseTensor[] {
+  const { rank, factors: fs, weights } = validateCpFactors(factors, 'cp layer');
+  return fs.map((f, k) => {
+    const data = Float64Array.from(f.data);
+    if (k === 0) for (let i = 0; i < f.shape[0]!; i++) for (let r = 0; r < rank; r++) data[i * rank + r]! *= weights[r]!;
+    return { shape: [...f.shape], data };
+  });
+}
+
+/**
+ * A {@link CPConv2D} or {@link CPDense} spec equivalent to `layer` with the CP `factors` of its
+ * kernel tensorized by `target.layout`. Stride, padding, dilation, activation and bias come from
+ * the layer; the forward mode from `target.options.forwardMode` (default 'auto').
+ */
+export function cpLayerFromFactors(layer: DenseLayerInfo, factors: Factors, target: LayerTarget): FactorizedLayerSpec {
+  const layout = target.layout;
+  validateLayout(layout, layer.name);
+  if (layout.kind !== layer.kind) fail(ErrorCodes.SHAPE, `${layer.name}: the plan's layout is for a ${layout.kind} layer, the layer is ${layer.kind}`);
+  const want = layoutModes(layout);
+  if (factors.shape.length !== want.length || factors.shape.some((s, i) => s !== want[i])) {
+    fail(
+      ErrorCodes.SHAPE,
+      `${layer.name}: the CP factors are of a tensor of shape [${factors.shape.join(', ')}], the layout gives [${want.join(', ')}]`,
+      'decompose the kernel tensorized with the same layout (core tensorize(kernel, target.layout))',
+    );
+  }
+  const { rank } = validateCpFactors(factors, layer.name);
+  const { cin, cout, kh, kw } = layoutDims(layout);
+  const c = layer.config;
+  const useBias = (c.useBias as boolean | undefined) ?? layer.bias !== undefined;
+  const bias = useBias ? (layer.bias ?? { shape: [cout], data: new Float64Array(cout) }) : null;
+  if (bias && bias.data.length !== cout) fail(ErrorCodes.SHAPE, `${layer.name}: bias has ${bias.data.length} entries for ${cout} outputs`);
+  const mode = forwardModeOf(target);
+  const common = {
+    name: layer.name,
+    units: cout,
+    inputChannels: cin,
+    useBias,
+    activation: (c.activation as string | null | undefined) ?? null,
+    mode,
+    rank,
+    outModes: [...layout.outModes],
+    inModes: [...layout.inModes],
+    ...(c.trainable === false ? { trainable: false } : {}),
+  };
+  const weights = cpLayerWeights(factors);
+  if (bias) weights.push(bias);
+  const params = weights.reduce((s, w) => s + w.data.length, 0);
+  if (layer.kind === 'conv2d') {
+    const config = {
+      ...common,
+      kernelSize: [kh, kw] as [number, number],
+      strides: pair(c.strides, 1),
+      padding: ((c.padding as 'same' | 'valid' | undefined) ?? 'valid'),
+      dilationRate: pair(c.dilationRate, 1),
+    };
+    new CPConv2D(config); // validates the config now rather than when surgery builds the model
+    const inPixels = (layer.inputShape[0] ?? 1) * (layer.inputShape[1] ?? 1);
+    const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);
+    const f = cpConvFlops({ cin, rank, cout, kh, kw }, inPixels, outPixels);
+    return { className: CPConv2D.className, config, weights, params, flops: pick(mode, f, denseFlops(kh, kw, cin, cout, outPixels)) };
+  }
+  new CPDense(common);
+  return { className: CPDense.className, config: common, weights, params, flops: pick(mode, cin * rank + rank * cout, cin * cout) };
+}
+
+/** The layer factory of the CP plugin (conv2d and dense). */
+export const cpLayers: LayerFactory = {
+  kinds: ['conv2d', 'dense'],
+  classNames: [CPConv2D.className, CPDense.className],
+  register: () => registerCpLayers(),
+  fromFactors(layer, factors, target) {
+    return cpLayerFromFactors(layer, factors, target);
+  },
+};
