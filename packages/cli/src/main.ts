@@ -14,6 +14,7 @@ import { factorizeCommand } from './commands/factorize.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
+import { experimentCommand } from './commands/experiment.js';
 
 /** Each subcommand module adds itself to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -25,6 +26,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   evaluateCommand,
   trainCommand,
   benchCommand,
+  experimentCommand,
 ];
 
 /** Builds the program (exported for tests and for the CLI reference in docs/). */

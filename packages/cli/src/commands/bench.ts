@@ -333,7 +333,7 @@ export async function benchFactorizedConv(
   const scale = 1 / Math.sqrt(9 * c);
   const kernel = tensor(kernelShape, rng.normalArray(9 * c * c).map((v) => v * scale));
   const target = resolveLayerTarget('bench_conv', { format: plugin.id, ranks: { ratio } }, 'conv2d', kernelShape);
-  const factors = plugin.decomposition.decompose(tensorize(kernel, target.layout), target.ranks, { ...target.options });
+  const factors = plugin.decomposition.decompose(tensorize(kernel, target.layout), target.ranks, { ...target.options, layout: target.layout });
   const info: DenseLayerInfo = {
     name: 'bench_conv',
     kind: 'conv2d',

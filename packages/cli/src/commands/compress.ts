@@ -44,8 +44,10 @@ export interface CompressFlags {
   admmEpochs?: string;
   /** Fine-tuning epochs. */
   finetuneEpochs?: string;
-  /** ADMM (and pretraining) lr. */
+  /** Pretraining (and, unless --admm-lr, ADMM) lr. */
   lr?: string;
+  /** ADMM lr. */
+  admmLr?: string;
   /** Fine-tuning lr. */
   finetuneLr?: string;
   /** Momentum. */
@@ -92,7 +94,7 @@ export function compressSettings(flags: CompressFlags, builtin: boolean): Partia
     pretrainEpochs: num(flags.pretrainEpochs, '--pretrain-epochs', builtin ? CLI_DEFAULTS.pretrainEpochsBuiltin : 0, { int: true, min: 0 }),
     pretrainLr: lr,
     admmEpochs: num(flags.admmEpochs, '--admm-epochs', CLI_DEFAULTS.admmEpochs, { int: true, min: 0 }),
-    admmLr: lr,
+    admmLr: num(flags.admmLr, '--admm-lr', lr, { min: 0 }),
     rho: num(flags.rho, '--rho', COMPRESS_DEFAULTS.rho, { min: 0 }),
     rhoSchedule:
       flags.rhoFactor !== undefined
@@ -167,7 +169,8 @@ export function compressCommand(program: Command): void {
     .option('--pretrain-epochs <N>', `dense training before ADMM (default ${CLI_DEFAULTS.pretrainEpochsBuiltin} for a built-in model, 0 for a loaded one)`)
     .option('--admm-epochs <N>', `ADMM training epochs (default ${CLI_DEFAULTS.admmEpochs}; paper: 200 on CIFAR)`)
     .option('--finetune-epochs <N>', `fine-tuning epochs after decomposition, for ADMM and the baseline alike (default ${CLI_DEFAULTS.finetuneEpochs}; paper: 200)`)
-    .option('--lr <LR>', `learning rate of pretraining and ADMM (default ${CLI_DEFAULTS.lr}; paper: 0.1 on CIFAR)`)
+    .option('--lr <LR>', `learning rate of pretraining and of ADMM unless --admm-lr (default ${CLI_DEFAULTS.lr}; paper: 0.1 on CIFAR)`)
+    .option('--admm-lr <LR>', 'learning rate of the ADMM phase (default: --lr)')
     .option('--finetune-lr <LR>', `fine-tuning learning rate (default ${CLI_DEFAULTS.finetuneLr}, the paper's)`)
     .option('--momentum <M>', 'SGD momentum (default 0.9, the paper\'s)')
     .option('--label-smoothing <E>', 'label smoothing (default 0; the reference code uses 0.1 on CIFAR)')

@@ -15,9 +15,10 @@ export const DEMO_SETTINGS = {
   format: 'tt', // the paper's headline format
   ratio: '8',
   pretrainEpochs: '2',
-  admmEpochs: '1',
+  admmEpochs: '2',
   finetuneEpochs: '1',
   lr: '0.05',
+  admmLr: '0.02',
   finetuneLr: '0.01',
   batch: '64',
   // A one-epoch ADMM phase needs more than one Z/U update: update every 50 steps and let ρ grow
@@ -49,8 +50,8 @@ export function demoCommand(program: Command): void {
     .command('demo')
     .description(
       `The main job on the embedded default: LeNet-5 on MNIST (60,000 training images, the 10,000 test images for validation), ` +
-        `${DEMO_SETTINGS.pretrainEpochs} dense epochs, then ${DEMO_SETTINGS.admmEpochs} ADMM epoch (Z/U update every ${DEMO_SETTINGS.updateEvery} steps, rho ${DEMO_SETTINGS.rho} growing 1.5× per update to 1) towards tensor-train ranks at ${DEMO_SETTINGS.ratio}× fewer parameters in conv2/fc1/fc2, ` +
-        `decomposition and ${DEMO_SETTINGS.finetuneEpochs} fine-tuning epoch; the baseline (decompose the dense model directly, same fine-tuning) beside it.`,
+        `${DEMO_SETTINGS.pretrainEpochs} dense epochs, then ${DEMO_SETTINGS.admmEpochs} ADMM epochs at lr ${DEMO_SETTINGS.admmLr} (Z/U update every ${DEMO_SETTINGS.updateEvery} steps, rho ${DEMO_SETTINGS.rho} growing 1.5× per update to 1) towards tensor-train ranks at ${DEMO_SETTINGS.ratio}× fewer parameters in conv2/fc1/fc2, ` +
+        `decomposition and ${DEMO_SETTINGS.finetuneEpochs} fine-tuning epoch at lr ${DEMO_SETTINGS.finetuneLr}; the baseline (decompose the dense model directly, same fine-tuning) beside it.`,
     )
     .option('--out <dir>', 'where to write the models and the report (default ./tensorslim-demo)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, webgpu, wasm or cpu (default auto)')
