@@ -2,7 +2,8 @@
 // workspace's TypeScript sources directly (transpiled by the repository's own `typescript`), with
 // `@tensorslim/<pkg>` aliased to packages/<pkg>/src/index.ts as vitest does. Test-only.
 // Use: node --import <repo>/scripts/ts-register.mjs script.(ts|mjs)
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -19,12 +20,27 @@ export async function resolve(specifier, context, next) {
   return next(specifier, context);
 }
 
+// Transpiled output is cached by path, size and mtime: a test spawns many processes.
+const cacheDir = join(root, 'node_modules', '.cache', 'ts-hooks');
+
 export async function load(url, context, next) {
   if (!url.endsWith('.ts')) return next(url, context);
   const file = fileURLToPath(url);
+  const st = statSync(file);
+  const key = createHash('sha1').update(`${file}:${st.size}:${st.mtimeMs}`).digest('hex');
+  const cached = join(cacheDir, `${key}.js`);
+  if (existsSync(cached)) return { format: 'module', source: readFileSync(cached, 'utf8'), shortCircuit: true };
   const out = ts.transpileModule(readFileSync(file, 'utf8'), {
     fileName: file,
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true, sourceMap: false },
   });
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    writeFileSync(tmp, out.outputText);
+    renameSync(tmp, cached);
+  } catch {
+    // a read-only tree: no cache, same result
+  }
   return { format: 'module', source: out.outputText, shortCircuit: true };
 }

@@ -20,7 +20,17 @@ import {
   threeStageFlops,
 } from './three-stage.js';
 
+/**
+ * Keyword arguments TF.js passes to `call` (unused by the factorized layers).
+ *
+ * @inline
+ */
 type Kwargs = Record<string, unknown>;
+/**
+ * A TF.js layer shape: one entry per axis, `null` for the batch axis.
+ *
+ * @inline
+ */
 type Shape = (number | null)[];
 
 /**

@@ -6,7 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DecomposeOptions, FactorizedLayerSpec } from '../contracts.js';
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail, TensorslimError } from '../errors.js';
 import type { DenseTensor } from '../numerics/tensor.js';
 import { relError } from '../numerics/tensor.js';
 import type { CompressionPlan } from '../plan.js';
@@ -64,6 +64,18 @@ export interface FactorizeResult {
   readonly layers: readonly FactorizedLayerReport[];
 }
 
+/** Runs `f`, prefixing a TensorslimError's message with the layer it concerns. */
+function withLayerName<T>(name: string, modes: readonly number[], f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TensorslimError && !e.message.includes(`"${name}"`)) {
+      throw new TensorslimError(e.code, `layer "${name}" (modes [${modes.join(', ')}]): ${e.message}`, undefined, e.details);
+    }
+    throw e;
+  }
+}
+
 /**
  * Factorizes the layers a plan names: for each, resolves the format plugin from the registry,
  * tensorizes the kernel in the paper's layout, decomposes it at the planned ranks, asks the
@@ -103,9 +115,12 @@ export async function factorizeModel(
     const info = given ? { ...info0, kernel: given } : info0;
     const t = tensorize(info.kernel, target.layout);
     const decomposeOpts: DecomposeOptions = { ...(opts.decompose ?? {}), ...target.options, layout: target.layout };
-    const factors = plugin.decomposition.decompose(t, target.ranks, decomposeOpts);
+    const layers = plugin.layers;
+    const { factors, spec } = withLayerName(target.name, t.shape, () => {
+      const factors = plugin.decomposition.decompose(t, target.ranks, decomposeOpts);
+      return { factors, spec: layers.fromFactors(info, factors, target) };
+    });
     const err = relError(t, plugin.decomposition.reconstruct(factors));
-    const spec = plugin.layers.fromFactors(info, factors, target);
     specs[target.name] = { ...spec, config: { ...spec.config, name: target.name } };
     const b = before.get(target.name)!;
     partial.push({

@@ -8,6 +8,11 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { isWasmHeapBackend, sizeOf } from './heap.js';
 
+/**
+ * The typed arrays a tile kernel reads and writes.
+ *
+ * @inline
+ */
 type Arr = Float32Array | Int32Array | Uint8Array;
 
 /** A tiling: an input shape and the repetitions per axis. */
