@@ -1,7 +1,7 @@
 /**
- * The web page's script: TF.js (core, layers, cpu backend) and the three tensorslim format
- * plugins, bundled by esbuild for the browser. Importing a plugin registers its layer classes
- * with TF.js serialization, so `tf.loadLayersModel` can rebuild a compressed model.
+ * The web page's script, bundled by esbuild for the browser: TF.js (core, layers, the cpu
+ * backend) and the three tensorslim format plugins. Importing a plugin registers its layer
+ * classes with TF.js serialization, so `tf.loadLayersModel(url)` rebuilds a compressed model.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -9,37 +9,32 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tt from '@tensorslim/decomp-tt';
 import * as tr from '@tensorslim/decomp-tr';
 import * as tucker from '@tensorslim/decomp-tucker';
+import { probeModel, type Probe } from './probe.js';
 
-/** What {@link predict} hands back to the test. */
-export interface PagePrediction {
-  /** The backend the prediction ran on. */
-  backend: string;
-  /** Class names of the loaded model's layers, in order. */
-  classNames: string[];
-  /** Shape of the output. */
-  shape: number[];
-  /** The output values, row-major. */
-  values: number[];
-}
-
-/** Loads the model at `url` on the cpu backend and predicts the batch `data` of shape `shape`. */
-async function predict(url: string, data: number[], shape: number[]): Promise<PagePrediction> {
+/** Loads the model at `url` on the cpu backend and probes it with the batch `data` of shape `shape`. */
+async function predict(url: string, data: number[], shape: number[]): Promise<Probe> {
   await tf.setBackend('cpu');
   await tf.ready();
   const model = await tfl.loadLayersModel(url);
-  const x = tf.tensor(Float32Array.from(data), shape);
-  const y = model.predict(x) as tf.Tensor;
-  const values = Array.from(await y.data());
-  const out = { backend: tf.getBackend(), classNames: model.layers.map((l) => l.getClassName()), shape: y.shape, values };
-  tf.dispose([x, y]);
-  model.dispose();
-  return out;
+  try {
+    return probeModel(model, data, shape);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The page's API, called by the test through playwright. */
+export interface PageApi {
+  /** See {@link predict}. */
+  predict: typeof predict;
+  /** Ids of the format plugins bundled into the page. */
+  formats: string[];
 }
 
 declare global {
   interface Window {
-    /** The page's API, called by the test through playwright. */
-    tensorslimPage: { predict: typeof predict; formats: string[] };
+    /** Set once the bundle has run. */
+    tensorslimPage?: PageApi;
   }
 }
 

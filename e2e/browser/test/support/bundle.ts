@@ -1,0 +1,51 @@
+/**
+ * Bundles page/entry.ts for the browser with esbuild, the way an application would bundle
+ * tensorslim: platform `browser` (a Node built-in anywhere in the import graph fails the build),
+ * ES module output. `@tensorslim/*` resolve to the packages' TypeScript sources (dist may not be
+ * built), and `@tensorslim/core` to its browser entry point, the file the package's `browser`
+ * export condition names.
+ */
+import { build, type Metafile } from 'esbuild';
+import { copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const pkgDir = join(here, '..', '..');
+const root = join(pkgDir, '..', '..');
+
+/** Where each workspace package the page imports resolves in the bundle. */
+export const pageAliases: Record<string, string> = {
+  '@tensorslim/core': join(root, 'packages', 'core', 'src', 'browser.ts'),
+  '@tensorslim/decomp-tt': join(root, 'packages', 'decomp-tt', 'src', 'index.ts'),
+  '@tensorslim/decomp-tr': join(root, 'packages', 'decomp-tr', 'src', 'index.ts'),
+  '@tensorslim/decomp-tucker': join(root, 'packages', 'decomp-tucker', 'src', 'index.ts'),
+};
+
+/** What {@link bundlePage} wrote. */
+export interface PageBundle {
+  /** The directory holding index.html and page.js. */
+  dir: string;
+  /** Size of page.js in bytes. */
+  bytes: number;
+  /** esbuild's metafile (every input of the bundle). */
+  metafile: Metafile;
+}
+
+/** Writes `index.html` and the bundled `page.js` into `dir`. */
+export async function bundlePage(dir: string): Promise<PageBundle> {
+  const outfile = join(dir, 'page.js');
+  const r = await build({
+    entryPoints: [join(pkgDir, 'page', 'entry.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile,
+    alias: pageAliases,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  copyFileSync(join(pkgDir, 'page', 'index.html'), join(dir, 'index.html'));
+  return { dir, bytes: r.metafile.outputs[Object.keys(r.metafile.outputs)[0]!]!.bytes, metafile: r.metafile };
+}
