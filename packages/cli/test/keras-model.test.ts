@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { lastJson, runCli } from './helpers.js';
+
+/**
+ * Writes a model the way the Keras converter (tensorflowjs_converter) lays it out: `model_config`
+ * inside `modelTopology` next to `keras_version`/`backend`, weights in two groups, the first
+ * split over three shards at byte boundaries that cut through weights.
+ */
+async function writeConverterLayout(dir: string): Promise<void> {
+  await tf.setBackend('cpu');
+  const m = tfl.sequential({
+    name: 'user_cnn',
+    layers: [
+      tfl.layers.conv2d({ name: 'conv_a', inputShape: [28, 28, 1], filters: 16, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tfl.layers.maxPooling2d({ name: 'pool_a', poolSize: 2 }),
+      tfl.layers.conv2d({ name: 'conv_b', filters: 32, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tfl.layers.maxPooling2d({ name: 'pool_b', poolSize: 2 }),
+      tfl.layers.flatten({ name: 'flat' }),
+      tfl.layers.dense({ name: 'hidden', units: 64, activation: 'relu' }),
+      tfl.layers.dense({ name: 'logits', units: 10, activation: 'softmax' }),
+    ],
+  });
+  const config = m.toJSON(null, false) as unknown as Record<string, unknown>;
+  const weights = m.weights.map((w) => ({ name: w.name, shape: w.shape, data: w.read().dataSync() as Float32Array }));
+  const groups = [weights.slice(0, 4), weights.slice(4)];
+  mkdirSync(dir, { recursive: true });
+  const manifest = groups.map((g, gi) => {
+    const bytes = new Uint8Array(g.reduce((a, w) => a + w.data.byteLength, 0));
+    let o = 0;
+    for (const w of g) {
+      bytes.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength), o);
+      o += w.data.byteLength;
+    }
+    const cuts = gi === 0 ? [0, 1001, 2690, bytes.length] : [0, bytes.length];
+    const paths = cuts.slice(1).map((_, i) => `group${gi + 1}-shard${i + 1}of${cuts.length - 1}.bin`);
+    paths.forEach((p, i) => writeFileSync(join(dir, p), bytes.subarray(cuts[i]!, cuts[i + 1]!)));
+    return { paths, weights: g.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) };
+  });
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'layers-model',
+      generatedBy: 'keras v2.15.0',
+      convertedBy: 'TensorFlow.js Converter v4.22.0',
+      modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: config },
+      weightsManifest: manifest,
+    }),
+  );
+  m.dispose();
+}
+
+describe("a user's model.json in the Keras converter layout", () => {
+  it('inspects, factorizes and compresses; the results load again in a fresh process', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'keras-'));
+    const src = join(tmp, 'user');
+    await writeConverterLayout(src);
+    const model = join(src, 'model.json');
+
+    const ins = await runCli(['inspect', '--model', model, '--ratio', '4', '--backend', 'cpu', '--json']);
+    expect(ins.code).toBe(0);
+    const { summary, plan } = lastJson<{ summary: { layers: { name: string; factorizable: boolean }[] }; plan: { layers: Record<string, unknown> } }>(ins.out);
+    expect(summary.layers.filter((l) => l.factorizable).map((l) => l.name)).toEqual(['conv_a', 'conv_b', 'hidden', 'logits']);
+    expect(Object.keys(plan.layers)).toEqual(['conv_b', 'hidden']); // stem conv and classifier stay dense
+
+    const fac = await runCli(['factorize', '--model', model, '--format', 'tucker', '--ratio', '4', '--out', join(tmp, 'fac'), '--backend', 'cpu', '--json']);
+    expect(fac.code).toBe(0);
+    const f = lastJson<{ layers: { name: string; paramsBefore: number; paramsAfter: number }[]; outputDrift: number }>(fac.out);
+    expect(f.layers.map((l) => l.name)).toEqual(['conv_b', 'hidden']);
+    for (const l of f.layers) expect(l.paramsBefore / l.paramsAfter).toBeGreaterThan(3);
+    expect(f.outputDrift).toBeGreaterThan(0);
+
+    const comp = await runCli(['compress', '--model', model, '--dataset', 'mnist', '--limit', '32', '--eval-limit', '32', '--batch', '16', '--admm-epochs', '1', '--finetune-epochs', '1', '--format', 'tt', '--ratio', '4', '--out', join(tmp, 'comp'), '--backend', 'cpu', '--json']);
+    expect(comp.code).toBe(0);
+    expect(existsSync(join(tmp, 'comp', 'model.json'))).toBe(true);
+
+    // fresh processes load what was saved (the plugin layers register at import)
+    for (const dir of ['fac', 'comp']) {
+      const ev = await runCli(['evaluate', '--model', join(tmp, dir, 'model.json'), '--dataset', 'mnist', '--eval-limit', '32', '--backend', 'cpu', '--json']);
+      expect(ev.code).toBe(0);
+      const e = lastJson<{ examples: number; accuracy: number }>(ev.out);
+      expect(e.examples).toBe(32);
+      expect(e.accuracy).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
