@@ -19,6 +19,8 @@ import {
   ErrorCodes,
   FactorizedConv2D,
   FactorizedDense,
+  factorizedBias,
+  factorizedLayerArgs,
   fail,
   layoutModes,
   mapChannels,
@@ -31,7 +33,6 @@ import {
   type FactorizedConv2DArgs,
   type FactorizedLayerArgs,
   type FactorizedLayerSpec,
-  type ForwardMode,
   type LayerFactory,
   type LayerTarget,
   type ThreeStageMaps,
@@ -311,29 +312,14 @@ export function registerTrLayers(): void {
 // Registered when this module loads, so a saved model loads again in a fresh process that imports the package.
 registerTrLayers();
 
-function pairOf(v: unknown, dflt: number): [number, number] {
-  if (v === undefined || v === null) return [dflt, dflt];
-  if (typeof v === 'number') return [v, v];
-  const a = v as number[];
-  return [a[0]!, a[1] ?? a[0]!];
-}
-
-function modeOption(v: unknown): ForwardMode {
-  const mode = v ?? 'auto';
-  if (mode !== 'auto' && mode !== 'factorized' && mode !== 'reconstructed') {
-    fail(ErrorCodes.OPTION, `forward mode ${JSON.stringify(v)} is not one of factorized, reconstructed, auto`);
-  }
-  return mode;
-}
-
 /**
  * The TR layer equivalent to `layer` with the given factors (a ring of `layer`'s kernel tensorized
  * by `target.layout`): config, initial weights (cores, then bias), parameters and the
- * multiply-adds of the forward as it will run (`target.options.mode`, default `auto`).
+ * multiply-adds of the forward as it will run (plan option `forwardMode`, or `mode`; default `auto`).
  */
 export function trFromFactors(layer: DenseLayerInfo, factors: Factors, target: LayerTarget): FactorizedLayerSpec {
   const layout = target.layout;
-  if (layout.kind !== layer.kind) fail(ErrorCodes.SHAPE, `${layer.name}: the plan's layout is for a ${layout.kind} layer, the layer is ${layer.kind}`);
+  const args = factorizedLayerArgs(layer, target); // checks that the layout describes the layer
   const want = layoutModes(layout);
   const { shape, ranks } = ringOf(factors.cores);
   if (shape.length !== want.length || shape.some((s, i) => s !== want[i])) {
@@ -343,24 +329,14 @@ export function trFromFactors(layer: DenseLayerInfo, factors: Factors, target: L
       'decompose the kernel tensorized with the same layout (outModes, inModes)',
     );
   }
-  const cfg = layer.config;
-  const useBias = layer.bias !== undefined && cfg.useBias !== false;
-  const mode = modeOption(target.options.mode);
-  const common = {
-    name: layer.name,
-    trainable: cfg.trainable === undefined ? true : Boolean(cfg.trainable),
-    useBias,
-    activation: (cfg.activation as string | null | undefined) ?? 'linear',
-    mode,
-    outModes: [...layout.outModes],
-    inModes: [...layout.inModes],
-    ranks,
-  };
+  const mode = args.mode ?? 'auto';
+  const config: Record<string, unknown> = { ...args, outModes: [...layout.outModes], inModes: [...layout.inModes], ranks };
   const weights: DenseTensor[] = [...factors.cores.map((c) => ({ shape: [...c.shape], data: c.data }))];
-  let params = factors.cores.reduce((s, c) => s + c.data.length, 0);
+  const bias = factorizedBias(layer, args);
+  if (bias) weights.push(bias);
+  const params = weights.reduce((s, w) => s + w.data.length, 0);
   let flops: number;
   let className: string;
-  let config: Record<string, unknown>;
   if (layer.kind === 'conv2d') {
     const [kh, kw, cin, cout] = layout.kernelShape as [number, number, number, number];
     const m = layout.outModes.length;
@@ -370,28 +346,12 @@ export function trFromFactors(layer: DenseLayerInfo, factors: Factors, target: L
     const dense = outPixels * kh * kw * cin * cout;
     flops = mode === 'factorized' ? fact : mode === 'reconstructed' ? dense : Math.min(fact, dense);
     className = TRConv2D.className;
-    config = {
-      ...common,
-      units: cout,
-      inputChannels: cin,
-      kernelSize: [kh, kw],
-      strides: pairOf(cfg.strides, 1),
-      padding: (cfg.padding as string | undefined) ?? 'valid',
-      dilationRate: pairOf(cfg.dilationRate, 1),
-    };
   } else {
     const [cin, cout] = layout.kernelShape as [number, number];
     const fact = trDenseFlops(cin, cout, ranks[0]!, ranks[layout.outModes.length]!);
     const dense = cin * cout;
     flops = mode === 'factorized' ? fact : mode === 'reconstructed' ? dense : Math.min(fact, dense);
     className = TRDense.className;
-    config = { ...common, units: cout, inputChannels: cin };
-  }
-  if (useBias) {
-    const units = config.units as number;
-    if (!layer.bias || layer.bias.data.length !== units) fail(ErrorCodes.SHAPE, `${layer.name}: bias has ${layer.bias?.data.length ?? 0} entries, expected ${units}`);
-    weights.push({ shape: [units], data: layer.bias.data });
-    params += units;
   }
   return { className, config, weights, params, flops };
 }

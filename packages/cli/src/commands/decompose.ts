@@ -9,6 +9,7 @@ import {
   ErrorCodes,
   fail,
   factorsToJson,
+  listPlugins,
   readNpy,
   relError,
   rankSpecFromFlags,
@@ -110,6 +111,34 @@ export function runDecompose(flags: DecomposeFlags): { result: DecomposeResult; 
   };
 }
 
+/**
+ * The help epilog of `decompose`: every registered format with its rank convention (built-ins and
+ * the plugins loaded with `--plugin`), read from the registry when the help is shown.
+ */
+export function formatsHelp(width = 80): string {
+  const plugins = listPlugins();
+  if (plugins.length === 0) return '';
+  const idWidth = Math.max(...plugins.map((p) => p.id.length));
+  const indent = ' '.repeat(idWidth + 4);
+  const lines: string[] = [];
+  for (const p of plugins) {
+    const words = `${p.name} — ${p.decomposition.rankConvention}`.split(/\s+/);
+    let line = `  ${p.id.padEnd(idWidth)}  `;
+    let fresh = true;
+    for (const w of words) {
+      if (!fresh && line.length + 1 + w.length > width) {
+        lines.push(line);
+        line = indent;
+        fresh = true;
+      }
+      line += (fresh ? '' : ' ') + w;
+      fresh = false;
+    }
+    lines.push(line);
+  }
+  return `\nRegistered formats (--format) and their rank conventions (--ranks):\n${lines.join('\n')}\n`;
+}
+
 /** Adds `decompose` to the program. */
 export function decomposeCommand(program: Command): void {
   program
@@ -126,6 +155,7 @@ export function decomposeCommand(program: Command): void {
     .option('--repeat <N>', 'time the decomposition N times and report the median (default 1)')
     .option('--out <factors.json>', 'write the factors as JSON')
     .option('--json', 'print one JSON line {format, shape, ranks, params, compressionRatio, relError, ms}')
+    .addHelpText('after', () => formatsHelp())
     .action((flags: DecomposeFlags) => {
       const { result, factors, notes } = runDecompose(flags);
       for (const n of notes) process.stderr.write(`tensorslim: ${n}\n`);

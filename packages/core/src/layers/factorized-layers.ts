@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCodes, fail } from '../errors.js';
 import { applyActivation } from './activations.js';
+import { convPair } from './layer-config.js';
 import type { ThreeStageMaps, ThreeStageSizes } from './three-stage.js';
 import {
   denseFlops,
@@ -83,13 +84,6 @@ export interface FactorizedConv2DArgs extends FactorizedLayerArgs {
   padding?: 'same' | 'valid';
   /** [dh, dw] (default [1, 1]). */
   dilationRate?: [number, number];
-}
-
-function pair(v: unknown, dflt: number): [number, number] {
-  if (v === undefined || v === null) return [dflt, dflt];
-  if (typeof v === 'number') return [v, v];
-  const a = v as number[];
-  return [a[0]!, a[1] ?? a[0]!];
 }
 
 /** Shared machinery of both bases (weights, bias, mode, config). */
@@ -189,10 +183,10 @@ export abstract class FactorizedConv2D extends FactorizedBase {
 
   constructor(args: FactorizedConv2DArgs) {
     super(args);
-    this.kernelSize = pair(args.kernelSize, 1);
-    this.strides = pair(args.strides, 1);
+    this.kernelSize = convPair(args.kernelSize, 1, 'kernelSize', this.name);
+    this.strides = convPair(args.strides, 1, 'strides', this.name);
     this.padding = args.padding ?? 'valid';
-    this.dilationRate = pair(args.dilationRate, 1);
+    this.dilationRate = convPair(args.dilationRate, 1, 'dilationRate', this.name);
     if (this.padding !== 'same' && this.padding !== 'valid') fail(ErrorCodes.OPTION, `padding "${String(this.padding)}" must be same or valid`);
   }
 

@@ -6,3 +6,4 @@
 export * from './activations.js';
 export * from './three-stage.js';
 export * from './factorized-layers.js';
+export * from './layer-config.js';

@@ -10,6 +10,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   denseFlops,
   ErrorCodes,
+  factorizedBias,
+  factorizedLayerArgs,
   fail,
   layoutDims,
   registerLayerClasses,
@@ -20,7 +22,6 @@ import {
   type DenseTensor,
   type Factors,
   type FactorizedLayerSpec,
-  type ForwardMode,
   type LayerFactory,
   type LayerKind,
   type LayerPlan,
@@ -37,30 +38,6 @@ export const TT_LAYER_CLASSES = [TTConv2D, TTDense] as const;
 /** Registers {@link TTConv2D} and {@link TTDense} with TF.js serialization (idempotent). */
 export function registerTtLayers(): void {
   registerLayerClasses(TT_LAYER_CLASSES as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>[]);
-}
-
-function pair(v: unknown, dflt: number, what: string, name: string): [number, number] {
-  if (v === undefined || v === null) return [dflt, dflt];
-  if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length >= 1 && v.every((x) => Number.isInteger(x) && x >= 1)) return [v[0] as number, (v[1] ?? v[0]) as number];
-  return fail(ErrorCodes.OPTION, `${name}: ${what} ${JSON.stringify(v)} is not a positive integer or a pair of them`);
-}
-
-function forwardMode(target: LayerTarget): ForwardMode {
-  const m = target.options.mode ?? 'auto';
-  if (m !== 'auto' && m !== 'factorized' && m !== 'reconstructed') {
-    fail(ErrorCodes.OPTION, `${target.name}: forward mode "${String(m)}" is not one of factorized, reconstructed, auto`);
-  }
-  return m;
-}
-
-function activationOf(config: Readonly<Record<string, unknown>>): string | null {
-  const a = config.activation;
-  if (a === undefined || a === null) return null;
-  if (typeof a === 'string') return a;
-  const cn = (a as { className?: unknown }).className;
-  if (typeof cn === 'string') return cn;
-  return fail(ErrorCodes.OPTION, `activation ${JSON.stringify(a)} is not a Keras activation name`);
 }
 
 /**
@@ -81,28 +58,13 @@ export function ttLayerSpec(layer: DenseLayerInfo, factors: Factors, target: Lay
       'decompose the kernel tensorized with the same layout (ttDecomposeKernel)',
     );
   }
-  const cfg = layer.config;
   const { cin, cout, kh, kw } = layoutDims(layout);
-  const useBias = cfg.useBias === undefined ? true : Boolean(cfg.useBias);
-  const mode = forwardMode(target);
-  const base = {
-    name: layer.name,
-    units: cout,
-    inputChannels: cin,
-    useBias,
-    activation: activationOf(cfg),
-    mode,
-    outModes: [...layout.outModes],
-    inModes: [...layout.inModes],
-    ranks: [...factors.ranks],
-    ...(cfg.trainable === false ? { trainable: false } : {}),
-  };
+  const common = factorizedLayerArgs(layer, { ...target, layout });
+  const mode = common.mode ?? 'auto';
+  const base = { ...common, outModes: [...layout.outModes], inModes: [...layout.inModes], ranks: [...factors.ranks] };
   const weights: DenseTensor[] = [...factors.cores];
-  if (useBias) {
-    const b = layer.bias ?? { shape: [cout], data: new Float64Array(cout) };
-    if (b.data.length !== cout) fail(ErrorCodes.SHAPE, `${layer.name}: bias of ${b.data.length} entries for ${cout} outputs`);
-    weights.push({ shape: [cout], data: b.data });
-  }
+  const bias = factorizedBias(layer, common);
+  if (bias) weights.push(bias);
   const params = weights.reduce((a, w) => a + w.data.length, 0);
   const m = layout.outModes.length;
   let config: Record<string, unknown>;
@@ -110,16 +72,7 @@ export function ttLayerSpec(layer: DenseLayerInfo, factors: Factors, target: Lay
   let fact: number;
   let dense: number;
   if (layout.kind === 'conv2d') {
-    if (cfg.dataFormat === 'channelsFirst') fail(ErrorCodes.OPTION, `${layer.name}: channelsFirst convolutions are not supported`, 'TF.js layers default to channelsLast');
-    const padding = (cfg.padding ?? 'valid') as string;
-    if (padding !== 'same' && padding !== 'valid') fail(ErrorCodes.OPTION, `${layer.name}: padding "${padding}" is not supported (same or valid)`);
-    const args: TTConv2DArgs = {
-      ...base,
-      kernelSize: [kh, kw],
-      strides: pair(cfg.strides, 1, 'strides', layer.name),
-      padding,
-      dilationRate: pair(cfg.dilationRate, 1, 'dilationRate', layer.name),
-    };
+    const args = base as TTConv2DArgs; // factorizedLayerArgs gives the conv geometry for a conv2d layer
     config = { ...args };
     className = TTConv2D.className;
     const inPixels = (layer.inputShape[0] ?? 1) * (layer.inputShape[1] ?? 1);

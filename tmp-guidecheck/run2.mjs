@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { factorizeModel, denseLayerInfo, resolveLayerTarget, tensorize } from '@tensorslim/core';
+import { register, plugin } from './out/plugin.js';
+await tf.setBackend('cpu'); register();
+const model = tfl.sequential({ layers: [tfl.layers.conv2d({ name: 'conv', filters: 16, kernelSize: 3, strides: 2, padding: 'same', inputShape: [9, 9, 8] })] });
+const info = denseLayerInfo(model.getLayer('conv'));
+const target = resolveLayerTarget('conv', { format: 'cp', outModes: [4, 4], inModes: [2, 4], ranks: [6], options: { forwardMode: 'auto' } }, 'conv2d', info.kernel.shape);
+const f = plugin.decomposition.decompose(tensorize(info.kernel, target.layout), target.ranks, target.options);
+const spec = plugin.layers.fromFactors(info, f, target);
+const { layers } = await factorizeModel(model, { version: 1, layers: { conv: { format: 'cp', outModes: [4, 4], inModes: [2, 4], ranks: [6] } } });
+console.log(spec.flops, layers[0].flopsAfter, spec.params, layers[0].paramsAfter);
