@@ -46,7 +46,7 @@ export function packageConfig(dir: string) {
       hookTimeout: 120_000,
       pool: 'forks',
       maxWorkers: 1,
-      passWithNoTests: true,
+      passWithNoTests: false,
     },
   });
 }

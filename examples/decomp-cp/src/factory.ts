@@ -7,6 +7,8 @@
 import {
   denseFlops,
   ErrorCodes,
+  factorizedBias,
+  factorizedLayerArgs,
   fail,
   layoutDims,
   layoutModes,
@@ -14,6 +16,7 @@ import {
   type DenseLayerInfo,
   type DenseTensor,
   type Factors,
+  type FactorizedConv2DArgs,
   type FactorizedLayerSpec,
   type ForwardMode,
   type LayerFactory,
@@ -21,21 +24,6 @@ import {
 } from '@tensorslim/core';
 import { cpConvFlops, CPConv2D, CPDense, registerCpLayers } from './layers.js';
 import { validateCpFactors } from './validate.js';
-
-function pair(v: unknown, dflt: number): [number, number] {
-  if (v === undefined || v === null) return [dflt, dflt];
-  if (typeof v === 'number') return [v, v];
-  const a = v as number[];
-  return [a[0]!, a[1] ?? a[0]!];
-}
-
-function forwardModeOf(target: LayerTarget): ForwardMode {
-  const m = target.options.forwardMode ?? 'auto';
-  if (m !== 'auto' && m !== 'factorized' && m !== 'reconstructed') {
-    fail(ErrorCodes.OPTION, `${target.name}: forwardMode "${String(m)}" is not factorized, reconstructed or auto`);
-  }
-  return m;
-}
 
 function pick(mode: ForwardMode, factorized: number, dense: number): number {
   if (mode === 'factorized') return factorized;
@@ -59,12 +47,13 @@ export function cpLayerWeights(factors: Factors): DenseTensor[] {
 /**
  * A {@link CPConv2D} or {@link CPDense} spec equivalent to `layer` with the CP `factors` of its
  * kernel tensorized by `target.layout`. Stride, padding, dilation, activation and bias come from
- * the layer; the forward mode from `target.options.forwardMode` (default 'auto').
+ * the layer and the forward mode from the plan option `forwardMode` (default 'auto'), through
+ * core's `factorizedLayerArgs`.
  */
 export function cpLayerFromFactors(layer: DenseLayerInfo, factors: Factors, target: LayerTarget): FactorizedLayerSpec {
   const layout = target.layout;
   validateLayout(layout, layer.name);
-  if (layout.kind !== layer.kind) fail(ErrorCodes.SHAPE, `${layer.name}: the plan's layout is for a ${layout.kind} layer, the layer is ${layer.kind}`);
+  const args = factorizedLayerArgs(layer, target); // the shared config; checks that the layout describes the layer
   const want = layoutModes(layout);
   if (factors.shape.length !== want.length || factors.shape.some((s, i) => s !== want[i])) {
     fail(
@@ -75,34 +64,14 @@ export function cpLayerFromFactors(layer: DenseLayerInfo, factors: Factors, targ
   }
   const { rank } = validateCpFactors(factors, layer.name);
   const { cin, cout, kh, kw } = layoutDims(layout);
-  const c = layer.config;
-  const useBias = (c.useBias as boolean | undefined) ?? layer.bias !== undefined;
-  const bias = useBias ? (layer.bias ?? { shape: [cout], data: new Float64Array(cout) }) : null;
-  if (bias && bias.data.length !== cout) fail(ErrorCodes.SHAPE, `${layer.name}: bias has ${bias.data.length} entries for ${cout} outputs`);
-  const mode = forwardModeOf(target);
-  const common = {
-    name: layer.name,
-    units: cout,
-    inputChannels: cin,
-    useBias,
-    activation: (c.activation as string | null | undefined) ?? null,
-    mode,
-    rank,
-    outModes: [...layout.outModes],
-    inModes: [...layout.inModes],
-    ...(c.trainable === false ? { trainable: false } : {}),
-  };
+  const mode = args.mode ?? 'auto';
+  const common = { ...args, rank, outModes: [...layout.outModes], inModes: [...layout.inModes] };
   const weights = cpLayerWeights(factors);
+  const bias = factorizedBias(layer, args);
   if (bias) weights.push(bias);
   const params = weights.reduce((s, w) => s + w.data.length, 0);
   if (layer.kind === 'conv2d') {
-    const config = {
-      ...common,
-      kernelSize: [kh, kw] as [number, number],
-      strides: pair(c.strides, 1),
-      padding: ((c.padding as 'same' | 'valid' | undefined) ?? 'valid'),
-      dilationRate: pair(c.dilationRate, 1),
-    };
+    const config = { ...(common as typeof common & FactorizedConv2DArgs) }; // conv geometry from factorizedLayerArgs
     new CPConv2D(config); // validates the config now rather than when surgery builds the model
     const inPixels = (layer.inputShape[0] ?? 1) * (layer.inputShape[1] ?? 1);
     const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);

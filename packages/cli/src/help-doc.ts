@@ -97,6 +97,5 @@ export function cliReference(program: Command): string {
 /** The first sentence of a description, for the contents list. */
 function firstSentence(text: string): string {
   const m = /^(.*?[.:;])(\s|$)/.exec(text);
-  const s = (m ? m[1]! : text).replace(/[.:;]$/, '');
-  return s.length > 110 ? `${s.slice(0, 107)}...` : s;
+  return (m ? m[1]! : text).replace(/[.:;]$/, '');
 }

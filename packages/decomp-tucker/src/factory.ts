@@ -7,6 +7,8 @@
 import {
   denseFlops,
   ErrorCodes,
+  factorizedBias,
+  factorizedLayerArgs,
   fail,
   layoutDims,
   layoutModes,
@@ -16,6 +18,7 @@ import {
   type DenseLayerInfo,
   type DenseTensor,
   type Factors,
+  type FactorizedConv2DArgs,
   type FactorizedLayerSpec,
   type ForwardMode,
   type LayerFactory,
@@ -25,33 +28,15 @@ import { registerTuckerLayers, Tucker2Conv2D, TuckerDense } from './layers.js';
 import { tuckerOptionsFromTarget } from './projector.js';
 import { tucker, validateTuckerFactors } from './tucker.js';
 
-function pair(v: unknown, dflt: number): [number, number] {
-  if (v === undefined || v === null) return [dflt, dflt];
-  if (typeof v === 'number') return [v, v];
-  const a = v as number[];
-  return [a[0]!, a[1] ?? a[0]!];
-}
-
-function forwardModeOf(target: LayerTarget): ForwardMode {
-  const m = target.options.forwardMode ?? 'auto';
-  if (m !== 'auto' && m !== 'factorized' && m !== 'reconstructed') {
-    fail(ErrorCodes.OPTION, `${target.name}: forwardMode "${String(m)}" is not factorized, reconstructed or auto`);
-  }
-  return m;
-}
-
 /**
  * A {@link Tucker2Conv2D} or {@link TuckerDense} spec equivalent to `layer` with the Tucker
  * `factors` of its tensorized kernel (tensorized with `target.layout`). The forward mode comes
- * from `target.options.forwardMode` (default 'auto').
+ * from the plan option `forwardMode` (default 'auto'; core's `forwardModeOf`).
  */
 export function tuckerLayerFromFactors(layer: DenseLayerInfo, factors: Factors, target: LayerTarget): FactorizedLayerSpec {
   const layout = target.layout;
   validateLayout(layout, layer.name);
-  if (layout.kind !== layer.kind) fail(ErrorCodes.SHAPE, `${layer.name}: the plan's layout is for a ${layout.kind} layer, the layer is ${layer.kind}`);
-  if (layer.kernel.shape.length !== layout.kernelShape.length || layer.kernel.shape.some((s, i) => s !== layout.kernelShape[i])) {
-    fail(ErrorCodes.SHAPE, `${layer.name}: kernel [${layer.kernel.shape.join(', ')}] differs from the plan's [${layout.kernelShape.join(', ')}]`);
-  }
+  const args = factorizedLayerArgs(layer, target); // checks that the layout describes the layer
   const want = layoutModes(layout);
   if (factors.shape.length !== want.length || factors.shape.some((s, i) => s !== want[i])) {
     fail(
@@ -62,37 +47,20 @@ export function tuckerLayerFromFactors(layer: DenseLayerInfo, factors: Factors, 
   }
   const { modes, ranks } = validateTuckerFactors(factors);
   const { cin, cout, kh, kw } = layoutDims(layout);
-  const mode = forwardModeOf(target);
-  const c = layer.config;
-  const useBias = layer.bias !== undefined;
-  if (useBias && layer.bias!.data.length !== cout) fail(ErrorCodes.SHAPE, `${layer.name}: bias has ${layer.bias!.data.length} entries for ${cout} outputs`);
-  const common = {
-    name: layer.name,
-    units: cout,
-    inputChannels: cin,
-    useBias,
-    activation: (c.activation as string | null | undefined) ?? null,
-    mode,
-    outModes: [...layout.outModes],
-    inModes: [...layout.inModes],
-    modes,
-    ranks,
-    ...(c.trainable === false ? { trainable: false } : {}),
-  };
+  const mode = args.mode ?? 'auto';
+  const common = { ...args, outModes: [...layout.outModes], inModes: [...layout.inModes], modes, ranks };
   const weights: DenseTensor[] = [factors.cores[0]!, ...factors.cores.slice(1)];
-  if (useBias) weights.push(layer.bias!);
+  const bias = factorizedBias(layer, args);
+  if (bias) weights.push(bias);
   const params = weights.reduce((s, w) => s + w.data.length, 0);
   if (layer.kind === 'conv2d') {
-    const strides = pair(c.strides, 1);
-    const dilationRate = pair(c.dilationRate, 1);
-    const padding = (c.padding as 'same' | 'valid' | undefined) ?? 'valid';
-    const config = { ...common, kernelSize: [kh, kw] as [number, number], strides, padding, dilationRate };
+    const config = common as typeof common & FactorizedConv2DArgs; // factorizedLayerArgs gives the conv geometry for a conv2d layer
     const probe = new Tucker2Conv2D(config);
     const inPixels = (layer.inputShape[0] ?? 1) * (layer.inputShape[1] ?? 1);
     const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);
     const f = threeStageFlops(probe.stageSizes(), inPixels, outPixels);
     const d = denseFlops(kh, kw, cin, cout, outPixels);
-    return { className: Tucker2Conv2D.className, config, weights, params, flops: pick(mode, f, d) };
+    return { className: Tucker2Conv2D.className, config: { ...config }, weights, params, flops: pick(mode, f, d) };
   }
   const probe = new TuckerDense(common);
   const f = threeStageFlops(probe.stageSizes(), 1, 1);

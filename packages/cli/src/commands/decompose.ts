@@ -155,7 +155,7 @@ export function decomposeCommand(program: Command): void {
     .option('--repeat <N>', 'time the decomposition N times and report the median (default 1)')
     .option('--out <factors.json>', 'write the factors as JSON')
     .option('--json', 'print one JSON line {format, shape, ranks, params, compressionRatio, relError, ms}')
-    .addHelpText('after', () => formatsHelp())
+    .addHelpText('after', (ctx) => formatsHelp(Math.max(40, ctx.command.configureOutput().getOutHelpWidth?.() ?? 80)))
     .action((flags: DecomposeFlags) => {
       const { result, factors, notes } = runDecompose(flags);
       for (const n of notes) process.stderr.write(`tensorslim: ${n}\n`);

@@ -1,0 +1,241 @@
+// The packages as a user gets them from the registry: build, `npm pack`, install the tarballs
+// alone into an empty project (offline, from npm's cache: tests use no network), and run the
+// examples of the plugin READMEs there with plain Node.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const TFJS = ['@tensorflow/tfjs-core@4.22.0', '@tensorflow/tfjs-layers@4.22.0', '@tensorflow/tfjs-backend-cpu@4.22.0'];
+
+/** Environment of the child npm/node processes: no npm_* settings inherited from `npm test`, except where the cache and registry are. */
+function childEnv(): NodeJS.ProcessEnv {
+  const keep = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig']);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_') || keep.has(k.toLowerCase())) env[k] = v;
+  return { ...env, NO_COLOR: '1', FORCE_COLOR: '0' };
+}
+
+/** Runs a command; resolves with stdout, rejects with a message holding the command's stderr. */
+function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env: childEnv(), maxBuffer: 64 << 20, timeout: 170_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${err.message}\n${stderr}\n${stdout}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const tsc = (pkg: string) => run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'packages', pkg, 'tsconfig.build.json')], root);
+
+interface PackResult {
+  filename: string;
+  files: { path: string }[];
+}
+
+/** `npm pack` of a workspace package into `dest`; returns the tarball path and its file list. */
+async function pack(pkg: string, dest: string): Promise<{ tarball: string; files: string[] }> {
+  const out = await run('npm', ['pack', '--json', '--pack-destination', dest], join(root, 'packages', pkg));
+  const [res] = JSON.parse(out.slice(out.indexOf('['))) as PackResult[];
+  return { tarball: join(dest, res!.filename), files: res!.files.map((f) => f.path) };
+}
+
+/** The ```js blocks of a package README, in order. */
+function readmeExamples(pkg: string): string[] {
+  const md = readFileSync(join(root, 'packages', pkg, 'README.md'), 'utf8');
+  return [...md.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/** An empty project with the given tarballs (and TF.js) installed from npm's cache only. */
+async function project(dir: string, tarballs: string[]): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tensorslim-pack-test', private: true, type: 'module' }));
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs, ...TFJS], dir);
+  return dir;
+}
+
+/** Writes `code` as a module in `dir` and runs it with node; returns stdout lines. */
+async function runExample(dir: string, name: string, code: string): Promise<string[]> {
+  writeFileSync(join(dir, name), code);
+  const out = await run(process.execPath, [name], dir);
+  return out.trim().split('\n');
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+/** Parses the example's report line: "Class r0,r1,... P0 -> P1 params F0 -> F1 MACs error E". */
+function parseReport(line: string) {
+  const m = /^(\w+) ([\d,]+) (\d+) -> (\d+) params (\d+) -> (\d+) MACs error (\d\.\d{3})$/.exec(line);
+  expect(m, `unexpected report line: ${line}`).not.toBeNull();
+  return {
+    className: m![1]!,
+    ranks: m![2]!.split(',').map(Number),
+    paramsBefore: Number(m![3]),
+    paramsAfter: Number(m![4]),
+    flopsBefore: Number(m![5]),
+    flopsAfter: Number(m![6]),
+    error: Number(m![7]),
+  };
+}
+
+// The layer every README example compresses: a 3×3 conv 64 → 64, 'same' padding, on 16×16 inputs.
+const CIN = 64;
+const COUT = 64;
+const PIXELS = 16 * 16;
+const DENSE_PARAMS = 9 * CIN * COUT + COUT;
+const DENSE_MACS = PIXELS * 9 * CIN * COUT;
+
+let work: string;
+const tgz: Record<string, { tarball: string; files: string[] }> = {};
+let ttProject: string;
+let trTuckerProject: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'tensorslim-pack-'));
+  await tsc('core'); // the plugins type against core's dist
+  await Promise.all([tsc('decomp-tt'), tsc('decomp-tr'), tsc('decomp-tucker')]);
+  const dest = join(work, 'tgz');
+  mkdirSync(dest);
+  const pkgs = ['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker'];
+  const packed = await Promise.all(pkgs.map((pkg) => pack(pkg, dest)));
+  pkgs.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
+  [ttProject, trTuckerProject] = await Promise.all([
+    project(join(work, 'tt'), [tgz['core']!.tarball, tgz['decomp-tt']!.tarball]),
+    project(join(work, 'tr-tucker'), [tgz['core']!.tarball, tgz['decomp-tr']!.tarball, tgz['decomp-tucker']!.tarball]),
+  ]);
+}, 240_000);
+
+afterAll(() => {
+  if (work && existsSync(work)) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('ships dist (JavaScript + types) and the README, nothing else, with exports that point into it', () => {
+    for (const pkg of ['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker']) {
+      const { files } = tgz[pkg]!;
+      const meta = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as {
+        exports: Record<string, { types?: string; import?: string } | string>;
+        sideEffects?: unknown;
+        peerDependencies?: Record<string, string>;
+      };
+      expect(files, pkg).toContain('package.json');
+      expect(files, pkg).toContain('README.md');
+      expect(files.filter((f) => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md'), pkg).toEqual([]);
+      const dot = meta.exports['.'] as { types: string; import: string };
+      expect(files, pkg).toContain(dot.import.replace(/^\.\//, ''));
+      expect(files, pkg).toContain(dot.types.replace(/^\.\//, ''));
+      expect(meta.sideEffects, `${pkg}: layers register with TF.js at import`).toBe(true);
+      if (pkg !== 'core') {
+        expect(Object.keys(meta.peerDependencies ?? {}).sort(), pkg).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorslim/core']);
+      }
+    }
+  });
+});
+
+describe('core + decomp-tt installed alone into an empty project', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = ttProject;
+  });
+
+  it('resolves one copy of core and of TF.js, and nothing of the workspace', () => {
+    const pkgs = ['@tensorslim/core', '@tensorslim/decomp-tt', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
+    for (const p of pkgs) expect(existsSync(join(dir, 'node_modules', p, 'package.json')), p).toBe(true);
+    expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'decomp-tt', 'node_modules'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'core', 'node_modules'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'decomp-tr'))).toBe(false);
+  });
+
+  it("runs the README's layer example: TTConv2D at the ranks the shape allows, counts that match the TT cores", async () => {
+    const [example] = readmeExamples('decomp-tt');
+    const lines = await runExample(dir, 'example.mjs', example!);
+    expect(lines).toHaveLength(2);
+    const r = parseReport(lines[0]!);
+    // modes [8, 8, 9, 8, 8], maxRank 16: r_k = min(16, ∏ modes left of k, ∏ modes right of k)
+    const modes = [8, 8, 9, 8, 8];
+    const ranks = [1, ...modes.slice(1).map((_, i) => Math.min(16, prod(modes.slice(0, i + 1)), prod(modes.slice(i + 1)))), 1];
+    expect(ranks).toEqual([1, 8, 16, 16, 8, 1]);
+    expect(r.className).toBe('TTConv2D');
+    expect(r.ranks).toEqual(ranks);
+    expect(r.paramsBefore).toBe(DENSE_PARAMS);
+    expect(r.paramsAfter).toBe(sum(modes.map((n, k) => ranks[k]! * n * ranks[k + 1]!)) + COUT);
+    expect(r.flopsBefore).toBe(DENSE_MACS);
+    // 1×1 Cin → r3, 3×3 r3 → r2, 1×1 r2 → Cout
+    expect(r.flopsAfter).toBe(PIXELS * (CIN * ranks[3]! + 9 * ranks[3]! * ranks[2]! + ranks[2]! * COUT));
+    expect(r.error).toBeGreaterThan(0);
+    expect(r.error).toBeLessThan(1);
+    expect(lines[1]).toBe('1x16x16x64');
+  });
+
+  it("runs the README's TT-SVD example on a DenseTensor", async () => {
+    const [, direct] = readmeExamples('decomp-tt');
+    const lines = await runExample(dir, 'direct.mjs', direct!);
+    const m = /^\[ 1, 16, 16, 16, 16, 1 \] (0\.\d+)$/.exec(lines[0]!);
+    expect(m, lines.join('\n')).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(Number(m![1])).toBeLessThan(1);
+  });
+
+  it('type-checks a TypeScript consumer against the shipped declarations', async () => {
+    writeFileSync(
+      join(dir, 'consumer.ts'),
+      [
+        "import { factorizeModel, type CompressionPlan, type FactorizedLayerReport } from '@tensorslim/core';",
+        "import { plugin, register, ttSvd, TTConv2D } from '@tensorslim/decomp-tt';",
+        'register();',
+        "const plan: CompressionPlan = { version: 1, layers: { conv: { format: plugin.id, ranks: { maxRank: 8 } } } };",
+        'const f = ttSvd({ shape: [4, 4], data: new Float64Array(16) }, { maxRank: 2 });',
+        'const ranks: readonly number[] = f.ranks;',
+        'export const uses: [typeof factorizeModel, CompressionPlan, FactorizedLayerReport | null, string, readonly number[]] = [factorizeModel, plan, null, TTConv2D.className, ranks];',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
+    );
+    await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir);
+  });
+});
+
+describe('core + decomp-tr + decomp-tucker installed into an empty project', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = trTuckerProject;
+  });
+
+  it("runs decomp-tr's README examples: TRConv2D with the parameters of its ring cores", async () => {
+    const [example, direct] = readmeExamples('decomp-tr');
+    const [lines, d] = await Promise.all([runExample(dir, 'tr.mjs', example!), runExample(dir, 'tr-direct.mjs', direct!)]);
+    const r = parseReport(lines[0]!);
+    const modes = [8, 8, 9, 8, 8];
+    expect(r.className).toBe('TRConv2D');
+    expect(r.ranks).toHaveLength(5);
+    expect(Math.max(...r.ranks)).toBeLessThanOrEqual(8);
+    expect(r.paramsBefore).toBe(DENSE_PARAMS);
+    expect(r.paramsAfter).toBe(sum(modes.map((n, k) => r.ranks[k]! * n * r.ranks[(k + 1) % 5]!)) + COUT);
+    expect(r.flopsBefore).toBe(DENSE_MACS);
+    expect(r.flopsAfter).toBeLessThan(DENSE_MACS);
+    expect(lines[1]).toBe('1x16x16x64');
+    expect(d[0]).toMatch(/^\[ 4, 4, 8, 8 \] 1600 0\.\d+$/); // 4·16·4 + 4·16·8 + 8·9·8 + 8·8·4
+  });
+
+  it("runs decomp-tucker's README examples: Tucker2Conv2D with core + factor parameters", async () => {
+    const [example, direct] = readmeExamples('decomp-tucker');
+    const [lines, d] = await Promise.all([runExample(dir, 'tucker.mjs', example!), runExample(dir, 'tucker-direct.mjs', direct!)]);
+    const r = parseReport(lines[0]!);
+    expect(r.className).toBe('Tucker2Conv2D');
+    expect(r.ranks).toEqual([16, 16]);
+    expect(r.paramsBefore).toBe(DENSE_PARAMS);
+    expect(r.paramsAfter).toBe(16 * 9 * 16 + 2 * 64 * 16 + COUT);
+    expect(r.flopsBefore).toBe(DENSE_MACS);
+    expect(r.flopsAfter).toBe(PIXELS * (CIN * 16 + 9 * 16 * 16 + 16 * COUT));
+    expect(lines[1]).toBe('1x16x16x64');
+    expect(d[0]).toBe('[ 16, 8 ] {');
+    expect(d.join('\n')).toMatch(/\} 2432 0\.\d+$/); // core 16·9·8 + factors 64·16 + 32·8
+  });
+});
