@@ -1,6 +1,9 @@
 // The packages as a user gets them from the registry: build, `npm pack`, install the tarballs
 // alone into an empty project (offline, from npm's cache: tests use no network), and run the
-// examples of the plugin READMEs there with plain Node.
+// examples of the plugin READMEs there with plain Node. The project's lockfile pins TF.js and the
+// rest to the workspace's own lockfile, so the tarballs `npm ci` cached are all it needs: plain
+// `npm install --offline <tarballs> @tensorflow/...` would also need the registry's metadata
+// (packuments), which `npm ci` does not cache.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
+const REGISTRY = (process.env.npm_config_registry ?? 'https://registry.npmjs.org/').replace(/\/?$/, '/');
 const TFJS = ['@tensorflow/tfjs-core@4.22.0', '@tensorflow/tfjs-layers@4.22.0', '@tensorflow/tfjs-backend-cpu@4.22.0'];
 
 /** Environment of the child npm/node processes: no npm_* settings inherited from `npm test`, except where the cache and registry are. */
@@ -33,14 +37,15 @@ const tsc = (pkg: string) => run(process.execPath, [join(root, 'node_modules', '
 
 interface PackResult {
   filename: string;
+  integrity: string;
   files: { path: string }[];
 }
 
-/** `npm pack` of a workspace package into `dest`; returns the tarball path and its file list. */
-async function pack(pkg: string, dest: string): Promise<{ tarball: string; files: string[] }> {
+/** `npm pack` of a workspace package into `dest`; returns the tarball path, its integrity and its file list. */
+async function pack(pkg: string, dest: string): Promise<Packed> {
   const out = await run('npm', ['pack', '--json', '--pack-destination', dest], join(root, 'packages', pkg));
   const [res] = JSON.parse(out.slice(out.indexOf('['))) as PackResult[];
-  return { tarball: join(dest, res!.filename), files: res!.files.map((f) => f.path) };
+  return { pkg, tarball: join(dest, res!.filename), integrity: res!.integrity, files: res!.files.map((f) => f.path) };
 }
 
 /** The ```js blocks of a package README, in order. */
@@ -49,11 +54,112 @@ function readmeExamples(pkg: string): string[] {
   return [...md.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
-/** An empty project with the given tarballs (and TF.js) installed from npm's cache only. */
-async function project(dir: string, tarballs: string[]): Promise<string> {
+/** An entry of a package-lock.json `packages` map. */
+interface LockEntry {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  link?: boolean;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  [key: string]: unknown;
+}
+
+/** A packed workspace package: where it came from and its tarball. */
+interface Packed {
+  /** Workspace directory name under packages/. */
+  pkg: string;
+  tarball: string;
+  integrity: string;
+  files: string[];
+}
+
+/** The dependencies npm installs for an entry: dependencies, optional ones, non-optional peers. */
+function installedDeps(e: LockEntry): string[] {
+  const optionalPeers = new Set(Object.entries(e.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n));
+  return [
+    ...Object.keys(e.dependencies ?? {}),
+    ...Object.keys(e.optionalDependencies ?? {}),
+    ...Object.keys(e.peerDependencies ?? {}).filter((n) => !optionalPeers.has(n)),
+  ];
+}
+
+/**
+ * The package-lock.json of a project that depends on the packed tarballs and TF.js: every
+ * third-party package pinned to the version, tarball URL and integrity the workspace's own
+ * lockfile has (so `npm ci --offline` needs only the tarballs `npm ci` put in npm's cache, not
+ * registry metadata), laid out as the workspace lays them out.
+ */
+function lockfileFor(packed: Packed[], rootDeps: Record<string, string>): { packages: Record<string, LockEntry> } {
+  const ws = (JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
+  const byName = new Map(packed.map((p) => [`@tensorslim/${p.pkg}`, p]));
+  const out: Record<string, LockEntry> = { '': { name: 'tensorslim-pack-test', dependencies: rootDeps } };
+  // the workspace lock path a package required from `from` resolves to (Node's lookup upwards)
+  const resolveIn = (name: string, from: string): string | undefined => {
+    for (let dir = from; ; dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '') {
+      const cand = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (ws[cand] && !dir.endsWith('node_modules')) return cand;
+      if (dir === '') return undefined;
+    }
+  };
+  // workspace path → path in the test project (a workspace package dir becomes its installed dir)
+  const place = (wsPath: string): string => wsPath.replace(/^packages\/([^/]+)/, (_m, d: string) => `node_modules/@tensorslim/${d}`);
+  const queue: { name: string; from: string }[] = Object.keys(rootDeps).map((name) => ({ name, from: '' }));
+  const seen = new Set<string>();
+  while (queue.length) {
+    const { name, from } = queue.shift()!;
+    const mine = byName.get(name);
+    if (mine) {
+      const at = `node_modules/${name}`;
+      if (seen.has(at)) continue;
+      seen.add(at);
+      const meta = JSON.parse(readFileSync(join(root, 'packages', mine.pkg, 'package.json'), 'utf8')) as LockEntry & { license?: string };
+      const entry: LockEntry = { version: meta.version, resolved: `file:${mine.tarball}`, integrity: mine.integrity };
+      for (const k of ['license', 'dependencies', 'peerDependencies', 'peerDependenciesMeta'] as const) if (meta[k]) (entry as Record<string, unknown>)[k] = meta[k];
+      out[at] = entry;
+      for (const d of installedDeps(entry)) queue.push({ name: d, from: `packages/${mine.pkg}` });
+      continue;
+    }
+    const wsPath = resolveIn(name, from);
+    if (!wsPath) {
+      if (from !== '' && (ws[from]?.optionalDependencies ?? {})[name] !== undefined) continue; // an optional dependency not installed here
+      throw new Error(`${name} (needed by ${from || 'the test project'}) is not in the workspace's package-lock.json`);
+    }
+    const at = place(wsPath);
+    if (seen.has(at)) continue;
+    seen.add(at);
+    const { dev: _dev, devOptional: _devOptional, ...entry } = ws[wsPath]!;
+    if (entry.link) throw new Error(`${name} is a workspace link (${String(entry.resolved)}) that was not packed`);
+    // the workspace lockfile may omit tarball URLs (npm's omit-lockfile-registry-resolved); without
+    // one npm asks the registry where the tarball is, so give the registry's standard URL
+    const pkgName = wsPath.slice(wsPath.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    entry.resolved ??= `${REGISTRY}${pkgName}/-/${pkgName.slice(pkgName.lastIndexOf('/') + 1)}-${entry.version}.tgz`;
+    out[at] = entry;
+    for (const d of installedDeps(entry)) queue.push({ name: d, from: wsPath });
+  }
+  return { packages: out };
+}
+
+/**
+ * An empty project with the given packed packages (and TF.js) installed by `npm ci --offline`:
+ * from npm's cache only, at the versions of the workspace's lockfile.
+ */
+async function project(dir: string, packed: Packed[]): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tensorslim-pack-test', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs, ...TFJS], dir);
+  const rootDeps: Record<string, string> = {};
+  for (const p of packed) rootDeps[`@tensorslim/${p.pkg}`] = `file:${p.tarball}`;
+  for (const t of TFJS) {
+    const at = t.lastIndexOf('@');
+    rootDeps[t.slice(0, at)] = t.slice(at + 1);
+  }
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tensorslim-pack-test', private: true, type: 'module', dependencies: rootDeps }, null, 2));
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({ name: 'tensorslim-pack-test', lockfileVersion: 3, requires: true, ...lockfileFor(packed, rootDeps) }, null, 2),
+  );
+  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], dir);
   return dir;
 }
 
@@ -90,7 +196,7 @@ const DENSE_PARAMS = 9 * CIN * COUT + COUT;
 const DENSE_MACS = PIXELS * 9 * CIN * COUT;
 
 let work: string;
-const tgz: Record<string, { tarball: string; files: string[] }> = {};
+const tgz: Record<string, Packed> = {};
 let ttProject: string;
 let trTuckerProject: string;
 
@@ -104,8 +210,8 @@ beforeAll(async () => {
   const packed = await Promise.all(pkgs.map((pkg) => pack(pkg, dest)));
   pkgs.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
   [ttProject, trTuckerProject] = await Promise.all([
-    project(join(work, 'tt'), [tgz['core']!.tarball, tgz['decomp-tt']!.tarball]),
-    project(join(work, 'tr-tucker'), [tgz['core']!.tarball, tgz['decomp-tr']!.tarball, tgz['decomp-tucker']!.tarball]),
+    project(join(work, 'tt'), [tgz['core']!, tgz['decomp-tt']!]),
+    project(join(work, 'tr-tucker'), [tgz['core']!, tgz['decomp-tr']!, tgz['decomp-tucker']!]),
   ]);
 }, 240_000);
 

@@ -38,6 +38,8 @@ export interface Im2colOptions {
    * 'auto' ({@link chooseSplitK}). Default 'auto'.
    */
   readonly splitK?: number | 'auto';
+  /** With 'auto': multiplies the automatic choice (then rounded down to a divisor). Default 1. */
+  readonly splitScale?: number;
   /** Output tiles (32×32, summed over the splits) to aim for with 'auto'. Default 1024. */
   readonly targetTiles?: number;
   /** Shortest inner dimension of one split with 'auto'. Default 256. */
@@ -47,6 +49,13 @@ export interface Im2colOptions {
    * (default 512 MiB: below the storage-buffer binding limits GPUs report).
    */
   readonly maxColsBytes?: number;
+  /**
+   * How the product is formed: 'transposeA' (default) multiplies colsᵀ·dy with BatchMatMul's
+   * transposeA; 'transposeDy' transposes dy explicitly to [S, Cout, N·Ho·Wo/S], multiplies
+   * dyᵀ·cols untransposed and transposes the [Cout, kh·kw·Cin] sum back (for backends whose
+   * transposed matmul is slow).
+   */
+  readonly product?: 'transposeA' | 'transposeDy';
 }
 
 /** The sizes of the GEMM a filter gradient is: [k × m] · [m × n]. */
@@ -102,7 +111,9 @@ function divisorAtMost(m: number, s: number): number {
 export function resolveSplitK(g: ConvGradGeometry, opts: Im2colOptions = {}): number {
   const gemm = filterGradGemm(g);
   const s = opts.splitK ?? 'auto';
-  return s === 'auto' ? chooseSplitK(gemm, opts) : divisorAtMost(gemm.m, s);
+  if (s !== 'auto') return divisorAtMost(gemm.m, s);
+  const auto = chooseSplitK(gemm, opts);
+  return opts.splitScale === undefined || opts.splitScale === 1 ? auto : divisorAtMost(gemm.m, auto * opts.splitScale);
 }
 
 /**
@@ -155,10 +166,18 @@ export function conv2dBackpropFilterIm2col(
   // [N, Ho, Wo, kh·kw·Cin], column (a·kw + b)·Cin + ci: the kernel layout's row order
   const cols = patches.length === 1 ? patches[0]! : scope.run('Concat', patches as unknown as Record<string, TensorInfo>, { axis: 3 });
   const s = resolveSplitK(g, opts);
-  const a3 = scope.reshape(cols, [s, m / s, k]);
-  const b3 = scope.reshape(dy, [s, m / s, n]);
-  const prod = scope.run('BatchMatMul', { a: a3, b: b3 }, { transposeA: true, transposeB: false }); // [S, k, n]
-  const summed = s === 1 ? prod : scope.run('Sum', { x: prod }, { axis: [0], keepDims: false });
+  const cols3 = scope.reshape(cols, [s, m / s, k]);
+  const dy3 = scope.reshape(dy, [s, m / s, n]);
+  let summed: TensorInfo;
+  if ((opts.product ?? 'transposeA') === 'transposeA') {
+    const prod = scope.run('BatchMatMul', { a: cols3, b: dy3 }, { transposeA: true, transposeB: false }); // [S, k, n]
+    summed = s === 1 ? prod : scope.run('Sum', { x: prod }, { axis: [0], keepDims: false });
+  } else {
+    const dyT = scope.transpose(dy3, [0, 2, 1]); // [S, n, m/S]
+    const prod = scope.run('BatchMatMul', { a: dyT, b: cols3 }, { transposeA: false, transposeB: false }); // [S, n, k]
+    const sumT = s === 1 ? scope.reshape(prod, [n, k]) : scope.run('Sum', { x: prod }, { axis: [0], keepDims: false });
+    summed = scope.transpose(sumT, [1, 0]);
+  }
   return scope.reshape(summed, [g.kh, g.kw, g.inC, g.outC]);
 }
 
@@ -214,6 +233,8 @@ export interface WebgpuKernelRegistration {
   readonly filterGrad: FilterGradMethod;
   /** The split count ('auto' or a number) of the im2col formulation. */
   readonly splitK: number | 'auto';
+  /** The product form of the im2col formulation. */
+  readonly product: 'transposeA' | 'transposeDy';
 }
 
 const replaced = new Map<string, { backendName: string; original: KernelConfig | undefined }>();
@@ -252,7 +273,7 @@ export function registerWebgpuTrainingKernels(opts: WebgpuKernelOptions = {}): W
   if (original) unregisterKernel('Conv2DBackpropFilter', backendName);
   registerKernel(config);
   replaced.set('Conv2DBackpropFilter', { backendName, original });
-  current = { backendName, kernels: ['Conv2DBackpropFilter'], filterGrad: opts.filterGrad ?? 'im2col', splitK: opts.splitK ?? 'auto' };
+  current = { backendName, kernels: ['Conv2DBackpropFilter'], filterGrad: opts.filterGrad ?? 'im2col', splitK: opts.splitK ?? 'auto', product: opts.product ?? 'transposeA' };
   return current;
 }
 
