@@ -33,7 +33,7 @@ const COMMANDS: ((program: Command) => void)[] = [
 export function buildProgram(): Command {
   const program = new Command('tensorslim')
     .description('Compress TensorFlow.js models by tensor decomposition (TT, TR, Tucker, plugins) with ADMM.')
-    .option('--plugin <path-or-package...>', 'load extra format plugins (a package name or a path to one)')
+    .option('--plugin <path-or-package>', 'load an extra format plugin (a package name, or a path to a built plugin package); repeat for several', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .showHelpAfterError('(run with --help for the flags)')
     .exitOverride();
   for (const add of COMMANDS) add(program);

@@ -107,7 +107,14 @@ describe('im2col + split-K filter gradient agrees with the cpu kernel', () => {
     const attrs = { strides: s, pad, dataFormat: 'NHWC', filterShape: fShape };
     const want = runWith(cpuOwn, x, dy, attrs);
     // one split, the automatic choice (tiny targets so that it splits), and many splits
-    for (const opts of [{ splitK: 1 }, { splitK: 'auto' as const, targetTiles: 64, minInner: 4 }, { splitK: 4 }, { splitK: 1e9 }]) {
+    for (const opts of [
+      { splitK: 1 },
+      { splitK: 'auto' as const, targetTiles: 64, minInner: 4 },
+      { splitK: 4 },
+      { splitK: 1e9 },
+      { splitK: 1, product: 'transposeDy' as const },
+      { splitK: 4, product: 'transposeDy' as const },
+    ]) {
       const got = runWith(conv2dBackpropFilterIm2colKernel('cpu', opts), x, dy, attrs);
       expect(relMaxDiff(want, got)).toBeLessThan(1e-5);
     }
@@ -123,6 +130,7 @@ describe('im2col + split-K filter gradient agrees with the cpu kernel', () => {
     const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW', filterShape: fShape };
     const want = runWith(cpuOwn, x, dy, attrs);
     expect(relMaxDiff(want, runWith(conv2dBackpropFilterIm2colKernel('cpu', { splitK: 2 }), x, dy, attrs))).toBeLessThan(1e-5);
+    expect(relMaxDiff(want, runWith(conv2dBackpropFilterIm2colKernel('cpu', { splitK: 2, product: 'transposeDy' }), x, dy, attrs))).toBeLessThan(1e-5);
     tf.dispose([x, dy]);
   });
 
@@ -180,6 +188,11 @@ describe('split count', () => {
     const g = convGradGeometry([3, 5, 5, 2], [3, 3, 2, 2], { strides: 1, pad: 'same' }); // m = 75
     expect(resolveSplitK(g, { splitK: 10 })).toBe(5); // rounded down to a divisor
     expect(resolveSplitK(g, { splitK: 0 })).toBe(1);
+    const big = convGradGeometry([128, 32, 32, 16], [3, 3, 16, 16], { strides: 1, pad: 'same' });
+    const auto = resolveSplitK(big);
+    expect(resolveSplitK(big, { splitScale: 4 })).toBe(auto * 4); // powers of two: exact
+    expect(resolveSplitK(big, { splitScale: 0.25 })).toBe(auto / 4);
+    expect(resolveSplitK(g, { splitScale: 3, targetTiles: 1e9, minInner: 1 })).toBe(75);
   });
 });
 
@@ -197,7 +210,7 @@ describe('registration', () => {
     const [want1, want2] = grads();
     let calls = 0;
     const reg = registerWebgpuTrainingKernels({ backendName: 'cpu', splitK: 2 });
-    expect(reg).toEqual({ backendName: 'cpu', kernels: ['Conv2DBackpropFilter'], filterGrad: 'im2col', splitK: 2 });
+    expect(reg).toEqual({ backendName: 'cpu', kernels: ['Conv2DBackpropFilter'], filterGrad: 'im2col', splitK: 2, product: 'transposeA' });
     expect(webgpuTrainingKernelsRegistered()).toEqual(reg);
     const mine = tf.getKernel('Conv2DBackpropFilter', 'cpu')!;
     expect(mine.kernelFunc).not.toBe(cpuOwn);

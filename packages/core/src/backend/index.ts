@@ -33,3 +33,4 @@ export { tileInto, simplifyTile, type TilePlan } from './kernels/tile.js';
 export { middleSplit, reduceMiddle } from './kernels/reduce.js';
 export { segmentSumInto } from './kernels/unsorted-segment-sum.js';
 export { normalizeRows } from './kernels/batch-norm.js';
+export * from './webgpu-kernels.js';
