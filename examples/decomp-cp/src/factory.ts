@@ -18,18 +18,12 @@ import {
   type Factors,
   type FactorizedConv2DArgs,
   type FactorizedLayerSpec,
-  type ForwardMode,
   type LayerFactory,
   type LayerTarget,
+  flopsForMode,
 } from '@tensorslim/core';
 import { cpConvFlops, CPConv2D, CPDense, registerCpLayers } from './layers.js';
 import { validateCpFactors } from './validate.js';
-
-function pick(mode: ForwardMode, factorized: number, dense: number): number {
-  if (mode === 'factorized') return factorized;
-  if (mode === 'reconstructed') return dense;
-  return factorized <= dense ? factorized : dense;
-}
 
 /**
  * The layer weights from CP factors: the d factor matrices in the layout's mode order, with λ
@@ -76,10 +70,10 @@ export function cpLayerFromFactors(layer: DenseLayerInfo, factors: Factors, targ
     const inPixels = (layer.inputShape[0] ?? 1) * (layer.inputShape[1] ?? 1);
     const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);
     const f = cpConvFlops({ cin, rank, cout, kh, kw }, inPixels, outPixels);
-    return { className: CPConv2D.className, config, weights, params, flops: pick(mode, f, denseFlops(kh, kw, cin, cout, outPixels)) };
+    return { className: CPConv2D.className, config, weights, params, flops: flopsForMode(mode, f, denseFlops(kh, kw, cin, cout, outPixels)) };
   }
   new CPDense(common);
-  return { className: CPDense.className, config: common, weights, params, flops: pick(mode, cin * rank + rank * cout, cin * cout) };
+  return { className: CPDense.className, config: common, weights, params, flops: flopsForMode(mode, cin * rank + rank * cout, cin * cout) };
 }
 
 /** The layer factory of the CP plugin (conv2d and dense). */

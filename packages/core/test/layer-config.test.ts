@@ -136,3 +136,14 @@ describe('factorizedBias', () => {
     expect(codeOf(() => factorizedBias(info, { units: 4, inputChannels: 5, useBias: true }))).toBe('TS_SHAPE');
   });
 });
+
+describe('flopsForMode / resolveForwardMode', () => {
+  it('auto takes the cheaper forward, ties going to the factorized one; forced modes are kept', async () => {
+    const { flopsForMode, resolveForwardMode } = await import('../src/index.js');
+    expect(flopsForMode('auto', 10, 30)).toBe(10);
+    expect(flopsForMode('auto', 40, 30)).toBe(30);
+    expect(resolveForwardMode('auto', 30, 30)).toBe('factorized');
+    expect(flopsForMode('factorized', 40, 30)).toBe(40);
+    expect(flopsForMode('reconstructed', 10, 30)).toBe(30);
+  });
+});

@@ -37,6 +37,7 @@ import {
   type LayerTarget,
   type ThreeStageMaps,
   type ThreeStageSizes,
+  flopsForMode,
 } from '@tensorslim/core';
 import { ringOf } from './cores.js';
 import { validateTrRanks } from './ranks.js';
@@ -344,13 +345,13 @@ export function trFromFactors(layer: DenseLayerInfo, factors: Factors, target: L
     const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);
     const fact = trConvFlops({ cin, cout, kh, kw, r0: ranks[0]!, rIn: ranks[m + 1]!, rOut: ranks[m]! }, inPixels, outPixels);
     const dense = outPixels * kh * kw * cin * cout;
-    flops = mode === 'factorized' ? fact : mode === 'reconstructed' ? dense : Math.min(fact, dense);
+    flops = flopsForMode(mode, fact, dense);
     className = TRConv2D.className;
   } else {
     const [cin, cout] = layout.kernelShape as [number, number];
     const fact = trDenseFlops(cin, cout, ranks[0]!, ranks[layout.outModes.length]!);
     const dense = cin * cout;
-    flops = mode === 'factorized' ? fact : mode === 'reconstructed' ? dense : Math.min(fact, dense);
+    flops = flopsForMode(mode, fact, dense);
     className = TRDense.className;
   }
   return { className, config, weights, params, flops };

@@ -20,9 +20,9 @@ import {
   type Factors,
   type FactorizedConv2DArgs,
   type FactorizedLayerSpec,
-  type ForwardMode,
   type LayerFactory,
   type LayerTarget,
+  flopsForMode,
 } from '@tensorslim/core';
 import { registerTuckerLayers, Tucker2Conv2D, TuckerDense } from './layers.js';
 import { tuckerOptionsFromTarget } from './projector.js';
@@ -60,17 +60,11 @@ export function tuckerLayerFromFactors(layer: DenseLayerInfo, factors: Factors, 
     const outPixels = (layer.outputShape[0] ?? 1) * (layer.outputShape[1] ?? 1);
     const f = threeStageFlops(probe.stageSizes(), inPixels, outPixels);
     const d = denseFlops(kh, kw, cin, cout, outPixels);
-    return { className: Tucker2Conv2D.className, config: { ...config }, weights, params, flops: pick(mode, f, d) };
+    return { className: Tucker2Conv2D.className, config: { ...config }, weights, params, flops: flopsForMode(mode, f, d) };
   }
   const probe = new TuckerDense(common);
   const f = threeStageFlops(probe.stageSizes(), 1, 1);
-  return { className: TuckerDense.className, config: common, weights, params, flops: pick(mode, f, cin * cout) };
-}
-
-function pick(mode: ForwardMode, factorized: number, dense: number): number {
-  if (mode === 'factorized') return factorized;
-  if (mode === 'reconstructed') return dense;
-  return factorized <= dense ? factorized : dense;
+  return { className: TuckerDense.className, config: common, weights, params, flops: flopsForMode(mode, f, cin * cout) };
 }
 
 /**

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCodes, fail } from '../errors.js';
 import { applyActivation } from './activations.js';
-import { convPair } from './layer-config.js';
+import { convPair, resolveForwardMode } from './layer-config.js';
 import type { ThreeStageMaps, ThreeStageSizes } from './three-stage.js';
 import {
   denseFlops,
@@ -201,7 +201,7 @@ export abstract class FactorizedConv2D extends FactorizedBase {
     this.inPixels = (s[1] ?? 1) * (s[2] ?? 1);
     this.outPixels = (out[1] ?? 1) * (out[2] ?? 1);
     this.resolvedMode =
-      this.mode === 'auto' ? (this.factorizedFlops() <= this.denseFlops() ? 'factorized' : 'reconstructed') : this.mode;
+      resolveForwardMode(this.mode, this.factorizedFlops(), this.denseFlops());
     this.built = true;
   }
 
@@ -264,7 +264,7 @@ export abstract class FactorizedDense extends FactorizedBase {
     }
     this.addCoreWeights();
     this.resolvedMode =
-      this.mode === 'auto' ? (this.factorizedFlops() <= this.denseFlops() ? 'factorized' : 'reconstructed') : this.mode;
+      resolveForwardMode(this.mode, this.factorizedFlops(), this.denseFlops());
     this.built = true;
   }
 

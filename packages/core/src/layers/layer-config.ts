@@ -158,3 +158,18 @@ export function factorizedBias(layer: DenseLayerInfo, args: FactorizedLayerArgs)
   if (b.data.length !== n) fail(ErrorCodes.SHAPE, `${layer.name}: bias has ${b.data.length} entries for ${n} outputs`);
   return { shape: [n], data: b.data };
 }
+
+/**
+ * The forward a layer in `mode` runs: `auto` picks the factorized forward unless the
+ * reconstructed dense kernel costs fewer multiply-adds. Every factorized layer and factory uses
+ * this one rule, so reported FLOPs match what runs.
+ */
+export function resolveForwardMode(mode: ForwardMode, factorizedFlops: number, denseFlops: number): 'factorized' | 'reconstructed' {
+  if (mode !== 'auto') return mode;
+  return factorizedFlops <= denseFlops ? 'factorized' : 'reconstructed';
+}
+
+/** Multiply-adds per example of the forward `mode` runs (see {@link resolveForwardMode}). */
+export function flopsForMode(mode: ForwardMode, factorizedFlops: number, denseFlops: number): number {
+  return resolveForwardMode(mode, factorizedFlops, denseFlops) === 'factorized' ? factorizedFlops : denseFlops;
+}

@@ -26,6 +26,7 @@ import {
   type LayerKind,
   type LayerPlan,
   type LayerTarget,
+  flopsForMode,
 } from '@tensorslim/core';
 import { kernelLayout, ttDecomposeKernel } from '../projector.js';
 import { validateTtFactors } from '../tt-tensor.js';
@@ -89,7 +90,7 @@ export function ttLayerSpec(layer: DenseLayerInfo, factors: Factors, target: Lay
     fact = rows * threeStageFlops({ cin, r1: r, r2: r, cout, kh: 1, kw: 1, middleIdentity: true }, 1, 1);
     dense = rows * cin * cout;
   }
-  const flops = mode === 'factorized' ? fact : mode === 'reconstructed' ? dense : Math.min(fact, dense);
+  const flops = flopsForMode(mode, fact, dense);
   return { className, config, weights, params, flops };
 }
 
