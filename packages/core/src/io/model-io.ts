@@ -77,7 +77,9 @@ export async function resolveModelJsonPath(location: string): Promise<string> {
 
 /**
  * Reads model.json and every weight shard its manifest names, concatenating each group's shards
- * in order. Errors (`TS_MODEL`): no model.json, invalid JSON, a graph model, missing shards (all
+ * in order. Errors (`TS_MODEL`): no model.json, invalid JSON, a graph model, a manifest that
+ * `parseManifest` refuses (a shard path that is absolute or has a `..` segment, a bad shape or
+ * dtype), a shard that is a symbolic link out of the model's directory, missing shards (all
  * named), a group whose shards hold fewer or more bytes than its entries need (expected vs actual).
  */
 export async function readModelArtifacts(location: string): Promise<LoadedArtifacts> {
@@ -99,21 +101,26 @@ export async function readModelArtifacts(location: string): Promise<LoadedArtifa
     );
   }
   const groups = parseManifest(json.weightsManifest, file);
+  const realDir = await fs.realpath(dir);
   const missing: string[] = [];
   const buffers: Uint8Array[] = [];
   const specs: ManifestEntry[] = [];
   for (const [gi, g] of groups.entries()) {
     const parts: Uint8Array[] = [];
     for (const p of g.paths) {
-      const full = path.resolve(dir, p);
-      const bytes = await fs.readFile(full).catch(() => null);
+      const real = await fs.realpath(path.resolve(dir, p)).catch(() => null);
+      const rel = real === null ? '' : path.relative(realDir, real);
+      if (real !== null && (rel.split(path.sep)[0] === '..' || path.isAbsolute(rel))) {
+        fail(ErrorCodes.MODEL, `${file}: weight shard "${p}" is a symbolic link to ${real}, outside the model's directory`, 'copy the shard into the directory of model.json; tensorslim reads no weights from elsewhere', { path: p });
+      }
+      const bytes = real === null ? null : await fs.readFile(real).catch(() => null);
       if (!bytes) missing.push(p);
       else parts.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
     if (missing.length) continue;
     const actual = parts.reduce((a, b) => a + b.byteLength, 0);
-    const expected = groupByteLength(g, file);
-    if (expected !== undefined && actual !== expected) {
+    const expected = groupByteLength(g);
+    if (actual !== expected) {
       const last = g.paths[g.paths.length - 1]!;
       fail(
         ErrorCodes.MODEL,
