@@ -1,14 +1,16 @@
 /**
- * Checkpoints on disk: one directory per checkpoint, written atomically (everything goes to a
- * temporary directory that is renamed into place), so a run killed at any moment leaves only
- * complete checkpoints behind. Each holds `checkpoint.json` (the run state and an index of the
- * tensors) and `tensors.bin` (the tensors, little-endian, 8-byte aligned).
+ * Checkpoints on disk: one directory per checkpoint, written with core's `writeDirAtomic`
+ * (every file fsynced in a temporary directory that is fsynced and renamed into place, then the
+ * parent fsynced), so a run killed at any moment, or a power cut, leaves only complete
+ * checkpoints behind. Each holds `checkpoint.json` (the run state and an index of the tensors)
+ * and `tensors.bin` (the tensors, little-endian, 8-byte aligned). Sequence numbers come from the
+ * directory names, readable or not, so a damaged newest checkpoint never has its number reused.
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, fail } from '@tensorslim/core';
+import { ErrorCodes, fail, isAtomicTemp, writeDirAtomic } from '@tensorslim/core';
 
 /** A tensor stored in a checkpoint. */
 export interface StoredTensor {
@@ -75,7 +77,7 @@ export class CheckpointStore<S = unknown> {
     this.keep = Math.max(1, opts.keep ?? 2);
     mkdirSync(dir, { recursive: true });
     for (const e of readdirSync(dir)) {
-      if (e.startsWith('.tmp-') || e.startsWith('.trash-')) rmSync(join(dir, e), { recursive: true, force: true });
+      if (isAtomicTemp(e) || e.startsWith('.trash-')) rmSync(join(dir, e), { recursive: true, force: true });
     }
   }
 
@@ -103,15 +105,24 @@ export class CheckpointStore<S = unknown> {
     return all.length ? all[all.length - 1]! : null;
   }
 
-  /** Writes a checkpoint atomically; returns its directory. Prunes old periodic checkpoints. */
-  write(state: S, tensors: readonly StoredTensor[], tag: string | null = null): string {
+  /**
+   * The next sequence number: one above every checkpoint directory's, complete or not (an
+   * unreadable newest checkpoint keeps its number, so the next one sorts after it).
+   */
+  private nextSeq(): number {
+    let max = 0;
+    for (const e of readdirSync(this.dir)) {
+      const m = NAME.exec(e);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+    return max + 1;
+  }
+
+  /** Writes a checkpoint atomically and durably; returns its directory. Prunes old periodic checkpoints. */
+  async write(state: S, tensors: readonly StoredTensor[], tag: string | null = null): Promise<string> {
     if (tag !== null && !/^[a-z0-9-]+$/.test(tag)) fail(ErrorCodes.CHECKPOINT, `checkpoint tag "${tag}" must be lowercase letters, digits and dashes`);
-    const existing = this.list();
-    const seq = (existing.length ? existing[existing.length - 1]!.seq : 0) + 1;
+    const seq = this.nextSeq();
     const name = `ckpt-${String(seq).padStart(6, '0')}${tag ? `-${tag}` : ''}`;
-    const tmp = join(this.dir, `.tmp-${name}-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
     const index: IndexEntry[] = [];
     let offset = 0;
     for (const t of tensors) {
@@ -123,7 +134,6 @@ export class CheckpointStore<S = unknown> {
     }
     const bin = new Uint8Array(offset);
     tensors.forEach((t, i) => bin.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), index[i]!.offset));
-    writeFileSync(join(tmp, BIN), bin);
     const file: CheckpointFile<S> = {
       format: 'tensorslim-checkpoint',
       version: 1,
@@ -134,9 +144,8 @@ export class CheckpointStore<S = unknown> {
       tensors: index,
       state,
     };
-    writeFileSync(join(tmp, FILE), JSON.stringify(file));
     const final = join(this.dir, name);
-    renameSync(tmp, final);
+    await writeDirAtomic(final, { [BIN]: bin, [FILE]: JSON.stringify(file) });
     this.prune();
     return final;
   }

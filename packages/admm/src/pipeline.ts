@@ -230,7 +230,7 @@ class CompressRun {
     }
     const phaseMs = { ...this.state.phaseMs };
     if (TRAINING[stage] && this.state.position) phaseMs[stage] = this.phaseTime(stage);
-    const path = this.store.write({ ...this.state, phaseMs }, tensors, tag);
+    const path = await this.store.write({ ...this.state, phaseMs }, tensors, tag);
     this.lastCheckpoint = { path, stage, step: this.state.position?.globalStep ?? 0 };
     await this.emit({ type: 'checkpoint', path, phase: stage, step: this.lastCheckpoint.step, tag });
   }
@@ -540,7 +540,7 @@ class CompressRun {
         case 'report': {
           report = this.report(); // phase times up to here
           if (this.runtime.outDir) {
-            writeReport(this.runtime.outDir, report);
+            await writeReport(this.runtime.outDir, report);
             await this.emit({ type: 'saved', what: 'report', path: join(this.runtime.outDir, 'report.md') });
           }
           await this.leave(stage, 'done', null);

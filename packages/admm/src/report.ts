@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompressionPlan, DataSource, PlotSeries } from '@tensorslim/core';
-import { formatDuration, formatNumber, formatPercent, linePlotSvg, markdownTable } from '@tensorslim/core';
+import { formatDuration, formatNumber, formatPercent, linePlotSvg, markdownTable, writeFileAtomic } from '@tensorslim/core';
 import type { Evaluation } from './evaluate.js';
 import type { AdmmUpdateRecord, EpochRecord } from './events.js';
 import type { CompressSettings } from './options.js';
@@ -292,16 +292,10 @@ export function reportMarkdown(r: CompressReport): string {
   return out.join('\n');
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-/** Writes report.json, report.md and the three SVG plots into `dir` (each file atomically). */
-export function writeReport(dir: string, report: CompressReport): void {
+/** Writes report.json, report.md and the three SVG plots into `dir`, each with core's `writeFileAtomic` (fsync, rename, fsync of the directory). */
+export async function writeReport(dir: string, report: CompressReport): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, 'report.json'), JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-  for (const [name, svg] of Object.entries(reportPlots(report))) writeAtomic(join(dir, name), svg);
-  writeAtomic(join(dir, 'report.md'), reportMarkdown(report));
+  await writeFileAtomic(join(dir, 'report.json'), JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  for (const [name, svg] of Object.entries(reportPlots(report))) await writeFileAtomic(join(dir, name), svg);
+  await writeFileAtomic(join(dir, 'report.md'), reportMarkdown(report));
 }

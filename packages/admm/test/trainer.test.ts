@@ -132,7 +132,7 @@ describe('trainLoop', () => {
 });
 
 describe('CheckpointStore', () => {
-  it('round-trips tensors of each dtype; skips incomplete checkpoints; cleans leftovers; keeps tags', () => {
+  it('round-trips tensors of each dtype; skips incomplete checkpoints; cleans leftovers; keeps tags', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'admm-ckpt-'));
     const s = new CheckpointStore<{ n: number }>(dir, { keep: 2 });
     const t = [
@@ -140,13 +140,13 @@ describe('CheckpointStore', () => {
       { key: 'b', shape: [3], data: new Float64Array([Math.PI, -1e-300, 7]) },
       { key: 'c', shape: [1], data: new Int32Array([-5]) },
     ];
-    const p1 = s.write({ n: 1 }, t, 'start');
+    const p1 = await s.write({ n: 1 }, t, 'start');
     const back = s.readTensors(p1);
     expect(Array.from(back.get('a')!.data)).toEqual([1, 2, 3, 4.5]);
     expect(back.get('b')!.data).toBeInstanceOf(Float64Array);
     expect(Array.from(back.get('b')!.data)).toEqual([Math.PI, -1e-300, 7]);
     expect(Array.from(back.get('c')!.data)).toEqual([-5]);
-    for (let n = 2; n <= 5; n++) s.write({ n }, t);
+    for (let n = 2; n <= 5; n++) await s.write({ n }, t);
     expect(s.list().map((c) => [c.state.n, c.tag])).toEqual([
       [1, 'start'],
       [4, null],

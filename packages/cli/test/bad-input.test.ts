@@ -66,9 +66,10 @@ describe('bad input: one clear line and a non-zero exit', () => {
     const broken = join(tmp, 'broken');
     mkdirSync(broken);
     writeFileSync(join(broken, 'model.json'), readFileSync(join(modelDir, 'model.json')));
-    expect(oneErrorLine(await runCli(['evaluate', '--model', join(broken, 'model.json'), '--backend', 'cpu']))).toMatch(/TS_MODEL.*weights\.bin/);
-    const w = readFileSync(join(modelDir, 'weights.bin'));
-    writeFileSync(join(broken, 'weights.bin'), w.subarray(0, w.length - 40));
+    const shard: string = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')).weightsManifest[0].paths[0];
+    expect(oneErrorLine(await runCli(['evaluate', '--model', join(broken, 'model.json'), '--backend', 'cpu']))).toMatch(/TS_MODEL.*weights-[0-9a-f]{16}\.bin/);
+    const w = readFileSync(join(modelDir, shard));
+    writeFileSync(join(broken, shard), w.subarray(0, w.length - 40));
     expect(oneErrorLine(await runCli(['evaluate', '--model', join(broken, 'model.json'), '--backend', 'cpu']))).toMatch(/TS_MODEL.*short/);
     // a failed factorize into an existing run directory leaves its files as they were
     const before = readFileSync(join(modelDir, 'model.json'), 'utf8');
@@ -76,6 +77,6 @@ describe('bad input: one clear line and a non-zero exit', () => {
     writeFileSync(plan, JSON.stringify({ version: 1, layers: { nope: { format: 'tt', ranks: { maxRank: 2 } } } }));
     oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--plan', plan, '--out', modelDir, '--backend', 'cpu']));
     expect(readFileSync(join(modelDir, 'model.json'), 'utf8')).toBe(before);
-    expect(existsSync(join(modelDir, 'weights.bin'))).toBe(true);
+    expect(existsSync(join(modelDir, shard))).toBe(true);
   });
 });

@@ -25,7 +25,10 @@ describe('tensorslim compress end to end (tiny sizes)', () => {
     expect(rep.admm.layers.map((l) => l.format)).toEqual(rep.admm.layers.map(() => 'tt'));
     expect(rep.admm.compressionRatio).toBeGreaterThan(2.5);
     expect(rep.admm.final.accuracy).toBeGreaterThanOrEqual(0);
-    for (const f of ['model.json', 'weights.bin', 'report.json', 'report.md', 'loss.svg', 'residuals.svg']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['model.json', 'report.json', 'report.md', 'loss.svg', 'residuals.svg']) expect(existsSync(join(out, f))).toBe(true);
+    const shard: string = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).weightsManifest[0].paths[0];
+    expect(shard).toMatch(/^\.\/weights-[0-9a-f]{16}\.bin$/);
+    expect(existsSync(join(out, shard))).toBe(true);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/lstm_input/);
   });
 

@@ -81,4 +81,35 @@ describe('.npy files', () => {
     expect(t.message).toMatch(/truncated: the header promises 12 values \(96 bytes\) but 87 bytes follow/);
     expect(npyError(good.subarray(0, 40)).message).toMatch(/truncated inside its header/);
   });
+
+  it('an over-long header (numpy caps at 10,000 bytes) and bytes after the data are TS_NPY errors', () => {
+    const t = tensor([2, 2], [1, 2, 3, 4]);
+    // a version-2 file whose otherwise valid header is padded to 20,000 bytes
+    const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }`;
+    const header = dict + ' '.repeat(20_000 - dict.length - 1) + '\n';
+    const long = new Uint8Array(12 + header.length + 32);
+    long.set(writeNpy(t).subarray(0, 6), 0);
+    long[6] = 2;
+    new DataView(long.buffer).setUint32(8, header.length, true);
+    for (let i = 0; i < header.length; i++) long[12 + i] = header.charCodeAt(i);
+    long.set(new Uint8Array(Float64Array.from(t.data).buffer), 12 + header.length);
+    expect(npyError(long).message).toMatch(/x\.npy declares a 20000-byte header, over the 10000 bytes numpy itself accepts/);
+    // at the limit it is still read
+    const ok = dict + ' '.repeat(10_000 - dict.length - 1) + '\n';
+    const atLimit = new Uint8Array(12 + ok.length + 32);
+    atLimit.set(long.subarray(0, 8), 0);
+    new DataView(atLimit.buffer).setUint32(8, ok.length, true);
+    for (let i = 0; i < ok.length; i++) atLimit[12 + i] = ok.charCodeAt(i);
+    atLimit.set(new Uint8Array(Float64Array.from(t.data).buffer), 12 + ok.length);
+    expect(Array.from(readNpy(atLimit).data)).toEqual([1, 2, 3, 4]);
+    // trailing bytes: one value too many, or a second array appended
+    const good = writeNpy(t);
+    const extra = new Uint8Array(good.length + 8);
+    extra.set(good);
+    expect(npyError(extra).message).toMatch(/x\.npy has 8 bytes after its data: the header promises 4 values \(32 bytes\)/);
+    const two = new Uint8Array(good.length * 2);
+    two.set(good);
+    two.set(good, good.length);
+    expect(npyError(two).hint).toMatch(/exactly one array/);
+  });
 });

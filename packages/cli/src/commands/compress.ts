@@ -181,7 +181,7 @@ export function compressCommand(program: Command): void {
     .option('--checkpoint-every <N>', 'steps between checkpoints (default 0: phase ends only)')
     .option('--resume', 'continue from the newest complete checkpoint in --checkpoint-dir')
     .option('--baseline', 'also run decompose-then-fine-tune with the same budget and report it beside ADMM')
-    .requiredOption('--out <dir>', 'where to write the compressed model (model.json + weights.bin), baseline/, report.json, report.md and plots')
+    .requiredOption('--out <dir>', 'where to write the compressed model (model.json + weights-<hash>.bin), baseline/, report.json, report.md and plots')
     .option('--json', 'print the report as one JSON line, no progress bars')
     .action(async (flags: CompressFlags) => {
       const report = await runCompress(flags);

@@ -86,7 +86,7 @@ export function factorizeCommand(program: Command): void {
     .option('--plan <plan.json>', 'compression plan (layers, formats, modes, ranks)')
     .option('--format <id>', 'format for a suggested plan when no --plan is given (default tt)')
     .option('--ratio <C>', 'target compression ratio for a suggested plan (default 5)')
-    .requiredOption('--out <dir>', 'where to write model.json, weights.bin, plan.json and factorize.json')
+    .requiredOption('--out <dir>', 'where to write model.json, weights-<hash>.bin, plan.json and factorize.json')
     .option('--probe <N>', 'examples in the random probe batch used to measure the output drift (default 8)')
     .option('--seed <S>', 'seed of the probe batch (default 1)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, webgpu, wasm or cpu (default auto)')

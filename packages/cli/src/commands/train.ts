@@ -56,7 +56,7 @@ export function trainCommand(program: Command): void {
     .option('--batch <B>', 'batch size (default 64)')
     .option('--seed <S>', 'run seed: batch order and initialization (default 1)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, webgpu, wasm or cpu (default auto)')
-    .requiredOption('--out <dir>', 'where to write model.json, weights.bin, report.json and report.md')
+    .requiredOption('--out <dir>', 'where to write model.json, weights-<hash>.bin, report.json and report.md')
     .option('--json', 'print the result as one JSON line, no progress bars')
     .action(async (flags: TrainFlags) => {
       const progress = createProgress(progressEnabled(flags.json), flags.json);

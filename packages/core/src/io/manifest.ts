@@ -12,7 +12,7 @@ export interface ManifestEntry {
   readonly name: string;
   /** Shape. */
   readonly shape: readonly number[];
-  /** Stored dtype: float32, int32, bool (or string). */
+  /** Stored dtype: float32, int32 or bool. */
   readonly dtype: string;
   /** Present when the values are stored quantized. */
   readonly quantization?: {
@@ -43,22 +43,63 @@ export const DTYPE_BYTES: Readonly<Record<string, number>> = {
   float16: 2,
 };
 
-/** The bytes one entry occupies in its group's data (`undefined` for variable-length strings). */
-export function entryByteLength(e: ManifestEntry, source = 'model.json'): number | undefined {
-  const n = e.shape.reduce((a, b) => a * b, 1);
-  if (e.dtype === 'string') return undefined;
-  const stored = e.quantization?.dtype ?? e.dtype;
-  const size = DTYPE_BYTES[stored];
-  if (size === undefined || (e.quantization && !['uint8', 'uint16', 'float16'].includes(stored))) {
-    fail(ErrorCodes.MODEL, `${source}: weight ${e.name} has unsupported ${e.quantization ? 'quantization ' : ''}dtype "${stored}"`, 'supported: float32, int32, bool; quantized uint8, uint16, float16');
-  }
-  if (e.quantization && (stored === 'uint8' || stored === 'uint16') && (typeof e.quantization.scale !== 'number' || typeof e.quantization.min !== 'number')) {
-    fail(ErrorCodes.MODEL, `${source}: weight ${e.name} is quantized to ${stored} without numeric "scale" and "min"`);
-  }
-  return n * size;
+/** The dtypes a weight may have in a manifest tensorslim reads. */
+export const WEIGHT_DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
+/** The dtypes a quantized weight may be stored as (what tensorflowjs_converter writes). */
+export const QUANTIZED_DTYPES: readonly string[] = ['uint8', 'uint16', 'float16'];
+
+/** The bytes one entry occupies in its group's data. The entry must have passed {@link parseManifest}. */
+export function entryByteLength(e: ManifestEntry): number {
+  return e.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[e.quantization?.dtype ?? e.dtype]!;
 }
 
-/** Validates the shape of a `weightsManifest` value and returns it typed. */
+/**
+ * Refuses a shard path that could name a file outside the directory of model.json: an absolute
+ * path, a drive letter or URL scheme (`C:`, `file:`), or a `..` segment (with `/` or `\` as the
+ * separator). `TS_MODEL`, naming the path.
+ */
+export function checkShardPath(p: string, source = 'model.json'): void {
+  const hint = 'weightsManifest paths must name files inside the directory of model.json (such as "./group1-shard1of1.bin"); tensorslim reads no weights from elsewhere';
+  if (p.length === 0) fail(ErrorCodes.MODEL, `${source}: a weightsManifest path is empty`, hint);
+  if (/^[\\/]/.test(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) fail(ErrorCodes.MODEL, `${source}: weight shard path "${p}" is absolute; it must stay inside the model's directory`, hint, { path: p });
+  if (p.split(/[\\/]/).includes('..')) fail(ErrorCodes.MODEL, `${source}: weight shard path "${p}" has a ".." segment; it must stay inside the model's directory`, hint, { path: p });
+}
+
+function checkEntry(e: unknown, where: string, source: string): ManifestEntry {
+  const o = e as Partial<ManifestEntry> | null;
+  if (!o || typeof o.name !== 'string' || !Array.isArray(o.shape) || typeof o.dtype !== 'string') {
+    fail(ErrorCodes.MODEL, `${source}: ${where} has an entry without name, shape and dtype`);
+  }
+  const at = `${source}: weight ${o.name} (${where})`;
+  let n = 1;
+  for (const d of o.shape as unknown[]) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      fail(ErrorCodes.MODEL, `${at} has shape ${JSON.stringify(o.shape)}: every dimension must be a non-negative integer`);
+    }
+    n *= d;
+  }
+  if (!Number.isSafeInteger(n)) fail(ErrorCodes.MODEL, `${at} has shape ${JSON.stringify(o.shape)}, whose ${n} values no file can hold`);
+  if (!WEIGHT_DTYPES.includes(o.dtype)) {
+    fail(ErrorCodes.MODEL, `${at} has dtype "${o.dtype}"`, `supported: ${WEIGHT_DTYPES.join(', ')}; quantized ${QUANTIZED_DTYPES.join(', ')}`);
+  }
+  const q = o.quantization as ManifestEntry['quantization'] | undefined | null;
+  if (q !== undefined && q !== null) {
+    if (typeof q !== 'object' || !QUANTIZED_DTYPES.includes(q.dtype)) {
+      fail(ErrorCodes.MODEL, `${at} has quantization dtype "${String((q as { dtype?: unknown }).dtype)}"`, `supported: ${QUANTIZED_DTYPES.join(', ')}`);
+    }
+    if (q.dtype !== 'float16' && (!Number.isFinite(q.scale) || !Number.isFinite(q.min))) {
+      fail(ErrorCodes.MODEL, `${at} is quantized to ${q.dtype} without numeric "scale" and "min"`);
+    }
+  }
+  return o as ManifestEntry;
+}
+
+/**
+ * Validates a `weightsManifest` value and returns it typed. `TS_MODEL` errors name what is wrong:
+ * a group without paths or weights, a shard path that leaves the model's directory
+ * ({@link checkShardPath}), an entry whose shape is not a list of non-negative integers, or whose
+ * dtype (or quantization dtype) is not one tensorslim decodes.
+ */
 export function parseManifest(m: unknown, source = 'model.json'): ManifestGroup[] {
   if (m === undefined || m === null) return [];
   if (!Array.isArray(m)) fail(ErrorCodes.MODEL, `${source}: weightsManifest must be a list of groups`);
@@ -67,22 +108,12 @@ export function parseManifest(m: unknown, source = 'model.json'): ManifestGroup[
     if (!o || !Array.isArray(o.paths) || !Array.isArray(o.weights) || o.paths.some((p) => typeof p !== 'string')) {
       fail(ErrorCodes.MODEL, `${source}: weightsManifest group ${i + 1} needs "paths" (shard file names) and "weights" (entries)`);
     }
-    for (const e of o.weights) {
-      if (!e || typeof e.name !== 'string' || !Array.isArray(e.shape) || typeof e.dtype !== 'string') {
-        fail(ErrorCodes.MODEL, `${source}: weightsManifest group ${i + 1} has an entry without name, shape and dtype`);
-      }
-    }
-    return o as ManifestGroup;
+    for (const p of o.paths) checkShardPath(p, source);
+    return { paths: o.paths, weights: o.weights.map((e) => checkEntry(e, `weightsManifest group ${i + 1}`, source)) };
   });
 }
 
-/** The bytes a group's entries need, or `undefined` when a string weight makes it variable. */
-export function groupByteLength(g: ManifestGroup, source = 'model.json'): number | undefined {
-  let total = 0;
-  for (const e of g.weights) {
-    const b = entryByteLength(e, source);
-    if (b === undefined) return undefined;
-    total += b;
-  }
-  return total;
+/** The bytes a group's entries need. */
+export function groupByteLength(g: ManifestGroup): number {
+  return g.weights.reduce((a, e) => a + entryByteLength(e), 0);
 }

@@ -2,7 +2,7 @@
  * Loading and saving TF.js LayersModels as `model.json` + weight shards on disk, without
  * tfjs-node: a small file IO handler. Reads the layout of the Keras converter (several groups,
  * each split into shards such as `group1-shard1of2.bin`) as well as tensorslim's own
- * (`model.json` + one `weights.bin`).
+ * (`model.json` + one `weights-<hash>.bin`).
  *
  * Node's `fs` and `path` are imported on first use, so importing core in a browser bundle does
  * not pull them in.
@@ -14,13 +14,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCodes, fail, isTensorslimError } from '../errors.js';
 import { defaultContainer, listPlugins, type DependencyContainer } from '../registry.js';
 import { isRegisteredClass, topologyLayers, type JsonObject } from '../surgery/replace.js';
-import { writeFilesAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 import { groupByteLength, parseManifest, type ManifestEntry } from './manifest.js';
 
 type Json = JsonObject;
 
-/** The name of the weights file {@link saveModel} writes. */
-export const WEIGHTS_FILE = 'weights.bin';
 /** The name of the topology file. */
 export const MODEL_FILE = 'model.json';
 
@@ -77,7 +75,9 @@ export async function resolveModelJsonPath(location: string): Promise<string> {
 
 /**
  * Reads model.json and every weight shard its manifest names, concatenating each group's shards
- * in order. Errors (`TS_MODEL`): no model.json, invalid JSON, a graph model, missing shards (all
+ * in order. Errors (`TS_MODEL`): no model.json, invalid JSON, a graph model, a manifest that
+ * `parseManifest` refuses (a shard path that is absolute or has a `..` segment, a bad shape or
+ * dtype), a shard that is a symbolic link out of the model's directory, missing shards (all
  * named), a group whose shards hold fewer or more bytes than its entries need (expected vs actual).
  */
 export async function readModelArtifacts(location: string): Promise<LoadedArtifacts> {
@@ -99,21 +99,26 @@ export async function readModelArtifacts(location: string): Promise<LoadedArtifa
     );
   }
   const groups = parseManifest(json.weightsManifest, file);
+  const realDir = await fs.realpath(dir);
   const missing: string[] = [];
   const buffers: Uint8Array[] = [];
   const specs: ManifestEntry[] = [];
   for (const [gi, g] of groups.entries()) {
     const parts: Uint8Array[] = [];
     for (const p of g.paths) {
-      const full = path.resolve(dir, p);
-      const bytes = await fs.readFile(full).catch(() => null);
+      const real = await fs.realpath(path.resolve(dir, p)).catch(() => null);
+      const rel = real === null ? '' : path.relative(realDir, real);
+      if (real !== null && (rel.split(path.sep)[0] === '..' || path.isAbsolute(rel))) {
+        fail(ErrorCodes.MODEL, `${file}: weight shard "${p}" is a symbolic link to ${real}, outside the model's directory`, 'copy the shard into the directory of model.json; tensorslim reads no weights from elsewhere', { path: p });
+      }
+      const bytes = real === null ? null : await fs.readFile(real).catch(() => null);
       if (!bytes) missing.push(p);
       else parts.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
     if (missing.length) continue;
     const actual = parts.reduce((a, b) => a + b.byteLength, 0);
-    const expected = groupByteLength(g, file);
-    if (expected !== undefined && actual !== expected) {
+    const expected = groupByteLength(g);
+    if (actual !== expected) {
       const last = g.paths[g.paths.length - 1]!;
       fail(
         ErrorCodes.MODEL,
@@ -222,12 +227,43 @@ function concat(data: tf.io.WeightData | undefined): Uint8Array {
   return out;
 }
 
+/** The weights file of a save: named for its content, so saves of different weights never share a name. */
+const WEIGHTS_NAME = /^weights-[0-9a-f]{16}\.bin$/;
+
+async function weightsFileName(weights: Uint8Array): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  return `weights-${createHash('sha256').update(weights).digest('hex').slice(0, 16)}.bin`;
+}
+
+/** The files of `dir` that its model.json names, when tensorslim wrote it (else none: they are not ours to remove). */
+async function previousShards(dir: string): Promise<string[]> {
+  const { fs, path } = await nodeFs();
+  try {
+    const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_FILE), 'utf8')) as Json;
+    if (json.convertedBy !== 'tensorslim') return [];
+    return parseManifest(json.weightsManifest)
+      .flatMap((g) => g.paths)
+      .map((p) => p.replace(/^\.\//, ''))
+      .filter((p) => !/[\\/]/.test(p));
+  } catch {
+    return []; // no model.json, or one we cannot read: nothing of a previous save to clean up
+  }
+}
+
 /**
- * Saves a LayersModel to `dir` as `model.json` + `weights.bin` (TF.js layers format, loadable by
- * `tf.loadLayersModel` and {@link loadModel}). Both files are written to temporary names,
- * flushed and then renamed (weights first, model.json last), so a failed save loses nothing
- * already in `dir`. Records which plugin defines each factorized layer class, so that loading
+ * Saves a LayersModel to `dir` as `model.json` + `weights-<hash>.bin` (TF.js layers format,
+ * loadable by `tf.loadLayersModel` and {@link loadModel}); `<hash>` is the first 16 hex digits of
+ * the weights' SHA-256. Records which plugin defines each factorized layer class, so that loading
  * without it can say what to import.
+ *
+ * Crash safety: model.json never names weights from another save. The weights are written first
+ * under their content-derived name, model.json last, each with {@link writeFileAtomic} (temporary
+ * file, fsync, rename, fsync of the directory). Until model.json's rename, the previous
+ * model.json still names the previous save's weights file, which is still there; after it, the new
+ * one names the new file. Only then are the files of earlier saves removed: those the previous
+ * model.json named (if tensorslim wrote it) and `weights-<hash>.bin` files left by an interrupted
+ * save. Other files in `dir` are not touched. A save that fails (rather than crashes) removes
+ * the weights file it wrote, and loses nothing already in `dir`.
  */
 export async function saveModel(model: tfl.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<tf.io.ModelArtifactsInfo> {
   const { fs, path } = await nodeFs();
@@ -248,21 +284,28 @@ export async function saveModel(model: tfl.LayersModel, dir: string, opts: SaveM
   const handler: tf.io.IOHandler = {
     save: async (a: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
       const weights = concat(a.weightData);
+      const weightsFile = await weightsFileName(weights);
       const json = {
         format: a.format ?? 'layers-model',
         generatedBy: a.generatedBy,
         convertedBy: 'tensorslim',
         modelTopology: a.modelTopology,
-        weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: a.weightSpecs ?? [] }],
+        weightsManifest: [{ paths: [`./${weightsFile}`], weights: a.weightSpecs ?? [] }],
         ...(a.userDefinedMetadata ? { userDefinedMetadata: a.userDefinedMetadata } : {}),
         ...(a.trainingConfig ? { trainingConfig: a.trainingConfig } : {}),
         tensorslim: { version: 1, layerClasses } satisfies ModelJsonExtras,
       };
-      const text = JSON.stringify(json);
-      await writeFilesAtomic([
-        { path: path.join(dir, WEIGHTS_FILE), data: weights },
-        { path: path.join(dir, MODEL_FILE), data: text },
-      ]);
+      const stale = await previousShards(dir);
+      await writeFileAtomic(path.join(dir, weightsFile), weights);
+      try {
+        await writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(json));
+      } catch (e) {
+        if (!stale.includes(weightsFile)) await fs.rm(path.join(dir, weightsFile), { force: true });
+        throw e;
+      }
+      // best effort: a file left behind here is removed by the next save
+      const leftovers = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => WEIGHTS_NAME.test(f));
+      for (const f of new Set([...stale, ...leftovers])) if (f !== weightsFile) await fs.rm(path.join(dir, f), { force: true }).catch(() => undefined);
       info = {
         dateSaved: new Date(),
         modelTopologyType: 'JSON',

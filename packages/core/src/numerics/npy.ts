@@ -11,12 +11,21 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** Typed-array views are little-endian here (every mainstream host); else fall back to DataView. */
 const LITTLE_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * The longest header {@link readNpy} accepts, in bytes: numpy's own limit for files it does not
+ * trust (`max_header_size` of `numpy.load`). A real header is under 200 bytes.
+ */
+export const NPY_MAX_HEADER_BYTES = 10_000;
+
 /** The dtypes tensorslim reads and writes. */
 export type NpyDtype = 'float32' | 'float64';
 
 /**
  * Parses a `.npy` file into a float64 tensor. Accepts little- and big-endian float32/float64
- * in C order; anything else is a `TS_NPY` error that says what was found.
+ * in C order; anything else is a `TS_NPY` error that says what was found. The bytes must be
+ * exactly one array: a header longer than {@link NPY_MAX_HEADER_BYTES}, fewer data bytes than the
+ * shape needs, or bytes after the data (a concatenation of arrays, a damaged or foreign file) are
+ * refused rather than guessed at.
  */
 export function readNpy(bytes: Uint8Array, name = 'the .npy file'): DenseTensor & { dtype: NpyDtype } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
@@ -35,6 +44,9 @@ export function readNpy(bytes: Uint8Array, name = 'the .npy file'): DenseTensor 
     offset = 12;
   } else {
     return fail(ErrorCodes.NPY, `${name} has unsupported .npy format version ${major}`);
+  }
+  if (headerLen > NPY_MAX_HEADER_BYTES) {
+    fail(ErrorCodes.NPY, `${name} declares a ${headerLen}-byte header, over the ${NPY_MAX_HEADER_BYTES} bytes numpy itself accepts from untrusted files`, 'save the array again with numpy.save');
   }
   if (offset + headerLen > bytes.length) fail(ErrorCodes.NPY, `${name} is truncated inside its header`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(offset, offset + headerLen));
@@ -65,6 +77,13 @@ export function readNpy(bytes: Uint8Array, name = 'the .npy file'): DenseTensor 
     fail(
       ErrorCodes.NPY,
       `${name} is truncated: the header promises ${n} values (${n * width} bytes) but ${bytes.length - start} bytes follow`,
+    );
+  }
+  if (bytes.length > start + n * width) {
+    fail(
+      ErrorCodes.NPY,
+      `${name} has ${bytes.length - start - n * width} bytes after its data: the header promises ${n} values (${n * width} bytes)`,
+      'a .npy file holds exactly one array; save each array to its own file with numpy.save (or use numpy.savez and extract them)',
     );
   }
   let data: Float64Array;
