@@ -6,7 +6,17 @@
  */
 
 /** The phases of the compress pipeline. */
-export type PhaseName = 'pretrain' | 'admm' | 'decompose' | 'finetune' | 'baseline-decompose' | 'baseline-finetune' | 'report';
+export type PhaseName =
+  | 'pretrain'
+  | 'admm'
+  | 'decompose'
+  | 'finetune'
+  | 'baseline-decompose'
+  | 'baseline-finetune'
+  | 'continued-train'
+  | 'continued-decompose'
+  | 'continued-finetune'
+  | 'report';
 
 /** One epoch's numbers. `null` where not applicable (no validation split, regression loss). */
 export interface EpochRecord {

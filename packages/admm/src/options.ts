@@ -119,8 +119,17 @@ export interface CompressSettings {
   readonly finetuneEpochs: number;
   /** Fine-tuning learning rate. Default 0.005 (paper, CIFAR). */
   readonly finetuneLr: number;
-  /** Also run the baseline (decompose the trained dense model directly, same fine-tuning budget). Default false. */
+  /**
+   * Also run the direct arm: decompose the dense model as it is and fine-tune it for
+   * `finetuneEpochs` (it trains `admmEpochs` epochs fewer than ADMM). Default false.
+   */
   readonly baseline: boolean;
+  /**
+   * Also run the direct arm with the same total epochs: continue dense training for `admmEpochs`
+   * (ADMM's lr, batch and batch order, no penalty), then decompose and fine-tune for
+   * `finetuneEpochs`. Default false.
+   */
+  readonly continuedBaseline: boolean;
   /** Write a checkpoint every this many training steps (0 = only at phase ends). Default 0. */
   readonly checkpointEvery: number;
 }
@@ -146,6 +155,7 @@ export const COMPRESS_DEFAULTS: CompressSettings = Object.freeze({
   finetuneEpochs: 200,
   finetuneLr: 0.005,
   baseline: false,
+  continuedBaseline: false,
   checkpointEvery: 0,
 });
 
@@ -176,7 +186,12 @@ export const COMPRESS_OPTION_DOCS: readonly OptionDoc[] = [
   { key: 'pretrainLr', default: '0.1', help: 'learning rate of dense pretraining' },
   { key: 'primalTol', default: 'off', help: 'stop ADMM early when every primal ‖W−Z‖/‖W‖ is below this and every dual is below dualTol' },
   { key: 'dualTol', default: 'off', help: 'stop ADMM early when every dual ρ‖Z−Z_prev‖ is below this and every primal is below primalTol' },
-  { key: 'baseline', default: 'false', help: 'also decompose the dense model directly and fine-tune it for the same epochs' },
+  { key: 'baseline', default: 'false', help: 'also decompose the dense model directly and fine-tune it for finetuneEpochs (admmEpochs fewer training epochs than ADMM)' },
+  {
+    key: 'continuedBaseline',
+    default: 'false',
+    help: 'also continue dense training for admmEpochs (ADMM lr, batch and batch order, no penalty), then decompose and fine-tune for finetuneEpochs: the direct arm with the same total epochs as ADMM',
+  },
   { key: 'checkpointEvery', default: '0', help: 'checkpoint every N steps (0: at phase ends only)' },
   { key: 'seed', default: '1', help: 'run seed (batch order, random choices)' },
   { key: 'loss', default: 'crossentropy', help: "'crossentropy' or 'mse'" },
@@ -239,7 +254,7 @@ export function resolveCompressSettings(partial: Partial<CompressSettings> = {})
   ] as const) {
     validateTrainOptions(trainOptionsOf(s, epochs, lr), phase);
   }
-  check(typeof s.baseline === 'boolean', 'baseline', s.baseline, 'true or false');
+  for (const k of ['baseline', 'continuedBaseline'] as const) check(typeof s[k] === 'boolean', k, s[k], 'true or false');
   check(isInt(s.checkpointEvery, 0), 'checkpointEvery', s.checkpointEvery, 'an integer ≥ 0 (steps; 0 = phase ends only)');
   return Object.freeze(s);
 }

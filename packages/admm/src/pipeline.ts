@@ -2,7 +2,9 @@
  * The compress pipeline: (optional dense pretraining) → ADMM training → decompose each planned
  * layer with its plugin from the Z-projected weights (core's model surgery) → fine-tune without
  * the ADMM term → evaluate → save (TF.js format) + report. With `baseline: true` the same
- * pipeline without ADMM (decompose the dense model directly, same fine-tuning budget) runs too.
+ * pipeline without ADMM (decompose the dense model as it is, then the same fine-tuning) runs too;
+ * with `continuedBaseline: true` so does the direct arm with ADMM's total epochs (dense training
+ * continued for the ADMM epochs without the penalty, then decompose and the same fine-tuning).
  *
  * Checkpoints (with `checkpointDir`): every `checkpointEvery` steps and at each phase end,
  * atomically; `resume` continues from the newest complete one and ends with the same weights as
@@ -23,7 +25,7 @@ import { evaluate } from './evaluate.js';
 import type { AdmmUpdateRecord, EpochRecord, PhaseName, ProgressEvent, ProgressListener } from './events.js';
 import type { AdmmOptions, CompressSettings, TrainOptions } from './options.js';
 import { admmOptionsOf, resolveAdmmOptions, resolveCompressSettings, resolveTrainOptions, trainOptionsOf } from './options.js';
-import type { CompressReport, MethodResult, ReportLayer } from './report.js';
+import type { Arm, CompressReport, MethodResult, ReportLayer } from './report.js';
 import { buildMethodResult, buildReport, writeReport } from './report.js';
 import type { AdmmSolver } from './solver.js';
 import type { FactorizeResult } from '@tensorslim/core';
@@ -41,7 +43,7 @@ export interface CompressRuntime {
   readonly checkpointDir?: string;
   /** Continue from the newest complete checkpoint in `checkpointDir`. */
   readonly resume?: boolean;
-  /** Where to save the compressed model (model.json + weights), the baseline (`baseline/`) and the report. */
+  /** Where to save the compressed model (model.json + weights), the direct arms (`baseline/`, `continued/`) and the report. */
   readonly outDir?: string;
   /** Registry of formats (default: core's default container). */
   readonly container?: DependencyContainer;
@@ -60,12 +62,42 @@ export interface CompressResult {
   readonly report: CompressReport;
   /** The compressed (ADMM → decompose → fine-tune) model. */
   readonly model: tfl.LayersModel;
-  /** The baseline's compressed model, when the baseline ran. */
+  /** The direct arm's compressed model, when it ran. */
   readonly baselineModel: tfl.LayersModel | null;
+  /** The same-epochs direct arm's compressed model, when it ran. */
+  readonly continuedModel: tfl.LayersModel | null;
 }
 
-type ModelKind = 'dense' | 'admm' | 'baseline';
+type ModelKind = 'dense' | Arm;
 type Stage = PhaseName | 'done';
+
+/** Every stage in the order a run passes them (arms that do not run are skipped). */
+const STAGES: readonly Stage[] = [
+  'pretrain',
+  'admm',
+  'decompose',
+  'finetune',
+  'baseline-decompose',
+  'baseline-finetune',
+  'continued-train',
+  'continued-decompose',
+  'continued-finetune',
+  'report',
+  'done',
+];
+
+/** Where each arm starts, its last stage and the tag of the checkpoint at its end. */
+const ARM_STAGES: Readonly<Record<Arm, { first: Stage; last: Stage; endTag: string }>> = {
+  admm: { first: 'admm', last: 'finetune', endTag: 'finetune-end' },
+  baseline: { first: 'baseline-decompose', last: 'baseline-finetune', endTag: 'baseline-finetune-end' },
+  continued: { first: 'continued-train', last: 'continued-finetune', endTag: 'continued-finetune-end' },
+};
+
+/** The dense weights each direct arm decomposes: the phase-end snapshot of its own training. */
+const DIRECT_SOURCE: Readonly<Record<Exclude<Arm, 'admm'>, 'pretrain-end' | 'continued-train-end'>> = {
+  baseline: 'pretrain-end',
+  continued: 'continued-train-end',
+};
 
 interface Fingerprint {
   plan: CompressionPlan;
@@ -74,23 +106,23 @@ interface Fingerprint {
   data: { name: string; trainSize: number; valSize: number };
 }
 
+/** What one arm produced (decomposition seed, evaluations, layers, saved model). */
+interface ArmResults {
+  seed?: number;
+  /** The trained dense model right before decomposition (ADMM and the continued arm). */
+  trained?: Evaluation;
+  layers?: ReportLayer[];
+  afterDecompose?: Evaluation;
+  final?: Evaluation;
+  params?: number;
+  modelDir?: string | null;
+}
+
 interface Results {
   dense?: Evaluation;
   denseParams?: number;
-  admmTrained?: Evaluation;
   stoppedEarly?: boolean;
-  decomposeSeed?: number;
-  admmLayers?: ReportLayer[];
-  admmAfterDecompose?: Evaluation;
-  admmFinal?: Evaluation;
-  admmParams?: number;
-  admmModelDir?: string | null;
-  baselineSeed?: number;
-  baselineLayers?: ReportLayer[];
-  baselineAfterDecompose?: Evaluation;
-  baselineFinal?: Evaluation;
-  baselineParams?: number;
-  baselineModelDir?: string | null;
+  arms: Partial<Record<Arm, ArmResults>>;
 }
 
 /** The run state stored in every checkpoint. */
@@ -111,7 +143,7 @@ interface RunState {
   phaseMs: Record<string, number>;
 }
 
-const TRAINING: Partial<Record<Stage, true>> = { pretrain: true, admm: true, finetune: true, 'baseline-finetune': true };
+const TRAINING: Partial<Record<Stage, true>> = { pretrain: true, admm: true, finetune: true, 'baseline-finetune': true, 'continued-train': true, 'continued-finetune': true };
 
 /** A serializable view of a (possibly non-JSON) evaluation: NaN becomes null. */
 function evalJson(e: Evaluation): Evaluation {
@@ -134,8 +166,8 @@ class CompressRun {
   private readonly container: DependencyContainer;
   private readonly surgery: ModelSurgery;
   private work: tfl.LayersModel;
-  private admmModel: tfl.LayersModel | null = null;
-  private baselineModel: tfl.LayersModel | null = null;
+  /** The decomposed model of each arm, once built. */
+  private readonly arms: Partial<Record<Arm, tfl.LayersModel>> = {};
   private optimizer: tf.Optimizer | null = null;
   private solver: AdmmSolver | null = null;
   private readonly snapshots = new Map<string, (Float32Array | Int32Array)[]>();
@@ -200,7 +232,7 @@ class CompressRun {
       optimizerIterations: null,
       epochs: [],
       admmHistory: [],
-      results: {},
+      results: { arms: {} },
       phaseMs: {},
     };
   }
@@ -255,17 +287,17 @@ class CompressRun {
       for (let i = 0; tensors.has(`w:${i}`); i++) out.push(tensors.get(`w:${i}`)!.data as Float32Array);
       return out;
     };
+    // finished arms first, each from its own phase-end checkpoint: rebuilding one writes dense
+    // weights into this.model, so the checkpoint's own dense weights go in last
+    const at = STAGES.indexOf(state.stage);
+    for (const arm of Object.keys(ARM_STAGES) as Arm[]) {
+      if (this.armRuns(arm) && at > STAGES.indexOf(ARM_STAGES[arm].last)) this.arms[arm] = await this.rebuild(arm, this.requireTag(ARM_STAGES[arm].endTag).path);
+    }
     if (state.modelKind === 'dense') {
       writeModelWeights(this.model, weights(), `checkpoint ${path}`);
       this.work = this.model;
     } else {
-      if (state.modelKind === 'baseline' || state.stage === 'report' || state.stage === 'done') {
-        // the ADMM model is finished: rebuild it from its own phase-end checkpoint
-        this.admmModel = await this.rebuild('admm', state.modelKind === 'admm' ? path : this.requireTag('finetune-end').path);
-      }
-      if (state.modelKind === 'baseline') this.baselineModel = await this.rebuild('baseline', path);
-      this.work = state.modelKind === 'admm' ? (this.admmModel ?? (await this.rebuild('admm', path))) : this.baselineModel!;
-      if (state.modelKind === 'admm') this.admmModel = this.work;
+      this.work = this.arms[state.modelKind] ??= await this.rebuild(state.modelKind, path);
     }
     if (state.stage === 'admm' && state.position) {
       this.solver = this.makeSolver();
@@ -299,8 +331,25 @@ class CompressRun {
     return c;
   }
 
+  /** The results of an arm so far (created empty). */
+  private armResults(arm: Arm): ArmResults {
+    return (this.state.results.arms[arm] ??= {});
+  }
+
+  /** Whether an arm runs under these settings. */
+  private armRuns(arm: Arm): boolean {
+    return arm === 'admm' || (arm === 'baseline' ? this.settings.baseline : this.settings.continuedBaseline);
+  }
+
+  /** The stage after an arm's last one: the next arm that runs, or the report. */
+  private after(arm: Arm): Stage {
+    const order = Object.keys(ARM_STAGES) as Arm[];
+    const next = order.slice(order.indexOf(arm) + 1).find((a) => this.armRuns(a));
+    return next ? ARM_STAGES[next].first : 'report';
+  }
+
   /** Dense weights at a phase end: from memory, or from that phase's checkpoint. */
-  private denseSnapshot(tag: 'pretrain-end' | 'admm-end'): ArrayLike<number>[] {
+  private denseSnapshot(tag: 'pretrain-end' | 'admm-end' | 'continued-train-end'): ArrayLike<number>[] {
     const mem = this.snapshots.get(tag);
     if (mem) return mem;
     const t = this.store!.readTensors(this.requireTag(tag).path);
@@ -310,8 +359,8 @@ class CompressRun {
   }
 
   /** Rebuilds a factorized model exactly as the run built it, then loads the weights of `path`. */
-  private async rebuild(kind: 'admm' | 'baseline', path: string): Promise<tfl.LayersModel> {
-    const f = kind === 'admm' ? await this.decomposeAdmm() : await this.decomposeBaseline();
+  private async rebuild(kind: Arm, path: string): Promise<tfl.LayersModel> {
+    const f = kind === 'admm' ? await this.decomposeAdmm() : await this.decomposeDirect(kind);
     const t = this.store!.readTensors(path);
     const w: Float32Array[] = [];
     for (let i = 0; t.has(`w:${i}`); i++) w.push(t.get(`w:${i}`)!.data as Float32Array);
@@ -321,21 +370,25 @@ class CompressRun {
 
   // ---------------------------------------------------------------- phases
 
+  /** Which training a stage is: dense pretraining, ADMM-length training (ADMM, or the continued arm's dense epochs) or fine-tuning. */
+  private phaseKind(stage: Stage): 0 | 1 | 2 {
+    return stage === 'pretrain' ? 0 : stage === 'admm' || stage === 'continued-train' ? 1 : 2;
+  }
+
   private phaseLr(stage: Stage): number {
     const s = this.settings;
-    return stage === 'pretrain' ? s.pretrainLr : stage === 'admm' ? s.admmLr : s.finetuneLr;
+    return [s.pretrainLr, s.admmLr, s.finetuneLr][this.phaseKind(stage)]!;
   }
 
   private phaseEpochs(stage: Stage): number {
     const s = this.settings;
-    return stage === 'pretrain' ? s.pretrainEpochs : stage === 'admm' ? s.admmEpochs : s.finetuneEpochs;
+    return [s.pretrainEpochs, s.admmEpochs, s.finetuneEpochs][this.phaseKind(stage)]!;
   }
 
   private phaseSeed(stage: Stage): number {
-    const order: Stage[] = ['pretrain', 'admm', 'finetune', 'baseline-finetune'];
-    // the baseline sees the batches the ADMM fine-tuning saw (same budget, same data order)
-    const i = stage === 'baseline-finetune' ? 2 : order.indexOf(stage);
-    return (this.settings.seed + 7919 * i) >>> 0;
+    // the continued arm's dense epochs see ADMM's batches, every fine-tuning sees the ADMM
+    // fine-tuning's: same epochs, same data order
+    return (this.settings.seed + 7919 * this.phaseKind(stage)) >>> 0;
   }
 
   private makeSolver(): AdmmSolver {
@@ -397,49 +450,34 @@ class CompressRun {
 
   /**
    * Decomposes the ADMM-trained dense model (left holding the ADMM-end weights) from Π(W), the
-   * final Z-projected weights. Each layer report gets `trainedError` = ‖W − Ŵ‖/‖W‖, bounded
-   * here by ‖W − Π(W)‖/‖W‖ + (decomposition error of Π(W)) · ‖Π(W)‖/‖W‖.
+   * final Z-projected weights. Each layer report gets `trainedError` = ‖W − Ŵ‖/‖W‖, measured
+   * against the ADMM-trained kernel W itself.
    */
   private async decomposeAdmm(): Promise<FactorizeResult & { layers: readonly ReportLayer[] }> {
-    const seed = (this.state.results.decomposeSeed ??= this.rng.nextUint32());
+    const seed = (this.armResults('admm').seed ??= this.rng.nextUint32());
     if (!this.snapshots.has('admm-end')) writeModelWeights(this.model, this.denseSnapshot('admm-end'));
     const solver = this.solver ?? this.makeSolver();
     const projected = solver.projectWeights(); // Π(W): the final Z-projected weights
     if (!this.solver) solver.dispose();
-    const errors = new Map<string, { proj: number; scale: number }>();
-    for (const p of this.planned) {
-      const w = p.kernel.dataSync();
-      const z = projected.get(p.name)!.data;
-      let dw = 0;
-      let nw = 0;
-      let nz = 0;
-      for (let i = 0; i < w.length; i++) {
-        dw += (w[i]! - z[i]!) ** 2;
-        nw += w[i]! ** 2;
-        nz += z[i]! ** 2;
-      }
-      errors.set(p.name, { proj: Math.sqrt(dw / (nw || 1)), scale: Math.sqrt(nz / (nw || 1)) });
-    }
+    const reference: Record<string, DenseTensor> = {};
+    for (const p of this.planned) reference[p.name] = { shape: [...p.kernel.shape], data: Float64Array.from(p.kernel.dataSync()) };
     const weights: Record<string, DenseTensor> = Object.fromEntries(projected);
-    const f = await this.surgery.factorizeModel(this.model, this.plan, { container: this.container, weights, decompose: { rng: new Rng(seed) } });
-    return {
-      ...f,
-      layers: f.layers.map((l) => {
-        const e = errors.get(l.name)!;
-        return { ...l, trainedError: e.proj + l.relError * e.scale };
-      }),
-    };
+    const f = await this.surgery.factorizeModel(this.model, this.plan, { container: this.container, weights, reference, decompose: { rng: new Rng(seed) } });
+    return { ...f, layers: f.layers.map((l) => ({ ...l, trainedError: l.referenceError ?? null })) };
   }
 
-  private async decomposeBaseline(): Promise<FactorizeResult & { layers: readonly ReportLayer[] }> {
-    const seed = (this.state.results.baselineSeed ??= this.rng.nextUint32());
-    const dense = readModelWeights(this.model);
-    writeModelWeights(this.model, this.denseSnapshot('pretrain-end'));
+  /**
+   * Decomposes a direct arm's dense weights (the dense model for the direct arm, the continued
+   * training's for the other), then leaves the model holding the ADMM-trained weights again.
+   */
+  private async decomposeDirect(arm: Exclude<Arm, 'admm'>): Promise<FactorizeResult & { layers: readonly ReportLayer[] }> {
+    const seed = (this.armResults(arm).seed ??= this.rng.nextUint32());
+    writeModelWeights(this.model, this.denseSnapshot(DIRECT_SOURCE[arm]));
     try {
       const f = await this.surgery.factorizeModel(this.model, this.plan, { container: this.container, decompose: { rng: new Rng(seed) } });
       return { ...f, layers: f.layers.map((l) => ({ ...l, trainedError: l.relError })) };
     } finally {
-      writeModelWeights(this.model, dense);
+      writeModelWeights(this.model, this.denseSnapshot('admm-end'));
     }
   }
 
@@ -496,7 +534,7 @@ class CompressRun {
           }
           if (this.settings.admmEpochs > 0) await this.train('admm', this.solver);
           this.state.admmHistory = [...this.solver!.history];
-          r.admmTrained = await this.evaluate(this.model, 'admm-trained');
+          this.armResults('admm').trained = await this.evaluate(this.model, 'admm-trained');
           this.snapshots.set('admm-end', readModelWeights(this.model));
           await this.leave(stage, 'decompose', 'admm-end', 'dense');
           break;
@@ -505,36 +543,55 @@ class CompressRun {
           const f = await this.decomposeAdmm();
           this.solver?.dispose();
           this.solver = null;
-          this.admmModel = f.model;
+          this.arms.admm = f.model;
           this.work = f.model;
-          r.admmLayers = [...f.layers];
-          r.admmAfterDecompose = await this.evaluate(f.model, 'admm-decomposed');
-          r.admmParams = f.model.countParams();
+          const a = this.armResults('admm');
+          a.layers = [...f.layers];
+          a.afterDecompose = await this.evaluate(f.model, 'admm-decomposed');
+          a.params = f.model.countParams();
           await this.leave(stage, 'finetune', 'decompose-end', 'admm');
           break;
         }
         case 'finetune': {
           await this.train('finetune', null);
-          r.admmFinal = await this.evaluate(this.work, 'admm-final');
-          r.admmModelDir = await this.save(this.work, null, 'compressed model');
-          await this.leave(stage, this.settings.baseline ? 'baseline-decompose' : 'report', 'finetune-end', 'admm');
+          const a = this.armResults('admm');
+          a.final = await this.evaluate(this.work, 'admm-final');
+          a.modelDir = await this.save(this.work, null, 'compressed model');
+          await this.leave(stage, this.after('admm'), 'finetune-end', 'admm');
           break;
         }
-        case 'baseline-decompose': {
-          const f = await this.decomposeBaseline();
-          this.baselineModel = f.model;
+        case 'baseline-decompose':
+        case 'continued-decompose': {
+          const arm = stage === 'baseline-decompose' ? 'baseline' : 'continued';
+          const f = await this.decomposeDirect(arm);
+          this.arms[arm] = f.model;
           this.work = f.model;
-          r.baselineLayers = [...f.layers];
-          r.baselineAfterDecompose = await this.evaluate(f.model, 'baseline-decomposed');
-          r.baselineParams = f.model.countParams();
-          await this.leave(stage, 'baseline-finetune', 'baseline-decompose-end', 'baseline');
+          const a = this.armResults(arm);
+          a.layers = [...f.layers];
+          a.afterDecompose = await this.evaluate(f.model, `${arm}-decomposed`);
+          a.params = f.model.countParams();
+          await this.leave(stage, `${arm}-finetune`, `${arm}-decompose-end`, arm);
           break;
         }
-        case 'baseline-finetune': {
-          await this.train('baseline-finetune', null);
-          r.baselineFinal = await this.evaluate(this.work, 'baseline-final');
-          r.baselineModelDir = await this.save(this.work, 'baseline', 'baseline model');
-          await this.leave(stage, 'report', 'baseline-finetune-end', 'baseline');
+        case 'baseline-finetune':
+        case 'continued-finetune': {
+          const arm = stage === 'baseline-finetune' ? 'baseline' : 'continued';
+          await this.train(stage, null);
+          const a = this.armResults(arm);
+          a.final = await this.evaluate(this.work, `${arm}-final`);
+          a.modelDir = await this.save(this.work, arm, `${arm} model`);
+          await this.leave(stage, this.after(arm), `${arm}-finetune-end`, arm);
+          break;
+        }
+        case 'continued-train': {
+          // dense training continued from the dense model for the ADMM epochs, without the penalty
+          if (!this.state.position) writeModelWeights(this.model, this.denseSnapshot('pretrain-end'));
+          this.work = this.model;
+          this.state.modelKind = 'dense';
+          await this.train(stage, null);
+          this.armResults('continued').trained = await this.evaluate(this.model, 'continued-trained');
+          this.snapshots.set('continued-train-end', readModelWeights(this.model));
+          await this.leave(stage, 'continued-decompose', 'continued-train-end', 'dense');
           break;
         }
         case 'report': {
@@ -548,39 +605,30 @@ class CompressRun {
         }
       }
     }
-    return { report: report ?? this.report(), model: this.admmModel!, baselineModel: this.baselineModel };
+    return { report: report ?? this.report(), model: this.arms.admm!, baselineModel: this.arms.baseline ?? null, continuedModel: this.arms.continued ?? null };
   }
 
   private report(): CompressReport {
     const r = this.state.results;
-    const admm: MethodResult = buildMethodResult('admm', {
-      layers: r.admmLayers!,
-      trained: r.admmTrained ?? null,
-      afterDecompose: r.admmAfterDecompose!,
-      final: r.admmFinal!,
-      paramsBefore: r.denseParams!,
-      paramsAfter: r.admmParams!,
-      modelDir: r.admmModelDir ?? null,
-    });
-    const baseline: MethodResult | null = r.baselineFinal
-      ? buildMethodResult('baseline', {
-          layers: r.baselineLayers!,
-          trained: null,
-          afterDecompose: r.baselineAfterDecompose!,
-          final: r.baselineFinal,
-          paramsBefore: r.denseParams!,
-          paramsAfter: r.baselineParams!,
-          modelDir: r.baselineModelDir ?? null,
-        })
-      : null;
+    const arm = (method: Arm): MethodResult | null => {
+      const a = r.arms[method];
+      if (!a?.final) return null;
+      const { layers, trained, afterDecompose, final, params, modelDir } = a;
+      return buildMethodResult(
+        method,
+        { layers: layers!, trained: trained ?? null, afterDecompose: afterDecompose!, final, paramsBefore: r.denseParams!, paramsAfter: params!, modelDir: modelDir ?? null },
+        this.settings,
+      );
+    };
     return buildReport({
       backend: tf.getBackend(),
       data: this.data,
       plan: this.plan,
       settings: this.settings,
       dense: { evaluation: r.dense!, params: r.denseParams! },
-      admm,
-      baseline,
+      admm: arm('admm')!,
+      baseline: arm('baseline'),
+      continued: arm('continued'),
       admmHistory: this.state.admmHistory,
       epochs: this.state.epochs,
       phaseMs: this.state.phaseMs,
@@ -596,7 +644,9 @@ class CompressRun {
 
 /**
  * Compresses `model`: optional pretraining → ADMM → decompose → fine-tune → evaluate → save +
- * report; with `baseline: true` also decompose-then-fine-tune for comparison. Everything is
+ * report; with `baseline: true` also the direct arm (decompose the dense model, the same
+ * fine-tuning), with `continuedBaseline: true` the direct arm with ADMM's total epochs (dense
+ * training continued for `admmEpochs`, then decompose and the same fine-tuning). Everything is
  * validated before training starts (a plan naming a missing layer lists the model's layers;
  * ranks a format rejects name the layer). `model` is trained in place: afterwards it holds the
  * ADMM-trained dense weights. Defaults are the paper's (see {@link COMPRESS_DEFAULTS}).

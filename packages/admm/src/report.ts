@@ -16,19 +16,73 @@ import type { LayerFactorization } from './surgery.js';
 /** One compressed layer in a report: core's factorization report plus the error against the trained kernel. */
 export interface ReportLayer extends LayerFactorization {
   /**
-   * ‖W − Ŵ‖/‖W‖ against the trained dense kernel W. For the baseline this is `relError`; for
-   * ADMM, which decomposes Π(W), it is ‖W − Π(W)‖/‖W‖ combined with the decomposition's error.
+   * ‖W − Ŵ‖_F/‖W‖_F, measured in float64: W is the dense kernel the arm trained (ADMM: the
+   * ADMM-trained kernel, which ADMM decomposes through its projection Π(W); the direct arms: the
+   * kernel they decompose), Ŵ the kernel of the decomposed layer. `null` when the model surgery
+   * in use did not measure it.
    */
-  readonly trainedError: number;
+  readonly trainedError: number | null;
 }
 
-/** The numbers of one method (ADMM or the baseline). */
+/**
+ * The arms of a compress run, all from the same dense model: ADMM; the direct arm (decompose the
+ * dense model as it is); the direct arm with the same total epochs (dense training continued for
+ * the ADMM epochs, then decomposed). Each ends with the same fine-tuning.
+ */
+export type Arm = 'admm' | 'baseline' | 'continued';
+
+/** How each arm is named in reports and tables. */
+export const ARM_LABELS: Readonly<Record<Arm, string>> = {
+  admm: 'ADMM + fine-tune',
+  baseline: 'direct + fine-tune',
+  continued: 'direct, same total epochs',
+};
+
+/** The training epochs an arm got within one compress run (the dense model's own training before it is not counted). */
+export interface EpochBudget {
+  /** Dense pretraining in this run, shared by every arm. */
+  readonly pretrain: number;
+  /** Epochs between the dense model and decomposition: ADMM epochs (with the penalty) for ADMM, plain dense epochs for the continued arm, 0 for the direct arm. */
+  readonly beforeDecompose: number;
+  /** What those epochs were: 'admm', 'dense' or 'none'. */
+  readonly beforeDecomposeKind: 'admm' | 'dense' | 'none';
+  /** Fine-tuning epochs after decomposition. */
+  readonly finetune: number;
+  /** pretrain + beforeDecompose + finetune. */
+  readonly total: number;
+}
+
+/** The epoch budget of an arm under the given settings. */
+export function epochBudget(arm: Arm, s: Pick<CompressSettings, 'pretrainEpochs' | 'admmEpochs' | 'finetuneEpochs'>): EpochBudget {
+  const beforeDecompose = arm === 'baseline' ? 0 : s.admmEpochs;
+  const beforeDecomposeKind = arm === 'baseline' ? 'none' : arm === 'admm' ? 'admm' : 'dense';
+  return { pretrain: s.pretrainEpochs, beforeDecompose, beforeDecomposeKind, finetune: s.finetuneEpochs, total: s.pretrainEpochs + beforeDecompose + s.finetuneEpochs };
+}
+
+/** An epoch budget as text, e.g. "2 ADMM + 1 fine-tuning = 3", with `dense` epochs of earlier training in front when given. */
+export function budgetText(b: EpochBudget, dense = 0): string {
+  const parts: string[] = [];
+  if (dense + b.pretrain > 0) parts.push(`${dense + b.pretrain} dense`);
+  if (b.beforeDecomposeKind !== 'none') parts.push(`${b.beforeDecompose} ${b.beforeDecomposeKind === 'admm' ? 'ADMM' : 'dense (continued)'}`);
+  parts.push(`${b.finetune} fine-tuning`);
+  return `${parts.join(' + ')} = ${dense + b.total}`;
+}
+
+/**
+ * ADMM has converged on a layer set when the final primal residual max ‖W−Z‖/‖W‖ is at most
+ * this; above it, reports say "not converged".
+ */
+export const CONVERGED_PRIMAL = 0.05;
+
+/** The numbers of one arm. */
 export interface MethodResult {
-  /** 'admm' or 'baseline'. */
-  readonly method: 'admm' | 'baseline';
+  /** Which arm. */
+  readonly method: Arm;
+  /** Its training epochs in this run. */
+  readonly budget: EpochBudget;
   /** Per compressed layer: format, ranks, params and FLOPs before/after, errors. */
   readonly layers: readonly ReportLayer[];
-  /** The ADMM-trained dense model, before decomposition (ADMM only). */
+  /** The trained dense model right before decomposition (ADMM: ADMM-trained; continued: after the continued epochs; direct: null, it is the dense model). */
   readonly trained: Evaluation | null;
   /** Right after decomposition, before fine-tuning. */
   readonly afterDecompose: Evaluation;
@@ -86,8 +140,8 @@ export interface PhaseTime {
 
 /** Everything a compress run reports. */
 export interface CompressReport {
-  /** Report format version. */
-  readonly version: 1;
+  /** Report format version (2: three arms, epoch budgets, measured errors against the trained kernels). */
+  readonly version: 2;
   /** ISO time the report was made. */
   readonly createdAt: string;
   /** TF.js backend used. */
@@ -102,8 +156,10 @@ export interface CompressReport {
   readonly dense: DenseSummary;
   /** ADMM → decompose → fine-tune. */
   readonly admm: MethodResult;
-  /** Decompose → fine-tune (when the baseline ran). */
+  /** Decompose → fine-tune (when the direct arm ran). */
   readonly baseline: MethodResult | null;
+  /** Continued dense training → decompose → fine-tune (when the same-epochs direct arm ran). */
+  readonly continued: MethodResult | null;
   /** Residuals of every ADMM update. */
   readonly admmHistory: readonly AdmmUpdateRecord[];
   /** Every epoch of every training phase. */
@@ -116,16 +172,18 @@ export interface CompressReport {
   readonly stoppedEarly: boolean;
 }
 
-/** Fills a {@link MethodResult}'s derived totals and ratios. */
+/** Fills a {@link MethodResult}'s budget, derived totals and ratios. */
 export function buildMethodResult(
-  method: 'admm' | 'baseline',
+  method: Arm,
   r: Pick<MethodResult, 'layers' | 'trained' | 'afterDecompose' | 'final' | 'paramsBefore' | 'paramsAfter' | 'modelDir'>,
+  settings: Pick<CompressSettings, 'pretrainEpochs' | 'admmEpochs' | 'finetuneEpochs'>,
 ): MethodResult {
   const sum = (f: (l: ReportLayer) => number) => r.layers.reduce((a, l) => a + f(l), 0);
   const layerParamsBefore = sum((l) => l.paramsBefore);
   const layerParamsAfter = sum((l) => l.paramsAfter);
   return {
     method,
+    budget: epochBudget(method, settings),
     ...r,
     modelCompressionRatio: r.paramsBefore / r.paramsAfter,
     layerParamsBefore,
@@ -150,8 +208,10 @@ export interface ReportInputs {
   readonly dense: DenseSummary;
   /** ADMM's numbers. */
   readonly admm: MethodResult;
-  /** The baseline's numbers, if it ran. */
+  /** The direct arm's numbers, if it ran. */
   readonly baseline: MethodResult | null;
+  /** The same-epochs direct arm's numbers, if it ran. */
+  readonly continued: MethodResult | null;
   /** Every ADMM update. */
   readonly admmHistory: readonly AdmmUpdateRecord[];
   /** Every epoch. */
@@ -166,7 +226,7 @@ export interface ReportInputs {
 export function buildReport(a: ReportInputs): CompressReport {
   const phases = Object.entries(a.phaseMs).map(([name, ms]) => ({ name, ms }));
   return {
-    version: 1,
+    version: 2,
     createdAt: new Date().toISOString(),
     backend: a.backend,
     data: { name: a.data.name, trainSize: a.data.trainSize, valSize: a.data.valSize, inputShape: [...a.data.inputShape], numClasses: a.data.numClasses },
@@ -175,6 +235,7 @@ export function buildReport(a: ReportInputs): CompressReport {
     dense: a.dense,
     admm: a.admm,
     baseline: a.baseline,
+    continued: a.continued,
     admmHistory: a.admmHistory,
     epochs: a.epochs,
     phases,
@@ -234,25 +295,45 @@ function layerTable(m: MethodResult): string {
       `${formatNumber(l.paramsBefore / l.paramsAfter, 3)}×`,
       l.flopsBefore,
       l.flopsAfter,
-      formatNumber(l.trainedError, 3),
+      l.trainedError === null ? '—' : formatNumber(l.trainedError, 3),
     ]),
     { align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'] },
   );
 }
 
+/** The arms a report holds, ADMM first. */
+export function reportArms(r: CompressReport): MethodResult[] {
+  return [r.admm, ...(r.baseline ? [r.baseline] : []), ...(r.continued ? [r.continued] : [])];
+}
+
+/** The final primal residual (max over layers) of a run's ADMM, or null when ADMM made no update. */
+export function finalPrimal(history: readonly AdmmUpdateRecord[]): number | null {
+  return history.length ? history[history.length - 1]!.primal : null;
+}
+
+/** One sentence on whether ADMM converged, by {@link CONVERGED_PRIMAL}. */
+function convergenceText(r: CompressReport): string {
+  const p = finalPrimal(r.admmHistory);
+  if (p === null) return 'ADMM made no Z/U update.';
+  return p <= CONVERGED_PRIMAL
+    ? `ADMM converged: the final primal residual max ‖W−Z‖/‖W‖ is ${formatNumber(p, 3)} (≤ ${CONVERGED_PRIMAL}).`
+    : `ADMM did **not** converge: the final primal residual max ‖W−Z‖/‖W‖ is ${formatNumber(p, 3)} (> ${CONVERGED_PRIMAL}); the ADMM-trained weights are not on the low-rank set.`;
+}
+
 /** The Markdown page of a report (the plots are referenced as loss.svg, accuracy.svg, residuals.svg). */
 export function reportMarkdown(r: CompressReport): string {
   const s = r.settings;
-  const methods = [r.admm, ...(r.baseline ? [r.baseline] : [])];
+  const methods = reportArms(r);
   const denseFlops = formatNumber(r.admm.flopsBefore);
-  const rows: (string | number | null)[][] = [['dense (before)', acc(r.dense.evaluation), formatNumber(r.dense.evaluation.loss), r.dense.params, '1×', denseFlops]];
-  rows.push(['ADMM-trained dense (before decomposition)', acc(r.admm.trained), formatNumber(r.admm.trained?.loss), r.dense.params, '1×', denseFlops]);
+  const rows: (string | number | null)[][] = [['dense (before)', acc(r.dense.evaluation), formatNumber(r.dense.evaluation.loss), r.dense.params, '1×', denseFlops, String(s.pretrainEpochs)]];
   for (const m of methods) {
-    const name = m.method === 'admm' ? 'ADMM' : 'baseline (direct decomposition)';
+    const name = ARM_LABELS[m.method];
     const ratio = `${formatNumber(m.compressionRatio, 3)}× (model ${formatNumber(m.modelCompressionRatio, 3)}×)`;
     const flops = `${formatNumber(m.flopsBefore)} → ${formatNumber(m.flopsAfter)}`;
-    rows.push([`${name}: decomposed`, acc(m.afterDecompose), formatNumber(m.afterDecompose.loss), m.paramsAfter, ratio, flops]);
-    rows.push([`${name}: fine-tuned`, acc(m.final), formatNumber(m.final.loss), m.paramsAfter, ratio, flops]);
+    const b = m.budget;
+    if (m.trained) rows.push([`${name}: trained, before decomposition`, acc(m.trained), formatNumber(m.trained.loss), r.dense.params, '1×', denseFlops, String(b.pretrain + b.beforeDecompose)]);
+    rows.push([`${name}: decomposed, before fine-tuning`, acc(m.afterDecompose), formatNumber(m.afterDecompose.loss), m.paramsAfter, ratio, flops, String(b.pretrain + b.beforeDecompose)]);
+    rows.push([`${name}: final`, acc(m.final), formatNumber(m.final.loss), m.paramsAfter, ratio, flops, String(b.total)]);
   }
   const out: string[] = [];
   out.push('# tensorslim compress report', '');
@@ -263,15 +344,31 @@ export function reportMarkdown(r: CompressReport): string {
       `fine-tuning ${s.finetuneEpochs} epochs at lr ${s.finetuneLr}, SGD momentum ${s.momentum}, batch ${s.batchSize}, seed ${s.seed}.`,
     '',
   );
+  const layerNames = r.admm.layers.map((l) => l.name);
+  out.push(
+    `Compressed layers (${layerNames.length}): ${r.admm.layers.map((l) => `${l.name} (${l.paramsBefore} → ${l.paramsAfter} params)`).join(', ')}; ` +
+      `${r.admm.layerParamsBefore} of the model's ${r.dense.params} parameters. Every other layer stays dense.`,
+    '',
+    convergenceText(r),
+    '',
+  );
+  out.push('## Epoch budgets', '');
+  out.push(
+    `Epochs of training in this run per arm, from the same dense model${s.pretrainEpochs ? ` (after ${s.pretrainEpochs} epochs of pretraining here)` : ' (its own training before this run is not counted)'}:`,
+    '',
+    ...methods.map((m) => `- ${ARM_LABELS[m.method]}: ${budgetText(m.budget)}${m.method === 'continued' ? ` (lr ${s.admmLr}, the ADMM batch order, no penalty)` : ''}.`),
+    '',
+  );
   out.push('## Summary', '');
   out.push(
-    markdownTable(['model', 'accuracy', 'loss', 'params', 'compression (compressed layers)', 'FLOPs of compressed layers'], rows, {
-      align: ['left', 'right', 'right', 'right', 'right', 'right'],
+    markdownTable(['model', 'accuracy', 'loss', 'params', 'compression (compressed layers)', 'FLOPs of compressed layers', 'epochs'], rows, {
+      align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
     }),
   );
   out.push('## Layers', '');
+  out.push('"rel. error vs trained W" is ‖W − Ŵ‖/‖W‖: W the dense kernel the arm trained, Ŵ the kernel of its decomposed layer (before fine-tuning).', '');
   for (const m of methods) {
-    out.push(`### ${m.method === 'admm' ? 'ADMM' : 'Baseline'}`, '', layerTable(m));
+    out.push(`### ${ARM_LABELS[m.method]}`, '', layerTable(m));
   }
   out.push('## Training curves', '', '![loss](loss.svg)', '', '![accuracy](accuracy.svg)', '');
   out.push('## ADMM residuals', '', '![residuals](residuals.svg)', '');

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, isTensorslimError, loadModel, registerPlugin, registerProjector } from '@tensorslim/core';
-import { CheckpointStore, compress, resume, type CompressReport, type ProgressEvent } from '@tensorslim/admm';
+import { createRegistry, isTensorslimError, loadModel, matrix, registerPlugin, registerProjector, svdValues, type DenseTensor, type LayerTarget } from '@tensorslim/core';
+import { CheckpointStore, compress, evaluate, reportMarkdown, resume, type CompressReport, type ProgressEvent } from '@tensorslim/admm';
 import { classificationSource, lowRankMatrix, lowRankPlugin, maxRelDiff, mlp, regressionSource, topKProjector, weightsOf } from './helpers/fixtures.js';
 
 beforeAll(async () => {
@@ -90,8 +90,9 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
     expect(json.baseline!.final.accuracy).toBe(report.baseline!.final.accuracy);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('| fc1   | lowrank | 3     |');
-    expect(md).toMatch(/ADMM: fine-tuned/);
-    expect(md).toMatch(/baseline \(direct decomposition\): fine-tuned/);
+    expect(md).toMatch(/ADMM \+ fine-tune: final/);
+    expect(md).toMatch(/direct \+ fine-tune: final/);
+    expect(md).toContain('Compressed layers (2): fc1 (312 → 132 params), fc2 (400 → 96 params); 712 of the model\'s 780 parameters.');
     expect(md).toContain('![residuals](residuals.svg)');
     for (const f of ['loss.svg', 'accuracy.svg', 'residuals.svg']) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<path d="M/);
     // the saved model loads and computes what the returned one computes
@@ -126,6 +127,65 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
       expect(w1).toEqual(w0);
     }
     expect(weightsOf(model)).toEqual(before); // nothing trained: the dense model is as it was
+  });
+});
+
+describe('the three arms: ADMM, direct, direct with the same total epochs', () => {
+  it('the continued arm trains the dense model for the ADMM epochs at the ADMM lr and batch order without the penalty; each budget is stated', async () => {
+    const data = classificationSource(12, 4, 256, 128, 31);
+    const model = mlp(12, [24, 16, 4], { softmax: true, seed: 9 });
+    const phases: string[] = [];
+    const { report, continuedModel } = await compress(model, data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [24], inModes: [12], ranks: [3] } } }, {
+      container: registry(),
+      batchSize: 32,
+      pretrainEpochs: 2,
+      pretrainLr: 0.05,
+      admmEpochs: 2,
+      admmLr: 0.05,
+      rho: 1e-12, // ADMM's penalty vanishes: its training is then exactly what the continued arm must do
+      finetuneEpochs: 1,
+      finetuneLr: 0.01,
+      baseline: true,
+      continuedBaseline: true,
+      onEvent: (e: ProgressEvent) => void (e.type === 'phase-start' && phases.push(e.phase)),
+    });
+    expect(phases).toEqual(['pretrain', 'admm', 'decompose', 'finetune', 'baseline-decompose', 'baseline-finetune', 'continued-train', 'continued-decompose', 'continued-finetune', 'report']);
+    expect(report.epochs.map((e) => e.phase)).toEqual(['pretrain', 'pretrain', 'admm', 'admm', 'finetune', 'baseline-finetune', 'continued-train', 'continued-train', 'continued-finetune']);
+    const dense = report.dense.evaluation.loss;
+    const admmTrained = report.admm.trained!.loss;
+    const continuedTrained = report.continued!.trained!.loss;
+    expect(Math.abs(admmTrained - dense)).toBeGreaterThan(1e-3); // two more epochs of training moved it
+    expect(Math.abs(continuedTrained - admmTrained)).toBeLessThan(1e-6);
+    expect(report.admm.budget).toEqual({ pretrain: 2, beforeDecompose: 2, beforeDecomposeKind: 'admm', finetune: 1, total: 5 });
+    expect(report.baseline!.budget).toEqual({ pretrain: 2, beforeDecompose: 0, beforeDecomposeKind: 'none', finetune: 1, total: 3 });
+    expect(report.continued!.budget).toEqual({ pretrain: 2, beforeDecompose: 2, beforeDecomposeKind: 'dense', finetune: 1, total: 5 });
+    expect(report.continued!.layers[0]!.trainedError).toBe(report.continued!.layers[0]!.relError);
+    const md = reportMarkdown(report);
+    expect(md).toContain('- ADMM + fine-tune: 2 dense + 2 ADMM + 1 fine-tuning = 5.');
+    expect(md).toContain('- direct + fine-tune: 2 dense + 1 fine-tuning = 3.');
+    expect(md).toContain('- direct, same total epochs: 2 dense + 2 dense (continued) + 1 fine-tuning = 5 (lr 0.05, the ADMM batch order, no penalty).');
+    expect(md).toMatch(/\| direct, same total epochs: trained, before decomposition +\|/);
+    expect(continuedModel).not.toBeNull();
+    // the model ends holding the ADMM-trained weights, as documented
+    expect(evaluate(model, data).loss).toBeCloseTo(admmTrained, 6);
+  });
+
+  it('"rel. error vs trained W" is the measured ‖W − Ŵ‖/‖W‖ against the ADMM-trained kernel, not a bound', async () => {
+    // the projector keeps one rank more than the decomposition: W − Π(W) and Π(W) − Ŵ are both
+    // non-zero (and orthogonal), so adding their norms would overstate the error
+    const c = createRegistry();
+    const project = (w: DenseTensor, t: LayerTarget) => lowRankPlugin.projector!.project(w, { ...t, ranks: { ranks: [3] } });
+    registerPlugin({ ...lowRankPlugin, projector: { id: 'lowrank', project } }, c);
+    const data = classificationSource(10, 3, 64, 32, 32);
+    const model = mlp(10, [8, 3], { softmax: true, seed: 11 });
+    const plan = { version: 1, layers: { fc1: { format: 'lowrank', outModes: [8], inModes: [10], ranks: [2] } } };
+    const { report } = await compress(model, data, plan, { container: c, admmEpochs: 1, admmLr: 0.05, rho: 0.1, finetuneEpochs: 0, batchSize: 16 });
+    // W: the ADMM-trained kernel (the model holds it afterwards); Ŵ: the rank-2 decomposition of Π(W) = W's best rank-2 approximation
+    const s = Array.from(svdValues(matrix(10, 8, model.getLayer('fc1').getWeights()[0]!.dataSync())));
+    const real = Math.hypot(...s.slice(2)) / Math.hypot(...s);
+    const bound = Math.hypot(...s.slice(3)) / Math.hypot(...s) + s[2]! / Math.hypot(...s);
+    expect(bound - real).toBeGreaterThan(0.01); // the two differ enough for the test to tell them apart
+    expect(report.admm.layers[0]!.trainedError).toBeCloseTo(real, 5);
   });
 });
 
@@ -228,32 +288,40 @@ describe('non-finite loss', () => {
 });
 
 describe('resume() in process', () => {
-  it('a run interrupted in the fine-tuning phase continues from its checkpoint to the same weights', async () => {
+  it.each([
+    ['baseline-finetune', 9, false],
+    ['continued-train', 9, true],
+    ['continued-finetune', 5, true],
+  ] as const)('a run interrupted in %s continues from its checkpoint to the same weights of every arm', async (phase, crashAt, continuedBaseline) => {
     const c = registry();
     const data = classificationSource(8, 3, 96, 32, 24);
     const plan = { version: 1, layers: { fc1: { format: 'lowrank', outModes: [10], inModes: [8], ranks: [2] } } };
-    const settings = { batchSize: 16, admmEpochs: 2, admmLr: 0.05, rho: 0.1, finetuneEpochs: 2, finetuneLr: 0.02, baseline: true, checkpointEvery: 4 };
+    const settings = { batchSize: 16, admmEpochs: 2, admmLr: 0.05, rho: 0.1, finetuneEpochs: 2, finetuneLr: 0.02, baseline: true, continuedBaseline, checkpointEvery: 4 };
     const ref = await compress(mlp(8, [10, 3], { softmax: true, seed: 8 }), data, plan, { ...settings, container: c });
     const dir = tmp('inproc');
-    let finetuneSteps = 0;
+    let steps = 0;
     await expect(
       compress(mlp(8, [10, 3], { softmax: true, seed: 8 }), data, plan, {
         ...settings,
         container: c,
         checkpointDir: dir,
         onEvent: (e) => {
-          if (e.type === 'step' && e.phase === 'baseline-finetune' && ++finetuneSteps === 9) throw new Error('crash');
+          if (e.type === 'step' && e.phase === phase && ++steps === crashAt) throw new Error('crash');
         },
       }),
     ).rejects.toThrow('crash');
     const events: ProgressEvent[] = [];
     const again = await resume(dir, mlp(8, [10, 3], { softmax: true, seed: 99 }), data, { container: c, onEvent: (e) => void events.push(e) });
     const r = events.find((e) => e.type === 'resume');
-    expect(r && r.type === 'resume' && r.phase).toBe('baseline-finetune');
+    expect(r && r.type === 'resume' && r.phase).toBe(phase);
     expect(maxRelDiff(weightsOf(again.model), weightsOf(ref.model))).toBe(0);
     expect(maxRelDiff(weightsOf(again.baselineModel!), weightsOf(ref.baselineModel!))).toBe(0);
     const residuals = (h: typeof ref.report.admmHistory) => h.map((u) => [u.rho, u.primal, u.dual]);
     expect(residuals(again.report.admmHistory)).toEqual(residuals(ref.report.admmHistory));
     expect(again.report.baseline!.final).toEqual(ref.report.baseline!.final);
+    expect(again.continuedModel === null).toBe(!continuedBaseline);
+    const continued = (m: typeof ref.continuedModel) => (m ? weightsOf(m) : []);
+    expect(maxRelDiff(continued(again.continuedModel), continued(ref.continuedModel))).toBe(0);
+    expect(again.report.continued).toEqual(ref.report.continued);
   });
 });

@@ -370,6 +370,33 @@ describe('factorizeModel / replaceLayers', () => {
     f.dispose();
   });
 
+  it('measures the reconstruction against reference kernels when given (the trained W behind a projected Z)', async () => {
+    const m = seqModel();
+    const rng = new Rng(3);
+    const w = tensor([10, 5], rng.normalArray(50));
+    const z = tensor([10, 5], Float64Array.from(w.data, (v, i) => v + 0.3 * Math.sin(i)));
+    const plan = { version: 1 as const, layers: { fc2: { format: 'lowrank', ranks: [2] } } };
+    const { model: f, layers } = await factorizeModel(m, plan, { container, weights: { fc2: z }, reference: { fc2: w } });
+    const khat = (f.getLayer('fc2') as unknown as LowRankDense).reconstructKernel();
+    const d = khat.dataSync();
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < 50; i++) {
+      num += (w.data[i]! - d[i]!) ** 2;
+      den += w.data[i]! ** 2;
+    }
+    expect(layers[0]!.referenceError).toBeCloseTo(Math.sqrt(num / den), 5);
+    expect(Math.abs(layers[0]!.referenceError! - layers[0]!.relError)).toBeGreaterThan(1e-3); // not the error against z
+    const plain = await factorizeModel(m, plan, { container });
+    expect(plain.layers[0]!.referenceError).toBeUndefined();
+    await expect(factorizeModel(m, plan, { container, reference: { fc1: w } })).rejects.toThrow(/reference kernels were given for "fc1"/);
+    await expect(factorizeModel(m, plan, { container, reference: { fc2: tensor([5, 10]) } })).rejects.toThrow(/the reference kernel for fc2: shape \[5, 10\], the kernel is \[10, 5\]/);
+    khat.dispose();
+    m.dispose();
+    f.dispose();
+    plain.model.dispose();
+  });
+
   it('replaceLayers refuses unknown names, unregistered classes and weights of the wrong shapes', async () => {
     const m = seqModel();
     const spec: FactorizedLayerSpec = { className: 'Dense', config: { units: 5, activation: 'softmax' }, weights: [tensor([10, 5]), tensor([5])], params: 55, flops: 50 };

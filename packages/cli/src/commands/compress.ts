@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { compress, COMPRESS_DEFAULTS, type CompressReport, type CompressSettings } from '@tensorslim/admm';
+import { ARM_LABELS, budgetText, compress, COMPRESS_DEFAULTS, CONVERGED_PRIMAL, finalPrimal, reportArms, type CompressReport, type CompressSettings } from '@tensorslim/admm';
 import { ErrorCodes, fail } from '@tensorslim/core';
 import { defaultDatasetOf, ensureDir, num, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
@@ -66,8 +66,10 @@ export interface CompressFlags {
   checkpointEvery?: string;
   /** Resume. */
   resume?: boolean;
-  /** Also run the baseline. */
+  /** Also run the direct arm. */
   baseline?: boolean;
+  /** Also run the direct arm with the same total epochs. */
+  continuedBaseline?: boolean;
   /** Output directory. */
   out: string;
   /** JSON. */
@@ -104,6 +106,7 @@ export function compressSettings(flags: CompressFlags, builtin: boolean): Partia
     finetuneEpochs: num(flags.finetuneEpochs, '--finetune-epochs', CLI_DEFAULTS.finetuneEpochs, { int: true, min: 0 }),
     finetuneLr: num(flags.finetuneLr, '--finetune-lr', CLI_DEFAULTS.finetuneLr, { min: 0 }),
     baseline: Boolean(flags.baseline),
+    continuedBaseline: Boolean(flags.continuedBaseline),
     checkpointEvery: num(flags.checkpointEvery, '--checkpoint-every', 0, { int: true, min: 0 }),
   };
 }
@@ -132,14 +135,17 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
 /** A short human summary of a report. */
 export function summarizeReport(r: CompressReport): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(2)}%`);
+  const primal = finalPrimal(r.admmHistory);
   const lines = [
     `dense model:        accuracy ${pct(r.dense.evaluation.accuracy)}, ${r.dense.params} parameters`,
-    `ADMM + fine-tune:   accuracy ${pct(r.admm.final.accuracy)} (right after decomposition ${pct(r.admm.afterDecompose.accuracy)}), ` +
-      `compressed layers ${r.admm.compressionRatio.toFixed(2)}× smaller, whole model ${r.admm.modelCompressionRatio.toFixed(2)}×`,
+    `compressed layers:  ${r.admm.layers.map((l) => `${l.name} (${l.paramsBefore} → ${l.paramsAfter})`).join(', ')}; ` +
+      `${r.admm.compressionRatio.toFixed(2)}× smaller, whole model ${r.admm.modelCompressionRatio.toFixed(2)}×`,
+    `ADMM final primal residual ${primal === null ? '—' : primal.toFixed(3)}${primal !== null && primal > CONVERGED_PRIMAL ? ` (> ${CONVERGED_PRIMAL}: not converged)` : ''}`,
   ];
-  if (r.baseline) {
+  for (const m of reportArms(r)) {
     lines.push(
-      `baseline (decompose + fine-tune): accuracy ${pct(r.baseline.final.accuracy)} (right after decomposition ${pct(r.baseline.afterDecompose.accuracy)}), ${r.baseline.compressionRatio.toFixed(2)}×`,
+      `${ARM_LABELS[m.method]}: accuracy ${pct(m.final.accuracy)}` +
+        `${m.trained ? `, before decomposition ${pct(m.trained.accuracy)}` : ''}, right after decomposition ${pct(m.afterDecompose.accuracy)}; epochs ${budgetText(m.budget)}`,
     );
   }
   return lines.join('\n') + '\n';
@@ -168,7 +174,7 @@ export function compressCommand(program: Command): void {
     .option('--update-every <epoch|N>', 'Z/U update after every epoch (default, the paper\'s) or every N steps')
     .option('--pretrain-epochs <N>', `dense training before ADMM (default ${CLI_DEFAULTS.pretrainEpochsBuiltin} for a built-in model, 0 for a loaded one)`)
     .option('--admm-epochs <N>', `ADMM training epochs (default ${CLI_DEFAULTS.admmEpochs}; paper: 200 on CIFAR)`)
-    .option('--finetune-epochs <N>', `fine-tuning epochs after decomposition, for ADMM and the baseline alike (default ${CLI_DEFAULTS.finetuneEpochs}; paper: 200)`)
+    .option('--finetune-epochs <N>', `fine-tuning epochs after decomposition, the same for every arm (default ${CLI_DEFAULTS.finetuneEpochs}; paper: 200)`)
     .option('--lr <LR>', `learning rate of pretraining and of ADMM unless --admm-lr (default ${CLI_DEFAULTS.lr}; paper: 0.1 on CIFAR)`)
     .option('--admm-lr <LR>', 'learning rate of the ADMM phase (default: --lr)')
     .option('--finetune-lr <LR>', `fine-tuning learning rate (default ${CLI_DEFAULTS.finetuneLr}, the paper's)`)
@@ -180,8 +186,12 @@ export function compressCommand(program: Command): void {
     .option('--checkpoint-dir <dir>', 'write checkpoints here (atomically) at every phase end and every --checkpoint-every steps')
     .option('--checkpoint-every <N>', 'steps between checkpoints (default 0: phase ends only)')
     .option('--resume', 'continue from the newest complete checkpoint in --checkpoint-dir')
-    .option('--baseline', 'also run decompose-then-fine-tune with the same budget and report it beside ADMM')
-    .requiredOption('--out <dir>', 'where to write the compressed model (model.json + weights-<hash>.bin), baseline/, report.json, report.md and plots')
+    .option('--baseline', 'also run the direct arm: decompose the dense model as it is, then --finetune-epochs of fine-tuning (it trains --admm-epochs fewer epochs than ADMM); reported beside ADMM, saved in baseline/')
+    .option(
+      '--continued-baseline',
+      'also run the direct arm with the same total epochs as ADMM: continue dense training for --admm-epochs (ADMM\'s lr, batch and batch order, no penalty), then decompose and fine-tune for --finetune-epochs; saved in continued/',
+    )
+    .requiredOption('--out <dir>', 'where to write the compressed model (model.json + weights-<hash>.bin), baseline/, continued/, report.json, report.md and plots')
     .option('--json', 'print the report as one JSON line, no progress bars')
     .action(async (flags: CompressFlags) => {
       const report = await runCompress(flags);

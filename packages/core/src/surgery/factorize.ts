@@ -28,6 +28,11 @@ export interface FactorizeOptions {
    * e.g. ADMM's Z. Bias and every other weight still come from the model.
    */
   readonly weights?: Readonly<Record<string, DenseTensor>>;
+  /**
+   * Also measure each reconstruction against these kernels (TF.js layout, by layer name), e.g.
+   * the trained kernels when `weights` are their projections: reported as `referenceError`.
+   */
+  readonly reference?: Readonly<Record<string, DenseTensor>>;
 }
 
 /** What happened to one layer in {@link factorizeModel}. */
@@ -52,6 +57,8 @@ export interface FactorizedLayerReport {
   readonly flopsAfter: number;
   /** ‖K − K̂‖_F / ‖K‖_F of the decomposed kernel, in float64. */
   readonly relError: number;
+  /** ‖R − K̂‖_F / ‖R‖_F against the layer's `reference` kernel R, in float64, when one was given. */
+  readonly referenceError?: number;
   /** The forward mode the new layer runs ('factorized' or 'reconstructed'), when it says. */
   readonly forwardMode?: string;
 }
@@ -90,9 +97,11 @@ export async function factorizeModel(
 ): Promise<FactorizeResult> {
   const container = opts.container ?? defaultContainer;
   const targets = resolvePlanTargets(model, plan);
-  for (const name of Object.keys(opts.weights ?? {})) {
-    if (!targets.some((t) => t.name === name)) {
-      fail(ErrorCodes.PLAN, `weights were given for "${name}", which the plan does not factorize`, `planned layers: ${targets.map((t) => t.name).join(', ')}`);
+  for (const [what, given] of [['weights', opts.weights], ['reference kernels', opts.reference]] as const) {
+    for (const name of Object.keys(given ?? {})) {
+      if (!targets.some((t) => t.name === name)) {
+        fail(ErrorCodes.PLAN, `${what} were given for "${name}", which the plan does not factorize`, `planned layers: ${targets.map((t) => t.name).join(', ')}`);
+      }
     }
   }
   const before = new Map(modelSummary(model).layers.map((r) => [r.name, r]));
@@ -109,8 +118,11 @@ export async function factorizeModel(
       fail(ErrorCodes.PLUGIN, `format "${plugin.id}" cannot factorize ${info0.kind} layers such as ${target.name}`, `it handles: ${plugin.layers.kinds.join(', ')}`);
     }
     const given = opts.weights?.[target.name];
-    if (given && (given.shape.length !== info0.kernel.shape.length || given.shape.some((s, i) => s !== info0.kernel.shape[i]))) {
-      fail(ErrorCodes.SHAPE, `weights for ${target.name} have shape [${given.shape.join(', ')}], the kernel is [${info0.kernel.shape.join(', ')}]`);
+    const reference = opts.reference?.[target.name];
+    for (const [what, k] of [['weights', given], ['the reference kernel', reference]] as const) {
+      if (k && (k.shape.length !== info0.kernel.shape.length || k.shape.some((s, i) => s !== info0.kernel.shape[i]))) {
+        fail(ErrorCodes.SHAPE, `${what} for ${target.name}: shape [${k.shape.join(', ')}], the kernel is [${info0.kernel.shape.join(', ')}]`);
+      }
     }
     const info = given ? { ...info0, kernel: given } : info0;
     const t = tensorize(info.kernel, target.layout);
@@ -120,7 +132,8 @@ export async function factorizeModel(
       const factors = plugin.decomposition.decompose(t, target.ranks, decomposeOpts);
       return { factors, spec: layers.fromFactors(info, factors, target) };
     });
-    const err = relError(t, plugin.decomposition.reconstruct(factors));
+    const rec = plugin.decomposition.reconstruct(factors);
+    const err = relError(t, rec);
     specs[target.name] = { ...spec, config: { ...spec.config, name: target.name } };
     const b = before.get(target.name)!;
     partial.push({
@@ -132,6 +145,7 @@ export async function factorizeModel(
       paramsBefore: b.params,
       flopsBefore: b.flops,
       relError: err,
+      ...(reference ? { referenceError: relError(tensorize(reference, target.layout), rec) } : {}),
     });
   }
   const rebuilt = await replaceLayers(model, specs);
