@@ -78,16 +78,18 @@ describe('CheckpointStore', () => {
 describe('writeReport', () => {
   it('writes report.json, report.md and every plot durably', async () => {
     const evaluation = { loss: 0.5, accuracy: 0.75, examples: 8 };
-    const method = buildMethodResult('admm', { layers: [], trained: evaluation, afterDecompose: evaluation, final: evaluation, paramsBefore: 10, paramsAfter: 5, modelDir: null });
+    const settings = resolveCompressSettings();
+    const method = buildMethodResult('admm', { layers: [], trained: evaluation, afterDecompose: evaluation, final: evaluation, paramsBefore: 10, paramsAfter: 5, modelDir: null }, settings);
     const data = { name: 'synthetic', trainSize: 16, valSize: 8, inputShape: [4], numClasses: 2 } as unknown as DataSource;
     const report = buildReport({
       backend: 'cpu',
       data,
       plan: { version: 1, layers: {} },
-      settings: resolveCompressSettings(),
+      settings,
       dense: { evaluation, params: 10 },
       admm: method,
       baseline: null,
+      continued: null,
       admmHistory: [],
       epochs: [{ phase: 'admm', epoch: 0, trainLoss: 0.6, trainAccuracy: 0.7, valLoss: 0.5, valAccuracy: 0.75, lr: 0.1, rho: 0.001, ms: 3 }],
       phaseMs: { admm: 3 },
