@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, fail, linePlotSvg, markdownTable, writeFileAtomic, type PlotSeries } from '@tensorslim/core';
+import { ErrorCodes, fail, writeFileAtomic } from '@tensorslim/core';
+import { linePlotSvg, markdownTable, type PlotSeries } from '@tensorslim/admm';
 
 /** The experiment specification (JSON). */
 export interface ExperimentSpec {
