@@ -23,16 +23,10 @@ if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
     },
   });
 }
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { sourceAliases } from './scripts/workspace.mjs';
 
-const root = fileURLToPath(new URL('.', import.meta.url));
-const packages = ['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'admm', 'models', 'cli'];
-
-/** Aliases `@tensorslim/<pkg>` to `packages/<pkg>/src/index.ts`. */
-export const workspaceAliases = Object.fromEntries(
-  packages.map((p) => [`@tensorslim/${p}`, join(root, 'packages', p, 'src', 'index.ts')]),
-);
+/** Aliases `@tensorslim/<pkg>` to `packages/<pkg>/src/index.ts`, for every package of the workspace. */
+export const workspaceAliases = sourceAliases();
 
 /** The vitest config of one package directory. */
 export function packageConfig(dir: string) {

@@ -4,13 +4,14 @@
 // kernels every step, one Z/U update — the projections — at the end of the epoch) against the
 // same epoch without it: same model, same data, same backend, measured alternately in the same
 // run. Prints medians and the ratio with/without (target ≤ 1.10).
-// Backend: wasm when it can train LeNet-5 here (core's wasm training kernels), otherwise cpu
+// Backend: wasm when it can train LeNet-5 here (@tensorslim/backends' wasm training kernels), otherwise cpu
 // with a smaller epoch.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import * as core from '@tensorslim/core';
-import { Rng, createRegistry, matrix, registerPlugin, registerProjector, truncatedSvd } from '@tensorslim/core';
+import { selectBackend } from '@tensorslim/backends';
+import { createRegistry, registerPlugin, registerProjector } from '@tensorslim/core';
+import { Rng, matrix, truncatedSvd } from '@tensorslim/linalg';
 import { createAdmmSolver, makeOptimizer, resolvePlannedLayers, resolveTrainOptions, trainLoop } from '@tensorslim/admm';
 import { median } from './_numpy.mjs';
 
@@ -24,11 +25,7 @@ const repeat = Number(arg('repeat', 5));
 async function tryWasm() {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    if (typeof core.selectBackend === 'function') await core.selectBackend('wasm');
-    else {
-      if (typeof core.registerWasmTrainingKernels === 'function') core.registerWasmTrainingKernels();
-      if (!(await tf.setBackend('wasm'))) return false;
-    }
+    await selectBackend('wasm');
     await tf.ready();
     if (tf.getBackend() !== 'wasm') return false;
     // can it train a conv net? (the stock wasm backend lacks Conv2DBackpropFilter)

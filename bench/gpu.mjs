@@ -33,8 +33,9 @@ import { hostname, cpus, tmpdir, platform, arch } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import * as core from '@tensorslim/core';
-import { defaultContainer, describeBackend, layoutModes, listPlugins, resolvePlugin, selectBackend } from '@tensorslim/core';
+import * as backends from '@tensorslim/backends';
+import { defaultContainer, layoutModes, listPlugins, resolvePlugin } from '@tensorslim/core';
+import { describeBackend, selectBackend } from '@tensorslim/backends';
 import { buildModel, defaultPlan, syntheticDataset } from '@tensorslim/models';
 import * as admm from '@tensorslim/admm';
 import * as tt from '@tensorslim/decomp-tt';
@@ -104,9 +105,9 @@ async function importFirst(...urls) {
   throw last;
 }
 
-// The webgpu kernels live in core's dist (exported from '@tensorslim/core' once its backend index
-// lists them); the layer benchmark is the cli's `bench layers` (packages/cli/src/commands/bench.ts).
-const kernels = typeof core.registerWebgpuTrainingKernels === 'function' ? core : await importFirst(pathToFileURL(join(root, 'packages/core/dist/backend/webgpu-kernels.js')).href);
+// The webgpu kernels are @tensorslim/backends'; the layer benchmark is the cli's `bench layers`
+// (packages/cli/src/commands/bench.ts).
+const kernels = backends;
 const cliBench = await importFirst(pathToFileURL(join(root, 'packages/cli/dist/commands/bench.js')).href);
 
 function nvidiaSmi() {
@@ -212,20 +213,20 @@ result.format = format;
 
 const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col-dyT,im2col+lean' : 'original,im2col')).split(',').filter(Boolean);
 const originalFilterGrad = backendName ? tf.getKernel('Conv2DBackpropFilter', backendName)?.kernelFunc : undefined;
-const leanAtStart = core.leanGradientsRegistered(); // selectBackend registers them on wasm and cpu
+const leanAtStart = backends.leanGradientsRegistered(); // selectBackend registers them on wasm and cpu
 
 /**
  * Puts a training variant in place for the active backend: `<filter gradient>[+lean]`, the filter
  * gradient one of original (the backend's own kernel), transposed-conv, or
  * im2col[-dyT][-s<N>|-x<F>] (dyT: explicit transpose of dy instead of a transposed matmul; N
- * K-splits, or F × the automatic count); `+lean` adds core's lean FusedBatchNorm/Mean gradients
+ * K-splits, or F × the automatic count); `+lean` adds @tensorslim/backends' lean FusedBatchNorm/Mean gradients
  * (fewer dispatches).
  */
 function useVariant(variant) {
   const [v, ...extras] = variant.split('+');
   for (const x of extras) if (x !== 'lean') throw new Error(`unknown variant suffix "+${x}" (only +lean)`);
-  if (extras.includes('lean')) core.registerLeanGradients();
-  else if (!leanAtStart) core.unregisterLeanGradients();
+  if (extras.includes('lean')) backends.registerLeanGradients();
+  else if (!leanAtStart) backends.unregisterLeanGradients();
   kernels.unregisterWebgpuTrainingKernels();
   if (v === 'original') return;
   if (v === 'transposed-conv') {
@@ -281,14 +282,14 @@ if (sel) {
     for (const s of shapes) {
       const [n, h, w, cin] = s.x;
       const filterShape = [3, 3, cin, s.cout];
-      const g = core.convGradGeometry(s.x, filterShape, { strides: s.strides, pad: 'same' });
+      const g = backends.convGradGeometry(s.x, filterShape, { strides: s.strides, pad: 'same' });
       const x = tf.randomNormal(s.x, 0, 1, 'float32', 1);
       const dy = tf.randomNormal([n, g.outH, g.outW, s.cout], 0, 1, 'float32', 2);
       const attrs = { strides: s.strides, pad: 'same', dataFormat: 'NHWC', filterShape, dimRoundingMode: undefined };
       const auto = kernels.resolveSplitK(g);
       const methods = {
         ...(originalFilterGrad ? { original: originalFilterGrad } : {}),
-        'transposed-conv': core.conv2dBackpropFilterKernel(backendName),
+        'transposed-conv': backends.conv2dBackpropFilterKernel(backendName),
       };
       for (const name of ['im2col', 'im2col-dyT', 'im2col-s1', 'im2col-x0.25', 'im2col-x4', 'im2col-dyT-x4']) {
         methods[name] = kernels.conv2dBackpropFilterIm2colKernel(backendName, im2colOptions(name));

@@ -1,4 +1,4 @@
-// SVD benchmark: core's float64 numerics vs numpy (python3, OPENBLAS_NUM_THREADS=1), same
+// SVD benchmark: @tensorslim/linalg's float64 numerics vs numpy (python3, OPENBLAS_NUM_THREADS=1), same
 // matrices, measured in the same run.
 //   npm run bench -- svd [--repeat N] [--no-kernels]
 // Rows:
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   gram, kernelMode, matmul, matrix, qr, randomizedSvd, Rng, svd, symEig, truncatedSvd, writeNpy,
-} from '@tensorslim/core';
+} from '@tensorslim/linalg';
 import { hasNumpy, runPython, timeIt } from './_numpy.mjs';
 
 const argRepeat = process.argv.indexOf('--repeat');

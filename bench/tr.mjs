@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, relError, writeNpy } from '@tensorslim/core';
+import { Rng, relError, writeNpy } from '@tensorslim/linalg';
 import { trReconstruct, trSvd } from '@tensorslim/decomp-tr';
 import { hasNumpy, runPython, timeIt } from './_numpy.mjs';
 

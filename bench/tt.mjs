@@ -1,10 +1,11 @@
-// TT-SVD benchmark: ours (@tensorslim/decomp-tt on core's SVD) vs numpy's TT-SVD (the same
+// TT-SVD benchmark: ours (@tensorslim/decomp-tt on linalg's SVD) vs numpy's TT-SVD (the same
 // algorithm: one np.linalg.svd per unfolding, OPENBLAS_NUM_THREADS=1), measured in the same run.
 //   npm run bench -- tt [--repeat N]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { matrix, relError, Rng, tensorize, truncatedSvd, writeNpy } from '@tensorslim/core';
+import { tensorize } from '@tensorslim/core';
+import { matrix, relError, Rng, truncatedSvd, writeNpy } from '@tensorslim/linalg';
 import { ttDecomposeKernel, ttReconstruct, ttSvd } from '@tensorslim/decomp-tt';
 import { hasNumpy, runPython, timeIt } from './_numpy.mjs';
 
@@ -70,7 +71,7 @@ for (const [i, c] of cases.entries()) {
   const { ms, last } = timeIt(run, repeat);
   const t = target ? tensorize(x, c.layout) : x;
   const err = relError(t, ttReconstruct(last));
-  // the SVDs alone: core's truncatedSvd on random matrices of the sizes our sweep truncated
+  // the SVDs alone: linalg's truncatedSvd on random matrices of the sizes our sweep truncated
   let right = n;
   const svdMs = [];
   for (let k = 0; k < last.shape.length - 1; k++) {
@@ -94,7 +95,7 @@ for (const [i, c] of cases.entries()) {
   const p = np?.[i];
   console.log(c.name + (c.note ? `  (${c.note})` : ''));
   console.log(`  ranks        ours [${o.ranks.join(', ')}]${p ? `  numpy [${p.ranks.join(', ')}]` : ''}`);
-  console.log(`  steps        ${o.steps.join(', ')}   (core truncatedSvd alone on those unfoldings: ${o.svdMs.toFixed(1)} ms)`);
+  console.log(`  steps        ${o.steps.join(', ')}   (linalg truncatedSvd alone on those unfoldings: ${o.svdMs.toFixed(1)} ms)`);
   console.log(`  time         ours ${o.ms.toFixed(1)} ms${p ? `  numpy ${p.ms.toFixed(1)} ms  ratio ${(o.ms / p.ms).toFixed(2)} (target ≤ 1.0)` : '  (numpy not available)'}`);
   console.log(`  relError     ours ${o.relError.toExponential(6)}${p ? `  numpy ${p.relError.toExponential(6)}  ratio ${(o.relError / p.relError).toFixed(6)} (target ≤ 1.01)` : ''}`);
 }

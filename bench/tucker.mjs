@@ -13,11 +13,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from '@tensorslim/core';
+import { kernelMode, relError, Rng, tensor, writeNpy } from '@tensorslim/linalg';
 import { hooi, reconstructTucker } from '@tensorslim/decomp-tucker';
 import { hasNumpy, median } from './_numpy.mjs';
 
-const { Rng, tensor, relError, writeNpy } = core;
 const args = process.argv.slice(2);
 const repeat = Number(args[args.indexOf('--repeat') + 1]) || 5;
 const shape = [256, 256, 3, 3];
@@ -146,7 +145,7 @@ const ours = { ms: median(times.ours) };
 
 const f = (v, d = 1) => v.toFixed(d).padStart(9);
 console.log(`Tucker-2 HOOI: [${shape.join('×')}] modes ${modes} ranks ${ranks}, HOSVD init + ${sweeps} sweeps, median of ${repeat} interleaved rounds`);
-console.log(`node ${process.version}${typeof core.kernelMode === 'function' ? `, core kernels: ${core.kernelMode()}` : ''}${np ? `, numpy ${np.numpy} (OPENBLAS_NUM_THREADS=1)` : ''}`);
+console.log(`node ${process.version}, linalg kernels: ${kernelMode()}${np ? `, numpy ${np.numpy} (OPENBLAS_NUM_THREADS=1)` : ''}`);
 console.log('                    ms   relError');
 console.log(`ours          ${f(ours.ms)}   ${ourErr.toFixed(6)}`);
 if (np) {

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
-//   cli -> admm, models, plugins -> core; core imports no plugin; admm imports no plugin and
-//   names no format; a plugin imports only core (and TF.js); nothing imports cli.
+//   cli -> admm, models, plugins -> core -> linalg; backends -> linalg, beside core.
+//   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
+//   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
+//     any training kernel).
+//   - backends (backend selection, training kernels) imports only linalg, for the error family;
+//     not core: the two stand side by side, and the CLI and benchmarks use both.
+//   - a plugin, admm and models import core and linalg (and TF.js); admm imports no plugin and
+//     names no format.
+//   - only cli imports backends, admm, models and the plugins; nothing imports cli.
+// A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, basename, resolve } from 'node:path';
@@ -10,13 +18,15 @@ const dir = resolve(process.argv[2] ?? '.');
 const pkg = basename(dir);
 const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker'];
 const allowed = {
-  core: [],
-  'decomp-tt': ['core'],
-  'decomp-tr': ['core'],
-  'decomp-tucker': ['core'],
-  admm: ['core'],
-  models: ['core'],
-  cli: ['core', 'admm', 'models', ...PLUGINS],
+  linalg: [],
+  core: ['linalg'],
+  backends: ['linalg'],
+  'decomp-tt': ['core', 'linalg'],
+  'decomp-tr': ['core', 'linalg'],
+  'decomp-tucker': ['core', 'linalg'],
+  admm: ['core', 'linalg'],
+  models: ['core', 'linalg'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

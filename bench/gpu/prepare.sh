@@ -23,7 +23,9 @@ for a in "$@"; do
   esac
 done
 
-PACKAGES=(core decomp-tt decomp-tr decomp-tucker admm models cli)
+# every package under packages/ (the workspace's published packages; no list to keep in step)
+PACKAGES=()
+for d in packages/*/; do [ -f "${d}package.json" ] && PACKAGES+=("$(basename "$d")"); done
 dev=.device
 pack_sh=${PACK_SH:-$root/../shared/device/pack.sh}
 
@@ -48,14 +50,12 @@ RUNTIME=(
 
 if [ "$build" = 1 ]; then
   echo "prepare.sh: building the packages"
-  for p in "${PACKAGES[@]}"; do
-    npx tsc -p "packages/$p/tsconfig.build.json" || die "building packages/$p failed"
-  done
+  npx nx run-many -t build --outputStyle=static >/dev/null || die "building the packages failed (npm run build shows why)"
 fi
 for p in "${PACKAGES[@]}"; do
   [ -f "packages/$p/dist/index.js" ] || die "packages/$p/dist/index.js is missing: build first (npm run build)"
 done
-[ -f packages/core/dist/backend/webgpu-kernels.js ] || die "packages/core/dist/backend/webgpu-kernels.js is missing: build core"
+[ -f packages/backends/dist/webgpu-kernels.js ] || die "packages/backends/dist/webgpu-kernels.js is missing: build backends"
 
 if [ "$repack" = 1 ] || [ ! -f "$dev/node-payload.tar.xz" ] || [ -z "$(ls "$dev"/debs/*.deb 2>/dev/null)" ]; then
   [ -x "$pack_sh" ] || [ -f "$pack_sh" ] || die "pack.sh not found at $pack_sh (set PACK_SH=path/to/pack.sh)"

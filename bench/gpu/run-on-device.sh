@@ -27,7 +27,9 @@ dev=.device
 out=${OUT:-$root/bench/results}
 limit=${TIME_LIMIT:-225}
 deb_root=${DEB_ROOT:-/}
-PACKAGES=(core decomp-tt decomp-tr decomp-tucker admm models cli)
+# every package under packages/ (the workspace's published packages; no list to keep in step)
+PACKAGES=()
+for d in packages/*/; do [ -f "${d}package.json" ] && PACKAGES+=("$(basename "$d")"); done
 mkdir -p "$out"
 start=$(date +%s)
 
@@ -97,9 +99,9 @@ for p in "${PACKAGES[@]}"; do
   ln -sfn "../../packages/$p" "node_modules/@tensorslim/$p"
 done
 "$node_bin" --input-type=module -e "
-  const core = await import('@tensorslim/core');
-  await import('@tensorslim/models'); await import('@tensorslim/admm'); await import('@tensorslim/decomp-tt');
-  if (typeof core.selectBackend !== 'function') throw new Error('@tensorslim/core has no selectBackend');
+  const backends = await import('@tensorslim/backends');
+  await import('@tensorslim/core'); await import('@tensorslim/models'); await import('@tensorslim/admm'); await import('@tensorslim/decomp-tt');
+  if (typeof backends.selectBackend !== 'function') throw new Error('@tensorslim/backends has no selectBackend');
   console.log('run-on-device: workspace packages load');
 " || die "the workspace packages do not load with the payload's node_modules (see the error above)"
 

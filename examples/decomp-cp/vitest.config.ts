@@ -21,8 +21,9 @@ if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
   });
 }
 
-// An outside author's config: tests import @tensorslim/core's public entry point.
+// An outside author's config: tests import the public entry points of @tensorslim/core and @tensorslim/linalg.
+const source = (pkg: string) => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
 export default defineConfig({
-  resolve: { alias: { '@tensorslim/core': fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url)) } },
+  resolve: { alias: { '@tensorslim/core': source('core'), '@tensorslim/linalg': source('linalg') } },
   test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, pool: 'forks', maxWorkers: 1 },
 });

@@ -1,5 +1,5 @@
 /**
- * CP-ALS (Carroll & Chang 1970; Harshman 1970; Kolda & Bader 2009, §3.4) over core's dense
+ * CP-ALS (Carroll & Chang 1970; Harshman 1970; Kolda & Bader 2009, §3.4) over linalg's dense
  * float64 tensors: X ≈ Σ_r λ_r · a¹_r ∘ a²_r ∘ … ∘ a^d_r.
  *
  * One sweep updates each factor in turn by the exact least-squares solution with the others
@@ -9,22 +9,8 @@
  *
  * @module
  */
-import {
-  assertFinite,
-  ErrorCodes,
-  fail,
-  frobNorm,
-  gram,
-  matmul,
-  Rng,
-  symEig,
-  truncatedSvd,
-  unfold,
-  type DecomposeOptions,
-  type DenseTensor,
-  type Factors,
-  type Matrix,
-} from '@tensorslim/core';
+import { assertFinite, ErrorCodes, fail, type DecomposeOptions, type Factors } from '@tensorslim/core';
+import { frobNorm, gram, matmul, Rng, symEig, truncatedSvd, unfold, type DenseTensor, type Matrix } from '@tensorslim/linalg';
 import { validateCpFactors, validateCpRanks, validateCpShape } from './validate.js';
 
 /** A factor matrix as plain data: shape [I_k, R] and row-major entries. */

@@ -11,11 +11,11 @@ import {
   fail,
   rankSpecKind,
   type Decomposition,
-  type DenseTensor,
   type Factors,
   type RankSpec,
   type RankValue,
 } from '@tensorslim/core';
+import { type DenseTensor } from '@tensorslim/linalg';
 import { cpAlsAtRank, cpParamCount, reconstructCp, type CpAlsMeta, type CpAlsOptions } from './cp-als.js';
 import { CP_RANK_CONVENTION, maxCpRank, validateCpRanks, validateCpShape } from './validate.js';
 

@@ -14,7 +14,6 @@ import {
   layoutModes,
   validateLayout,
   type DenseLayerInfo,
-  type DenseTensor,
   type Factors,
   type FactorizedConv2DArgs,
   type FactorizedLayerSpec,
@@ -22,6 +21,7 @@ import {
   type LayerTarget,
   flopsForMode,
 } from '@tensorslim/core';
+import { type DenseTensor } from '@tensorslim/linalg';
 import { cpConvFlops, CPConv2D, CPDense, registerCpLayers } from './layers.js';
 import { validateCpFactors } from './validate.js';
 

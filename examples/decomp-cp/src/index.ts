@@ -3,7 +3,7 @@
  * outside author would, against `@tensorslim/core`'s public API only.
  *
  * - `plugin` / `register(container)`: the format under id `cp`;
- * - `cpAls(tensor, spec, opts)`: CP-ALS as a plain function over core's DenseTensor;
+ * - `cpAls(tensor, spec, opts)`: CP-ALS as a plain function over linalg's DenseTensor;
  * - `CPConv2D` (1×1 → depthwise kh×kw → 1×1, Lebedev et al. 2015) and `CPDense`, registered with
  *   TF.js serialization at import.
  *

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { factorsFromJson, factorsToJson, relError, Rng, tensor, type DenseTensor } from '@tensorslim/core';
+import { factorsFromJson, factorsToJson } from '@tensorslim/core';
+import { relError, Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import {
   cpAls,
   cpAlsAtRank,

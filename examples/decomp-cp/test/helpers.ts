@@ -1,4 +1,4 @@
-import { Rng, type DenseTensor } from '@tensorslim/core';
+import { Rng, type DenseTensor } from '@tensorslim/linalg';
 
 /** Random factor matrices [I_k, R] (standard normal) from a seeded generator. */
 export function randomFactors(shape: readonly number[], r: number, seed: number): DenseTensor[] {

@@ -6,13 +6,11 @@ import {
   denseFlops,
   detensorize,
   resolveLayerTarget,
-  Rng,
-  tensor,
   tensorize,
   type DenseLayerInfo,
-  type DenseTensor,
   type FactorizedLayerSpec,
 } from '@tensorslim/core';
+import { Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import { cpAls, cpLayerFromFactors, CPConv2D, CPDense, reconstructCp } from '../src/index.js';
 import { codeOf } from './helpers.js';
 

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { relError, type DenseTensor } from '@tensorslim/core';
+import { relError, type DenseTensor } from '@tensorslim/linalg';
 import { cpAls, reconstructCp, type CpAlsMeta } from '../src/index.js';
 
 interface Mat {

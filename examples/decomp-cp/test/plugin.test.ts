@@ -7,15 +7,13 @@ import {
   detensorize,
   factorizeModel,
   listPlugins,
-  relError,
   resolveLayerTarget,
   resolvePlugin,
   resolveProjector,
-  tensor,
   tensorize,
   validatePlugin,
-  type DenseTensor,
 } from '@tensorslim/core';
+import { relError, tensor, type DenseTensor } from '@tensorslim/linalg';
 import { cpAls, cpProjector, plugin, reconstructCp, register } from '../src/index.js';
 import { codeOf, cpTensor, randomFactors } from './helpers.js';
 

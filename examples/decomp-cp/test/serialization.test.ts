@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rng } from '@tensorslim/core';
+import { Rng } from '@tensorslim/linalg';
 import { CPConv2D, CPDense } from '../src/index.js';
 
 beforeAll(async () => {

@@ -2,7 +2,8 @@
  * @tensorslim/admm — the ADMM solver of Yin et al. (CVPR 2021) and the compress pipeline around
  * it: ADMM training (ρ = 1e-3, Z/U update per epoch, SGD momentum 0.9 by default, as the paper)
  * → decomposition by the format plugins → fine-tuning → evaluation → saved model + report.
- * Generic over formats: projectors come from the registry by the plan's format ids.
+ * Generic over formats: projectors come from the registry by the plan's format ids. The report
+ * helpers (Markdown tables, SVG line plots) are here too, for every report the CLI writes.
  *
  * @packageDocumentation
  */
@@ -18,5 +19,6 @@ export * from './checkpoint.js';
 export * from './targets.js';
 export * from './surgery.js';
 export * from './weights.js';
+export * from './report/index.js';
 export * from './report.js';
 export * from './pipeline.js';

@@ -14,8 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DataSource, DenseTensor, DependencyContainer } from '@tensorslim/core';
-import { ErrorCodes, Rng, TensorslimError, defaultContainer, fail, parsePlan } from '@tensorslim/core';
+import type { CompressionPlan, DataSource, DependencyContainer } from '@tensorslim/core';
+import { Rng, type DenseTensor } from '@tensorslim/linalg';
+import { ErrorCodes, TensorslimError, defaultContainer, fail, parsePlan } from '@tensorslim/core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointStore, type StoredTensor } from './checkpoint.js';

@@ -6,8 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CompressionPlan, DataSource, PlotSeries } from '@tensorslim/core';
-import { formatDuration, formatNumber, formatPercent, linePlotSvg, markdownTable, writeFileAtomic } from '@tensorslim/core';
+import type { CompressionPlan, DataSource } from '@tensorslim/core';
+import { writeFileAtomic } from '@tensorslim/core';
+import { formatDuration, formatNumber, formatPercent, linePlotSvg, markdownTable, type PlotSeries } from './report/index.js';
 import type { Evaluation } from './evaluate.js';
 import type { AdmmUpdateRecord, EpochRecord } from './events.js';
 import type { CompressSettings } from './options.js';

@@ -15,7 +15,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DenseTensor, LayerTarget, Projector } from '@tensorslim/core';
+import type { LayerTarget, Projector } from '@tensorslim/core';
+import type { DenseTensor } from '@tensorslim/linalg';
 import { ErrorCodes, TensorslimError, fail } from '@tensorslim/core';
 import type { AdmmUpdateRecord, LayerResidual } from './events.js';
 import type { AdmmOptions } from './options.js';

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FormatPlugin, TensorLayout } from '@tensorslim/core';
-import { Rng, createRegistry, detensorize, registerPlugin } from '@tensorslim/core';
+import { createRegistry, detensorize, registerPlugin } from '@tensorslim/core';
+import { Rng } from '@tensorslim/linalg';
 import { compress } from '@tensorslim/admm';
 
 // A test may use a real plugin (the package's code never names one). Imported by a computed name

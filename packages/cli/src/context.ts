@@ -12,12 +12,11 @@ import {
   fail,
   loadModel,
   parsePlan,
-  selectBackend,
   suggestPlan,
-  type BackendName,
   type CompressionPlan,
   type DataSource,
 } from '@tensorslim/core';
+import { selectBackend, type BackendName } from '@tensorslim/backends';
 import { buildModel, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
 import type { Progress } from './progress.js';
 

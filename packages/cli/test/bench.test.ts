@@ -10,15 +10,14 @@ import {
   createRegistry,
   isTensorslimError,
   registerPlugin,
-  tensor,
   type CoreShape,
-  type DenseTensor,
   type FactorizedConv2DArgs,
   type FormatPlugin,
   type RankSpec,
   type ThreeStageMaps,
   type ThreeStageSizes,
 } from '@tensorslim/core';
+import { tensor, type DenseTensor } from '@tensorslim/linalg';
 import { buildModel } from '@tensorslim/models';
 import { runBenchLayers, runBenchTrain } from '../src/commands/bench.js';
 

@@ -2,18 +2,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import {
-  matmul,
-  matrix,
-  registerPlugin,
-  Rng,
-  svd,
-  tensor,
-  writeNpy,
-  type Factors,
-  type FormatPlugin,
-  type RankSpec,
-} from '@tensorslim/core';
+import { registerPlugin, type Factors, type FormatPlugin, type RankSpec } from '@tensorslim/core';
+import { matmul, matrix, Rng, svd, tensor, writeNpy } from '@tensorslim/linalg';
 import { runDecompose } from '../src/commands/decompose.js';
 
 // A test-only format: a plain truncated matrix SVD of a 2-D tensor (ranks: [r]).

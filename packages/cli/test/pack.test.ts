@@ -195,6 +195,12 @@ const PIXELS = 16 * 16;
 const DENSE_PARAMS = 9 * CIN * COUT + COUT;
 const DENSE_MACS = PIXELS * 9 * CIN * COUT;
 
+/** The packages packed: the plugins and what they stand on; backends too, to check its tarball. */
+const PACKED = ['linalg', 'core', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker'];
+/** Packages whose modules register something (layer classes with TF.js) when imported. */
+const SIDE_EFFECTS = new Set(['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker']);
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker'];
+
 let work: string;
 const tgz: Record<string, Packed> = {};
 let ttProject: string;
@@ -202,16 +208,16 @@ let trTuckerProject: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tensorslim-pack-'));
-  await tsc('core'); // the plugins type against core's dist
+  await tsc('linalg'); // core, backends and the plugins type against linalg's dist
+  await Promise.all([tsc('core'), tsc('backends')]); // the plugins type against core's dist
   await Promise.all([tsc('decomp-tt'), tsc('decomp-tr'), tsc('decomp-tucker')]);
   const dest = join(work, 'tgz');
   mkdirSync(dest);
-  const pkgs = ['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker'];
-  const packed = await Promise.all(pkgs.map((pkg) => pack(pkg, dest)));
-  pkgs.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
+  const packed = await Promise.all(PACKED.map((pkg) => pack(pkg, dest)));
+  PACKED.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
   [ttProject, trTuckerProject] = await Promise.all([
-    project(join(work, 'tt'), [tgz['core']!, tgz['decomp-tt']!]),
-    project(join(work, 'tr-tucker'), [tgz['core']!, tgz['decomp-tr']!, tgz['decomp-tucker']!]),
+    project(join(work, 'tt'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tt']!]),
+    project(join(work, 'tr-tucker'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tr']!, tgz['decomp-tucker']!]),
   ]);
 }, 240_000);
 
@@ -221,7 +227,7 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('ships dist (JavaScript + types) and the README, nothing else, with exports that point into it', () => {
-    for (const pkg of ['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker']) {
+    for (const pkg of PACKED) {
       const { files } = tgz[pkg]!;
       const meta = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as {
         exports: Record<string, { types?: string; import?: string } | string>;
@@ -234,9 +240,9 @@ describe('npm pack', () => {
       const dot = meta.exports['.'] as { types: string; import: string };
       expect(files, pkg).toContain(dot.import.replace(/^\.\//, ''));
       expect(files, pkg).toContain(dot.types.replace(/^\.\//, ''));
-      expect(meta.sideEffects, `${pkg}: layers register with TF.js at import`).toBe(true);
-      if (pkg !== 'core') {
-        expect(Object.keys(meta.peerDependencies ?? {}).sort(), pkg).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorslim/core']);
+      expect(meta.sideEffects, SIDE_EFFECTS.has(pkg) ? `${pkg}: layers register with TF.js at import` : `${pkg}: nothing runs at import`).toBe(SIDE_EFFECTS.has(pkg));
+      if (PLUGINS.includes(pkg)) {
+        expect(Object.keys(meta.peerDependencies ?? {}).sort(), pkg).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorslim/core', '@tensorslim/linalg']);
       }
     }
   });
@@ -248,12 +254,12 @@ describe('core + decomp-tt installed alone into an empty project', () => {
     dir = ttProject;
   });
 
-  it('resolves one copy of core and of TF.js, and nothing of the workspace', () => {
-    const pkgs = ['@tensorslim/core', '@tensorslim/decomp-tt', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
+  it('resolves one copy of core, of linalg and of TF.js, and nothing of the workspace', () => {
+    const pkgs = ['@tensorslim/core', '@tensorslim/linalg', '@tensorslim/decomp-tt', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
     for (const p of pkgs) expect(existsSync(join(dir, 'node_modules', p, 'package.json')), p).toBe(true);
-    expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'decomp-tt', 'node_modules'))).toBe(false);
-    expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'core', 'node_modules'))).toBe(false);
+    for (const p of ['decomp-tt', 'core', 'linalg']) expect(existsSync(join(dir, 'node_modules', '@tensorslim', p, 'node_modules')), p).toBe(false);
     expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'decomp-tr'))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'backends'))).toBe(false);
   });
 
   it("runs the README's layer example: TTConv2D at the ranks the shape allows, counts that match the TT cores", async () => {

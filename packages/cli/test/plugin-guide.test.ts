@@ -1,6 +1,6 @@
 // docs/plugin-guide.md, followed literally: its code blocks, put together as the guide says,
 // type-check under the workspace's compiler settings (strict, noImplicitOverride) against core's
-// public API, and its CP layer + factory compute what the dense convolution of the factors does.
+// and linalg's public APIs, and its CP layer + factory compute what the dense convolution of the factors does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,13 +11,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import {
   detensorize,
   resolveLayerTarget,
-  Rng,
   type DenseLayerInfo,
-  type DenseTensor,
   type Factors,
   type FactorizedLayerSpec,
   type LayerTarget,
 } from '@tensorslim/core';
+import { Rng, type DenseTensor } from '@tensorslim/linalg';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const guide = readFileSync(join(root, 'docs', 'plugin-guide.md'), 'utf8');
@@ -76,12 +75,12 @@ afterAll(() => {
 });
 
 describe('docs/plugin-guide.md', () => {
-  it("type-checks: strict, noImplicitOverride, only core's public API and TF.js", async () => {
+  it("type-checks: strict, noImplicitOverride, only core's and linalg's public APIs and TF.js", async () => {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         extends: join(root, 'tsconfig.base.json'),
-        compilerOptions: { noEmit: true, rootDir: root, paths: { '@tensorslim/core': [join(root, 'packages', 'core', 'src', 'index.ts')] } },
+        compilerOptions: { noEmit: true, rootDir: root, paths: { '@tensorslim/core': [join(root, 'packages', 'core', 'src', 'index.ts')], '@tensorslim/linalg': [join(root, 'packages', 'linalg', 'src', 'index.ts')] } },
         include: ['*.ts'],
       }),
     );

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { DenseTensor } from './numerics/tensor.js';
-import type { Rng } from './numerics/rng.js';
+import type { DenseTensor, Rng } from '@tensorslim/linalg';
 import type { LayerTarget } from './plan.js';
 import type { RankSpec } from './ranks.js';
 import type { LayerKind } from './tensorize.js';
@@ -36,7 +35,7 @@ export interface DecomposeOptions {
   readonly [key: string]: unknown;
 }
 
-/** A decomposition algorithm over core's dense tensor type. */
+/** A decomposition algorithm over linalg's dense tensor type (`DenseTensor` from `@tensorslim/linalg`). */
 export interface Decomposition {
   /** Decomposes `tensor` at the ranks `spec` resolves to (clamping ranks the data cannot support). */
   decompose(tensor: DenseTensor, spec: RankSpec, opts?: DecomposeOptions): Factors;

@@ -1,11 +1,14 @@
 /**
- * @tensorslim/core — contracts, registry, numerics, tensorization, factorized-layer bases,
- * model surgery and backend selection.
+ * @tensorslim/core — contracts, plugin registry, plans and rank specs, tensorization,
+ * factorized-layer bases, model surgery and model IO. The float64 numerics it builds on are in
+ * `@tensorslim/linalg`; backend selection and training kernels are in `@tensorslim/backends`.
+ *
+ * The error family ({@link TensorslimError}, {@link ErrorCodes}) is defined in linalg, the bottom
+ * of the dependency graph, and re-exported here: every package takes it from core.
  *
  * @packageDocumentation
  */
-export * from './errors.js';
-export * from './numerics/index.js';
+export { ErrorCodes, TensorslimError, assertFinite, fail, isTensorslimError, type ErrorCode } from '@tensorslim/linalg';
 export * from './ranks.js';
 export * from './tensorize.js';
 export * from './plan.js';
@@ -13,7 +16,5 @@ export * from './contracts.js';
 export * from './registry.js';
 export * from './layers/index.js';
 export * from './data.js';
-export * from './report/index.js';
 export * from './surgery/index.js';
 export * from './io/index.js';
-export * from './backend/index.js';

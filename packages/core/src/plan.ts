@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from './errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 import type { RankSpec, RankValue } from './ranks.js';
 import { evaluateRankSpec, rankSpecKind } from './ranks.js';
 import type { LayerKind, TensorLayout } from './tensorize.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import { create, all } from 'mathjs';
-import { ErrorCodes, fail } from './errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 
 /** A rank: a positive integer, or a formula string evaluated against {@link RankScope}. */
 export type RankValue = number | string;

@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { ErrorCodes, fail } from './errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 import type { FormatPlugin, Projector } from './contracts.js';
 
 export type { DependencyContainer } from 'tsyringe';
@@ -25,7 +25,13 @@ export function projectorToken(id: string): string {
 /** The process-wide container tensorslim uses when none is passed. */
 export const defaultContainer: DependencyContainer = rootContainer;
 
-/** A fresh, isolated registry (a child of nothing shared), e.g. for tests. */
+/**
+ * A fresh registry for tests and embedders: a tsyringe child of {@link defaultContainer}.
+ * Registrations made in it stay in it, but it is not isolated: a lookup it cannot answer falls
+ * back to the default container. So {@link resolvePlugin} and {@link resolveProjector} also find
+ * plugins registered globally, while {@link listPlugins} lists only the child's own plugins once
+ * it has any (and the global ones while it has none).
+ */
 export function createRegistry(): DependencyContainer {
   return rootContainer.createChildContainer();
 }

@@ -5,9 +5,7 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from './errors.js';
-import type { DenseTensor } from './numerics/tensor.js';
-import { permute, reshape, sizeOf } from './numerics/tensor.js';
+import { ErrorCodes, fail, permute, reshape, sizeOf, type DenseTensor } from '@tensorslim/linalg';
 
 /** The kinds of dense layers that can be factorized. */
 export type LayerKind = 'conv2d' | 'dense';

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { publishedPackages, root } from '../../../scripts/workspace.mjs';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const lint = join(root, 'scripts', 'lint-deps.mjs');
 const run = (dir: string) => {
   try {
@@ -15,21 +14,43 @@ const run = (dir: string) => {
     return String((e as { stderr: Buffer }).stderr);
   }
 };
+const packages = publishedPackages();
 
 describe('dependency direction (ARCHITECTURE.md)', () => {
-  it.each(['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'admm', 'models', 'cli'])('%s respects it', (p) => {
+  it.each(packages.map((p) => basename(p.dir)))('%s respects it', (p) => {
     expect(run(join(root, 'packages', p))).toBe('');
   });
-  it('the rule catches a core that imports a plugin and an admm that branches on a format', () => {
+  it('the rule catches a core that imports a plugin or backends, a linalg that imports core, and an admm that branches on a format', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'lint-'));
     for (const [pkg, code] of [
-      ['core', "import { ttPlugin } from '@tensorslim/decomp-tt';\n"],
+      ['core', "import { ttPlugin } from '@tensorslim/decomp-tt';\nimport { selectBackend } from '@tensorslim/backends';\n"],
+      ['linalg', "import { fail } from '@tensorslim/core';\n"],
+      ['backends', "import { loadModel } from '@tensorslim/core';\n"],
       ['admm', "export const f = (id: string) => (id === 'tucker' ? 1 : 0);\n"],
     ] as const) {
       mkdirSync(join(tmp, pkg, 'src'), { recursive: true });
       writeFileSync(join(tmp, pkg, 'src', 'x.ts'), code);
     }
     expect(run(join(tmp, 'core'))).toMatch(/must not import @tensorslim\/decomp-tt/);
+    expect(run(join(tmp, 'core'))).toMatch(/must not import @tensorslim\/backends/);
+    expect(run(join(tmp, 'linalg'))).toMatch(/@tensorslim\/linalg must not import @tensorslim\/core/);
+    expect(run(join(tmp, 'backends'))).toMatch(/@tensorslim\/backends must not import @tensorslim\/core/);
     expect(run(join(tmp, 'admm'))).toMatch(/branches on a format id/);
+  });
+});
+
+describe('the package list is written once (the root package.json workspaces)', () => {
+  it("the README's package table names every published package, and no other", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const table = [...readme.matchAll(/^\| \[`(@tensorslim\/[a-z-]+)`\]\((packages\/[a-z-]+)\)/gm)].map((m) => [m[1], m[2]]);
+    expect(table.sort()).toEqual(packages.map((p) => [p.name, p.dir]).sort());
+  });
+  it('every published package has the nx targets (build, typecheck, test, lint), a README and a typedoc entry', () => {
+    for (const p of packages) {
+      const meta = JSON.parse(readFileSync(join(p.path, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+      expect(Object.keys(meta.scripts ?? {}), p.name).toEqual(expect.arrayContaining(['build', 'typecheck', 'test', 'lint']));
+      expect(readFileSync(join(p.path, 'README.md'), 'utf8'), p.name).toMatch(new RegExp(`^# ${p.name}\\n`));
+      expect(JSON.parse(readFileSync(join(p.path, 'typedoc.json'), 'utf8')), p.name).toMatchObject({ entryPoints: ['src/index.ts'] });
+    }
   });
 });

@@ -9,18 +9,17 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import {
-  Rng,
   createRegistry,
   isTensorslimError,
   loadModel,
   modelSummary,
   registerPlugin,
   replaceLayers,
-  tensor,
   saveModel,
   writeFileAtomic,
   type FormatPlugin,
 } from '../src/index.js';
+import { Rng, tensor } from '@tensorslim/linalg';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tensorslim-io-'));

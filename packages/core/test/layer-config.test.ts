@@ -6,11 +6,10 @@ import {
   factorizedLayerArgs,
   forwardModeOf,
   resolveLayerTarget,
-  Rng,
-  tensor,
   type DenseLayerInfo,
   type LayerTarget,
 } from '../src/index.js';
+import { Rng, tensor } from '@tensorslim/linalg';
 
 const codeOf = (f: () => unknown): string => {
   try {

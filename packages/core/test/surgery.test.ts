@@ -5,22 +5,17 @@ import '@tensorflow/tfjs-backend-cpu';
 import {
   FactorizedConv2D,
   FactorizedDense,
-  Rng,
   createRegistry,
   denseLayers,
   factorizeModel,
   isTensorslimError,
   layoutDims,
-  matrix,
   modelSummary,
   registerPlugin,
   replaceLayers,
   resolvePlanTargets,
-  svd,
-  tensor,
   type CoreShape,
   type DenseLayerInfo,
-  type DenseTensor,
   type Factors,
   type FactorizedConv2DArgs,
   type FactorizedLayerArgs,
@@ -31,6 +26,7 @@ import {
   type ThreeStageMaps,
   type ThreeStageSizes,
 } from '../src/index.js';
+import { Rng, matrix, svd, tensor, type DenseTensor } from '@tensorslim/linalg';
 
 // ---------------------------------------------------------------------------------------------
 // A test-only format: the tensorized weight read as the matrix [Cout, kh·kw·Cin] (dense:

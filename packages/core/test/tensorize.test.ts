@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detensorize, factorizeChannels, Rng, tensor, tensorize, validateLayout, type TensorLayout } from '../src/index.js';
+import { detensorize, factorizeChannels, tensorize, validateLayout, type TensorLayout } from '../src/index.js';
+import { Rng, tensor } from '@tensorslim/linalg';
 
 describe('tensorization (the paper layout)', () => {
   it('conv kernel [kh,kw,Cin,Cout] maps entry (a,b,i,o) to [o.., a*kw+b, i..]', () => {

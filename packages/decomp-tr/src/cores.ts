@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ErrorCodes, fail, matmul, sizeOf, type DenseTensor, type Factors } from '@tensorslim/core';
+import { ErrorCodes, fail, type Factors } from '@tensorslim/core';
+import { matmul, sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import { validateTrRanks } from './ranks.js';
 
 /**

@@ -13,12 +13,12 @@ import {
   rankSpecKind,
   tensorize,
   type Decomposition,
-  type DenseTensor,
   type Factors,
   type LayerTarget,
   type Projector,
   type RankSpec,
 } from '@tensorslim/core';
+import { type DenseTensor } from '@tensorslim/linalg';
 import { trReconstruct } from './cores.js';
 import { TR_RANK_CONVENTION, resolveSpecRanks, trParamCount, validateStartMode } from './ranks.js';
 import { trAls } from './tr-als.js';

@@ -25,10 +25,8 @@ import {
   layoutModes,
   mapChannels,
   registerLayerClasses,
-  sizeOf,
   type CoreShape,
   type DenseLayerInfo,
-  type DenseTensor,
   type Factors,
   type FactorizedConv2DArgs,
   type FactorizedLayerArgs,
@@ -39,6 +37,7 @@ import {
   type ThreeStageSizes,
   flopsForMode,
 } from '@tensorslim/core';
+import { sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import { ringOf } from './cores.js';
 import { validateTrRanks } from './ranks.js';
 

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRankSpec, fail, rankSpecKind, sizeOf, type RankSpec } from '@tensorslim/core';
+import { ErrorCodes, evaluateRankSpec, fail, rankSpecKind, type RankSpec } from '@tensorslim/core';
+import { sizeOf } from '@tensorslim/linalg';
 
 /** One line describing the TR rank convention (help texts and errors). */
 export const TR_RANK_CONVENTION =

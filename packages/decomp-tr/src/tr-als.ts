@@ -6,20 +6,8 @@
  *
  * @module
  */
-import {
-  ErrorCodes,
-  assertFinite,
-  fail,
-  frobNorm,
-  matmul,
-  qr,
-  relError,
-  svd,
-  type DenseTensor,
-  type Factors,
-  type Matrix,
-  type Svd,
-} from '@tensorslim/core';
+import { ErrorCodes, assertFinite, fail, type Factors } from '@tensorslim/core';
+import { frobNorm, matmul, qr, relError, svd, type DenseTensor, type Matrix, type Svd } from '@tensorslim/linalg';
 import { chainProduct, ringOf, rotateModes, trReconstructCores } from './cores.js';
 import { TR_FORMAT } from './tr-svd.js';
 

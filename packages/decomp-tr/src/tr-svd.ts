@@ -10,19 +10,12 @@ import {
   assertFinite,
   evaluateRankSpec,
   fail,
-  frobNorm,
   rankSpecKind,
-  sizeOf,
-  svd,
-  truncate,
-  truncatedSvd,
   type DecomposeOptions,
-  type DenseTensor,
   type Factors,
-  type Matrix,
   type RankSpec,
-  type Svd,
 } from '@tensorslim/core';
+import { frobNorm, sizeOf, svd, truncate, truncatedSvd, type DenseTensor, type Matrix, type Svd } from '@tensorslim/linalg';
 import { rotateList, rotateModes } from './cores.js';
 import { resolveSpecRanks, splitFirstRank, validateStartMode } from './ranks.js';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy, Rng, type DenseTensor, type RankSpec } from '@tensorslim/core';
+import { type RankSpec } from '@tensorslim/core';
+import { readNpy, Rng, type DenseTensor } from '@tensorslim/linalg';
 import { trReconstructCores } from '../src/index.js';
 
 /** Random ring cores for `shape` at `ranks` (core k: [r_k, n_k, r_(k+1)]). */

@@ -2,15 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import {
-  detensorize,
-  resolveLayerTarget,
-  Rng,
-  tensorize,
-  type DenseLayerInfo,
-  type DenseTensor,
-  type TensorLayout,
-} from '@tensorslim/core';
+import { detensorize, resolveLayerTarget, tensorize, type DenseLayerInfo, type TensorLayout } from '@tensorslim/core';
+import { Rng, type DenseTensor } from '@tensorslim/linalg';
 import { TRConv2D, TRDense, trDecompose, trFromFactors, trReconstruct, trReconstructCores } from '../src/index.js';
 import { randomCores, thrown } from './helpers.js';
 

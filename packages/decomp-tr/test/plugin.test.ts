@@ -4,15 +4,13 @@ import {
   detensorize,
   factorsFromJson,
   factorsToJson,
-  relError,
   resolveLayerTarget,
   resolvePlugin,
   resolveProjector,
-  Rng,
   tensorize,
   validatePlugin,
-  type DenseTensor,
 } from '@tensorslim/core';
+import { relError, Rng, type DenseTensor } from '@tensorslim/linalg';
 import { plugin, register, trDecompose, trReconstruct, trSvd } from '../src/index.js';
 import { ringTensor, thrown } from './helpers.js';
 

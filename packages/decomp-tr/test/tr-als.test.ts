@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { relError, Rng, type Factors } from '@tensorslim/core';
+import { type Factors } from '@tensorslim/core';
+import { relError, Rng } from '@tensorslim/linalg';
 import { trAls, trDecompose, trReconstruct, trSvd } from '../src/index.js';
 import { fixtureTensor, randomCores, ringTensor, thrown } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, relError, sizeOf, type DenseTensor } from '@tensorslim/core';
+import { Rng, relError, sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import {
   maxRankRanks,
   ratioRanks,

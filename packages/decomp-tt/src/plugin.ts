@@ -10,11 +10,11 @@ import {
   registerPlugin,
   type DecomposeOptions,
   type Decomposition,
-  type DenseTensor,
   type DependencyContainer,
   type FormatPlugin,
   type RankSpec,
 } from '@tensorslim/core';
+import { type DenseTensor } from '@tensorslim/linalg';
 import { ttLayerFactory } from './layers/factory.js';
 import { ttProjector } from './projector.js';
 import { resolveStaticTtRanks, TT_RANK_CONVENTION, ttParamCount } from './ranks.js';

@@ -12,10 +12,8 @@ import {
   layoutDims,
   layoutModes,
   rankSpecKind,
-  sizeOf,
   tensorize,
   validateLayout,
-  type DenseTensor,
   type Factors,
   type LayerTarget,
   type Projector,
@@ -23,6 +21,7 @@ import {
   type RankValue,
   type TensorLayout,
 } from '@tensorslim/core';
+import { sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import { validateTtRanks } from './ranks.js';
 import { TT_FORMAT, ttSvd, type TtSvdOptions } from './tt-svd.js';
 import { ttReconstruct } from './tt-tensor.js';

@@ -14,11 +14,11 @@ import {
   evaluateRankSpec,
   fail,
   rankSpecKind,
-  sizeOf,
   type RankScope,
   type RankSpec,
   type RankValue,
 } from '@tensorslim/core';
+import { sizeOf } from '@tensorslim/linalg';
 
 /** The rank convention of the TT format, as shown in help texts and errors. */
 export const TT_RANK_CONVENTION = 'TT: d+1 ranks r0..rd for a d-mode tensor, with r0 = rd = 1 (core k is r_k × n_k × r_k+1)';

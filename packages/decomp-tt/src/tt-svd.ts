@@ -11,6 +11,12 @@ import {
   assertFinite,
   ErrorCodes,
   fail,
+  type DecomposeOptions,
+  type Factors,
+  type RankScope,
+  type RankSpec,
+} from '@tensorslim/core';
+import {
   frobNorm,
   identity,
   matmul,
@@ -21,14 +27,10 @@ import {
   svd,
   truncate,
   truncatedSvd,
-  type DecomposeOptions,
   type DenseTensor,
-  type Factors,
   type Matrix,
-  type RankScope,
-  type RankSpec,
   type Svd,
-} from '@tensorslim/core';
+} from '@tensorslim/linalg';
 import { resolveStaticTtRanks, validateTtShape } from './ranks.js';
 
 /** The format id of this plugin. */
@@ -37,10 +39,10 @@ export const TT_FORMAT = 'tt';
 /** Options of {@link ttSvd}. */
 export interface TtSvdOptions extends DecomposeOptions {
   /**
-   * SVD per unfolding: 'exact' (core's economy SVD), 'randomized' (core's randomized SVD where
+   * SVD per unfolding: 'exact' (linalg's economy SVD), 'randomized' (linalg's randomized SVD where
    * the rank is at most a quarter of the unfolding's smaller side, accepted only when an a
    * posteriori bound shows it matches the exact truncation, else the 'auto' path runs), or
-   * 'auto' (default: core's `truncatedSvd`, whose automatic choice matches the exact truncation
+   * 'auto' (default: linalg's `truncatedSvd`, whose automatic choice matches the exact truncation
    * to rounding — the Gram path when the spectrum allows it, else the exact SVD).
    */
   readonly svd?: 'auto' | 'exact' | 'randomized';
@@ -88,10 +90,12 @@ function residualSq(a: Matrix, f: Svd): number {
 }
 
 /**
- * Randomized truncated SVD with a certificate. The sketch keeps l = min(2k, k + 16) directions;
- * with R = A − U_l S_l V_lᵀ, Ky Fan's inequality bounds the energy the exact rank-k truncation
- * could keep beyond ours by ‖R‖²_F. The result is returned only when that bound is negligible
- * (≤ 1e-10 of the discarded energy, or ‖R‖_F ≤ 1e-13‖A‖_F); otherwise `null`.
+ * Randomized truncated SVD with a certificate. The sketch keeps l = max(k + 10, min(2k, k + 16))
+ * directions (at most min(m, n)): linalg's `randomizedSvd` at rank l, with its default
+ * oversampling and 2 power iterations. With R = A − U_l S_l V_lᵀ, Ky Fan's inequality bounds the
+ * energy the exact rank-k truncation could keep beyond ours by ‖R‖²_F. The rank-k truncation is
+ * returned only when that bound is negligible (‖R‖²_F ≤ 1e-10 of the energy our truncation
+ * discards, or ‖R‖_F ≤ 1e-13‖A‖_F); otherwise `null`.
  */
 export function certifiedRandomizedSvd(a: Matrix, k: number, rng: Rng): Svd | null {
   const kmax = Math.min(a.rows, a.cols);

@@ -4,20 +4,8 @@
  *
  * @module
  */
-import {
-  ErrorCodes,
-  fail,
-  frobNorm,
-  matmul,
-  matrix,
-  qr,
-  svd,
-  transpose,
-  type DenseTensor,
-  type Factors,
-  type RankScope,
-  type RankSpec,
-} from '@tensorslim/core';
+import { ErrorCodes, fail, type Factors, type RankScope, type RankSpec } from '@tensorslim/core';
+import { frobNorm, matmul, matrix, qr, svd, transpose, type DenseTensor } from '@tensorslim/linalg';
 import { clampTtRanks, resolveStaticTtRanks, validateTtRanks } from './ranks.js';
 import { epsRank, TT_FORMAT } from './tt-svd.js';
 

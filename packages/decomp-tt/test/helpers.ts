@@ -1,7 +1,8 @@
 /** Shared test helpers: random TT tensors, fixtures. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy, Rng, type DenseTensor, type Factors, type RankSpec } from '@tensorslim/core';
+import { type Factors, type RankSpec } from '@tensorslim/core';
+import { readNpy, Rng, type DenseTensor } from '@tensorslim/linalg';
 import { ttReconstruct } from '../src/index.js';
 
 /** Random TT factors with the given ranks (standard normal cores). */

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { detensorize, isTensorslimError, Rng, type TensorLayout } from '@tensorslim/core';
+import { detensorize, isTensorslimError, type TensorLayout } from '@tensorslim/core';
+import { Rng } from '@tensorslim/linalg';
 import {
   denseLayerInfo,
   instantiateTtLayer,

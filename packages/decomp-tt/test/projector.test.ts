@@ -4,13 +4,13 @@ import {
   isTensorslimError,
   layoutModes,
   listPlugins,
-  relError,
   resolveLayerTarget,
   resolvePlugin,
   resolveProjector,
   tensorize,
   type LayerTarget,
 } from '@tensorslim/core';
+import { relError } from '@tensorslim/linalg';
 import { plugin, projectTt, register, ttDecomposeKernel, ttReconstruct, ttSvd } from '../src/index.js';
 import { randn } from './helpers.js';
 

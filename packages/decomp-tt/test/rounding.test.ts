@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { relError, type Factors } from '@tensorslim/core';
+import { type Factors } from '@tensorslim/core';
+import { relError } from '@tensorslim/linalg';
 import { ttParamCount, ttReconstruct, ttRound, ttSvd, validateTtFactors } from '../src/index.js';
 import { randn, randomTt } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { frobNorm, isTensorslimError, relError, sizeOf, type DenseTensor } from '@tensorslim/core';
+import { isTensorslimError } from '@tensorslim/core';
+import { frobNorm, relError, sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import {
   clampTtRanks,
   resolveTtRanks,

@@ -1,13 +1,13 @@
 /**
  * Tensors kept in whatever mode order the last mode product left them in. A mode product runs
- * as one matrix product (core's `matmul`) once the contracted mode is the innermost (last)
- * axis, and leaves the new mode last; a Gram matrix (core's `gram`) wants the mode first.
+ * as one matrix product (linalg's `matmul`) once the contracted mode is the innermost (last)
+ * axis, and leaves the new mode last; a Gram matrix (linalg's `gram`) wants the mode first.
  * Tracking the order instead of restoring the canonical one after every product saves a copy
  * per product: a Tucker-2 HOOI sweep copies nothing.
  *
  * @module
  */
-import { gram, matmul, matrix, permute, type DenseTensor } from '@tensorslim/core';
+import { gram, matmul, matrix, permute, type DenseTensor } from '@tensorslim/linalg';
 import { middleToBack, middleToFront } from './transpose.js';
 
 /** A tensor whose stored axis q holds the original mode `order[q]`, of size `dims[q]`. */

@@ -20,7 +20,8 @@
  *
  * @module
  */
-import { ErrorCodes, fail, matrix, svd, type Matrix } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { matrix, svd, type Matrix } from '@tensorslim/linalg';
 
 /** What EVBMF finds. */
 export interface EvbmfResult {
@@ -184,7 +185,7 @@ export function evbmfFromSingularValues(
   return { rank, sigma2: s2, threshold, tauBar };
 }
 
-/** EVBMF of a matrix (its exact singular values from core's SVD). */
+/** EVBMF of a matrix (its exact singular values from linalg's SVD). */
 export function evbmf(y: Matrix, sigma2?: number): EvbmfResult {
   const s = svd(matrix(y.rows, y.cols, y.data)).s;
   return evbmfFromSingularValues(s, y.rows, y.cols, undefined, sigma2);

@@ -16,7 +16,6 @@ import {
   threeStageFlops,
   validateLayout,
   type DenseLayerInfo,
-  type DenseTensor,
   type Factors,
   type FactorizedConv2DArgs,
   type FactorizedLayerSpec,
@@ -24,6 +23,7 @@ import {
   type LayerTarget,
   flopsForMode,
 } from '@tensorslim/core';
+import { type DenseTensor } from '@tensorslim/linalg';
 import { registerTuckerLayers, Tucker2Conv2D, TuckerDense } from './layers.js';
 import { tuckerOptionsFromTarget } from './projector.js';
 import { tucker, validateTuckerFactors } from './tucker.js';

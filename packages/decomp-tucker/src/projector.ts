@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { assertFinite, detensorize, ErrorCodes, fail, tensorize, type DenseTensor, type LayerTarget, type Projector } from '@tensorslim/core';
+import { assertFinite, detensorize, ErrorCodes, fail, tensorize, type LayerTarget, type Projector } from '@tensorslim/core';
+import { type DenseTensor } from '@tensorslim/linalg';
 import { defaultChannelModes } from './validate.js';
 import { reconstructTucker, tucker, TUCKER_FORMAT, type TuckerOptions } from './tucker.js';
 

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRankSpec, fail, rankSpecKind, sizeOf, type RankSpec } from '@tensorslim/core';
+import { ErrorCodes, evaluateRankSpec, fail, rankSpecKind, type RankSpec } from '@tensorslim/core';
+import { sizeOf } from '@tensorslim/linalg';
 import { evbmfFromSingularValues } from './evbmf.js';
 import { coreShape, normalizeModes, validateTuckerRanks, type TuckerRanks } from './validate.js';
 

@@ -2,7 +2,7 @@
  * Leading left singular vectors and singular values of mode unfoldings.
  *
  * The default ('auto') works on the Gram matrix of the unfolding (n × n for a mode of size n,
- * however many columns the unfolding has) and core's symmetric eigensolver (the leading r + 1
+ * however many columns the unfolding has) and linalg's symmetric eigensolver (the leading r + 1
  * eigenpairs). Squaring the singular values puts everything below about 10⁻⁸·σ_1 into the
  * Gram's rounding noise, so the route is used only where the truncation boundary sits well above
  * it, σ_r ≥ 10⁻³·σ_1 (then the subspace, and the error of the truncation, match an exact SVD to
@@ -11,16 +11,8 @@
  *
  * @module
  */
-import {
-  ErrorCodes,
-  fail,
-  matrix,
-  randomizedSvd,
-  Rng,
-  svd,
-  symEig,
-  type SymEig,
-} from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { matrix, randomizedSvd, Rng, svd, symEig, type SymEig } from '@tensorslim/linalg';
 import type { Arranged } from './arranged.js';
 import { modeGram, unfolding } from './arranged.js';
 

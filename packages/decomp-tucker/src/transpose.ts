@@ -1,6 +1,6 @@
 /**
  * The copies Tucker cannot avoid, done cache-friendly: blocked transposes that move one axis
- * of a row-major tensor to the front or to the back. The products themselves run on core's
+ * of a row-major tensor to the front or to the back. The products themselves run on linalg's
  * `matmul` / `gram` (packed, WebAssembly SIMD when available).
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * Truncated HOSVD and HOOI (higher-order orthogonal iteration), over all modes or chosen modes
- * only (partial Tucker), as plain functions over core's dense tensor.
+ * only (partial Tucker), as plain functions over linalg's dense tensor.
  *
  * Factors layout: `cores[0]` is the core (the tensor's shape with each decomposed mode's size
  * replaced by its rank), then one n×r factor with orthonormal columns per decomposed mode, in
@@ -12,15 +12,12 @@ import {
   assertFinite,
   ErrorCodes,
   fail,
-  sizeOf,
   type DecomposeOptions,
-  type DenseTensor,
   type Factors,
   type RankSpec,
-  type Rng,
-  type SymEig,
   type TensorLayout,
 } from '@tensorslim/core';
+import { sizeOf, type DenseTensor, type Rng, type SymEig } from '@tensorslim/linalg';
 import type { Arranged } from './arranged.js';
 import { arrange, canonical, contractBack, modeTimes, toBack } from './arranged.js';
 import { resolveTuckerSpec, type SpectrumSource } from './rank-specs.js';

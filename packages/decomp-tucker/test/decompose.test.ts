@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frobNorm, relError, Rng, tensor, type DenseTensor } from '@tensorslim/core';
+import { frobNorm, relError, Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import {
   hooi,
   hosvd,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matmul, matrix, Rng, tensor } from '@tensorslim/core';
+import { matmul, matrix, Rng, tensor } from '@tensorslim/linalg';
 import { evbmf, evbmfFromSingularValues, evbTauBar, hooi, resolveTuckerRanks } from '../src/index.js';
 import { fixtures, orthonormal, randomTucker } from './helpers.js';
 

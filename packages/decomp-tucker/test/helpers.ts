@@ -1,7 +1,8 @@
 // Shared test helpers: random Tucker tensors, fixture loading, small linear algebra.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { matmul, matrix, qr, Rng, type DenseTensor, type Factors } from '@tensorslim/core';
+import { type Factors } from '@tensorslim/core';
+import { matmul, matrix, qr, Rng, type DenseTensor } from '@tensorslim/linalg';
 import { reconstructTucker } from '../src/index.js';
 
 /** An n×r matrix with orthonormal columns (row-major data). */

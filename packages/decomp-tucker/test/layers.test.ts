@@ -9,14 +9,12 @@ import {
   listPlugins,
   resolveLayerTarget,
   resolvePlugin,
-  Rng,
-  tensor,
   tensorize,
   type DenseLayerInfo,
-  type DenseTensor,
   type FactorizedLayerSpec,
   type LayerTarget,
 } from '@tensorslim/core';
+import { Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import {
   plugin,
   reconstructTucker,

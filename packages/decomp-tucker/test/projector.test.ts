@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createRegistry,
-  detensorize,
-  matrix,
-  relError,
-  resolveLayerTarget,
-  resolveProjector,
-  Rng,
-  svd,
-  tensor,
-  tensorize,
-  unfold,
-  type DenseTensor,
-} from '@tensorslim/core';
+import { createRegistry, detensorize, resolveLayerTarget, resolveProjector, tensorize } from '@tensorslim/core';
+import { matrix, relError, Rng, svd, tensor, unfold, type DenseTensor } from '@tensorslim/linalg';
 import { hosvd, register, reconstructTucker, tuckerProject, tuckerProjector } from '../src/index.js';
 
 /** Numerical rank of the mode-`mode` unfolding (singular values above 1e-10·σ1). */

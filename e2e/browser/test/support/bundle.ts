@@ -9,17 +9,16 @@ import { build, type Metafile } from 'esbuild';
 import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { sourceAliases } from '../../../../scripts/workspace.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkgDir = join(here, '..', '..');
 const root = join(pkgDir, '..', '..');
 
-/** Where each workspace package the page imports resolves in the bundle. */
+/** Where each workspace package resolves in the bundle: its sources, and core's browser entry. */
 export const pageAliases: Record<string, string> = {
+  ...sourceAliases(),
   '@tensorslim/core': join(root, 'packages', 'core', 'src', 'browser.ts'),
-  '@tensorslim/decomp-tt': join(root, 'packages', 'decomp-tt', 'src', 'index.ts'),
-  '@tensorslim/decomp-tr': join(root, 'packages', 'decomp-tr', 'src', 'index.ts'),
-  '@tensorslim/decomp-tucker': join(root, 'packages', 'decomp-tucker', 'src', 'index.ts'),
 };
 
 /** What {@link bundlePage} wrote. */

@@ -10,7 +10,6 @@ import type {
   CoreShape,
   DataSource,
   DenseLayerInfo,
-  DenseTensor,
   EpochOptions,
   FactorizedLayerArgs,
   FactorizedLayerSpec,
@@ -22,7 +21,8 @@ import type {
   ThreeStageMaps,
   ThreeStageSizes,
 } from '@tensorslim/core';
-import { ErrorCodes, FactorizedDense, Rng, fail, matrix, registerLayerClasses, svd, tensor } from '@tensorslim/core';
+import { matrix, Rng, svd, tensor, type DenseTensor } from '@tensorslim/linalg';
+import { ErrorCodes, FactorizedDense, fail, registerLayerClasses } from '@tensorslim/core';
 
 /** In-memory data: row-major x [n, ...inputShape], y [n, outDim]; deterministic shuffles. */
 export class ArraySource implements DataSource {

@@ -10,30 +10,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   ErrorCodes,
-  Rng,
-  describeBackend,
   fail,
-  isBackendRequest,
   listPlugins,
   mapChannels,
   resolveLayerTarget,
-  selectBackend,
-  tensor,
   tensorize,
   defaultContainer,
-  type BackendSelection,
   type DenseLayerInfo,
   type DependencyContainer,
   type FormatPlugin,
   type ThreeStageMaps,
 } from '@tensorslim/core';
+import { Rng, tensor } from '@tensorslim/linalg';
+import { describeBackend, isBackendRequest, selectBackend, type BackendSelection } from '@tensorslim/backends';
 import { buildModel as buildBuiltinModel } from '@tensorslim/models';
 import { median, parseIntList } from '../output.js';
 
 /** Builds a model by name (default: @tensorslim/models' `buildModel`). */
 export type ModelBuilder = (name: string, opts: { inputShape?: number[]; numClasses?: number; seed?: number }) => tfl.LayersModel;
 
-/** Starts a backend by name (default: core's `selectBackend`). */
+/** Starts a backend by name (default: @tensorslim/backends' `selectBackend`). */
 export type BackendStarter = (name: string) => Promise<BackendSelection>;
 
 /** Flags of `bench train`. */

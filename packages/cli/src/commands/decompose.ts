@@ -10,14 +10,12 @@ import {
   fail,
   factorsToJson,
   listPlugins,
-  readNpy,
-  relError,
   rankSpecFromFlags,
   resolvePlugin,
-  sizeOf,
   type Factors,
   type RankSpec,
 } from '@tensorslim/core';
+import { readNpy, relError, sizeOf } from '@tensorslim/linalg';
 import { median, parseIntList } from '../output.js';
 
 /** The flags of `decompose`. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { markdownTable } from '@tensorslim/core';
+import { markdownTable } from '@tensorslim/admm';
 import { runCompress, type CompressFlags } from './compress.js';
 
 /** What the demo runs (documented in --help and the getting-started guide). */

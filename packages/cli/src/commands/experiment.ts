@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, type Arm } from '@tensorslim/admm';
-import { ErrorCodes, fail, linePlotSvg, markdownTable, writeFileAtomic, type PlotSeries } from '@tensorslim/core';
+import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, linePlotSvg, markdownTable, type Arm, type PlotSeries } from '@tensorslim/admm';
+import { ErrorCodes, fail, writeFileAtomic } from '@tensorslim/core';
 import { defaultPlan, MODEL_NAMES } from '@tensorslim/models';
 
 /** The experiment specification (JSON). */

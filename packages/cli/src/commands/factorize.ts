@@ -6,15 +6,9 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import {
-  factorizeModel,
-  markdownTable,
-  planToJson,
-  Rng,
-  saveModel,
-  writeFileAtomic,
-  type FactorizedLayerReport,
-} from '@tensorslim/core';
+import { factorizeModel, planToJson, saveModel, writeFileAtomic, type FactorizedLayerReport } from '@tensorslim/core';
+import { markdownTable } from '@tensorslim/admm';
+import { Rng } from '@tensorslim/linalg';
 import { ensureDir, num, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
 

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Command } from 'commander';
-import { markdownTable, modelSummary, planToJson, type CompressionPlan, type ModelSummary } from '@tensorslim/core';
+import { modelSummary, planToJson, type CompressionPlan, type ModelSummary } from '@tensorslim/core';
+import { markdownTable } from '@tensorslim/admm';
 import { resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
 

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { trainDense } from '@tensorslim/admm';
-import { linePlotSvg, markdownTable, saveModel, writeFileAtomic } from '@tensorslim/core';
+import { linePlotSvg, markdownTable, trainDense } from '@tensorslim/admm';
+import { saveModel, writeFileAtomic } from '@tensorslim/core';
 import { defaultDatasetOf, ensureDir, num, resolveDataset, resolveModel, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 
 /** One weight of a manifest group (the TF.js `WeightsManifestEntry`). */
 export interface ManifestEntry {

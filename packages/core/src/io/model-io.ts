@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCodes, fail, isTensorslimError } from '../errors.js';
+import { ErrorCodes, fail, isTensorslimError } from '@tensorslim/linalg';
 import { defaultContainer, listPlugins, type DependencyContainer } from '../registry.js';
 import { isRegisteredClass, topologyLayers, type JsonObject } from '../surgery/replace.js';
 import { writeFileAtomic } from './atomic.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 
 const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   linear: (x) => x,

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 import { applyActivation } from './activations.js';
 import { convPair, resolveForwardMode } from './layer-config.js';
 import type { ThreeStageMaps, ThreeStageSizes } from './three-stage.js';

@@ -7,8 +7,7 @@
  * @module
  */
 import type { DenseLayerInfo } from '../contracts.js';
-import type { DenseTensor } from '../numerics/tensor.js';
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail, type DenseTensor } from '@tensorslim/linalg';
 import type { LayerTarget } from '../plan.js';
 import { layoutDims } from '../tensorize.js';
 import { activationNames } from './activations.js';

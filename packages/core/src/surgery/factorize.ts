@@ -6,9 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DecomposeOptions, FactorizedLayerSpec } from '../contracts.js';
-import { ErrorCodes, fail, TensorslimError } from '../errors.js';
-import type { DenseTensor } from '../numerics/tensor.js';
-import { relError } from '../numerics/tensor.js';
+import { ErrorCodes, fail, relError, TensorslimError, type DenseTensor } from '@tensorslim/linalg';
 import type { CompressionPlan } from '../plan.js';
 import { defaultContainer, resolvePlugin, type DependencyContainer } from '../registry.js';
 import { tensorize } from '../tensorize.js';

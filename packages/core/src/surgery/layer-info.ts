@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DenseLayerInfo } from '../contracts.js';
-import type { DenseTensor } from '../numerics/tensor.js';
+import type { DenseTensor } from '@tensorslim/linalg';
 import type { LayerKind } from '../tensorize.js';
 
 /** A TF.js shape with a possibly unknown (null) batch or time dimension. */

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { FactorizedLayerSpec } from '../contracts.js';
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 import './tfjs-compat.js';
 
 /** A JSON object (a model.json, a Keras topology, a layer config). */

@@ -4,7 +4,7 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCodes, fail } from '../errors.js';
+import { ErrorCodes, fail } from '@tensorslim/linalg';
 import type { CompressionPlan, LayerTarget } from '../plan.js';
 import { parsePlan, resolveLayerTarget } from '../plan.js';
 import { factorizability, kernelAndBias } from './layer-info.js';

@@ -16,10 +16,8 @@ import {
   layoutDims,
   registerLayerClasses,
   resolveLayerTarget,
-  sizeOf,
   threeStageFlops,
   type DenseLayerInfo,
-  type DenseTensor,
   type Factors,
   type FactorizedLayerSpec,
   type LayerFactory,
@@ -28,6 +26,7 @@ import {
   type LayerTarget,
   flopsForMode,
 } from '@tensorslim/core';
+import { sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import { kernelLayout, ttDecomposeKernel } from '../projector.js';
 import { validateTtFactors } from '../tt-tensor.js';
 import { TTConv2D, type TTConv2DArgs } from './tt-conv2d.js';

@@ -5,7 +5,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ErrorCodes, fail, layoutModes, sizeOf, type TensorLayout } from '@tensorslim/core';
+import { ErrorCodes, fail, layoutModes, type TensorLayout } from '@tensorslim/core';
+import { sizeOf } from '@tensorslim/linalg';
 import { validateTtRanks } from '../ranks.js';
 
 /**

@@ -20,7 +20,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ErrorCodes, Rng, fail, matrix, qr } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { Rng, matrix, qr } from '@tensorslim/linalg';
 import { compressible, scaled, SeedSequence, type CompressibleLayer, type ResolvedModelOptions } from './common.js';
 
 type Shape = tfl.Shape;

@@ -6,7 +6,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ErrorCodes, Rng, fail, type Batch, type DataSource, type EpochOptions } from '@tensorslim/core';
+import { ErrorCodes, fail, type Batch, type DataSource, type EpochOptions } from '@tensorslim/core';
+import { Rng } from '@tensorslim/linalg';
 
 /** Where examples live and how one becomes floats. */
 export interface ExampleStore {

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { ErrorCodes, Rng, fail } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { Rng } from '@tensorslim/linalg';
 import { ArrayDataset, makeSplits, type ExampleStore, type SplitOptions } from './array-dataset.js';
 
 /** A CIFAR variant. */

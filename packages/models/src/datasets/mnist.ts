@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ErrorCodes, fail, type Rng } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { type Rng } from '@tensorslim/linalg';
 import { ArrayDataset, makeSplits, type ExampleStore, type SplitOptions } from './array-dataset.js';
 import { readIdx, type IdxArray } from './idx.js';
 

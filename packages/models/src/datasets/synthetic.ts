@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { ErrorCodes, Rng, fail } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { Rng } from '@tensorslim/linalg';
 import { ArrayDataset, makeSplits, mixSeed, type ExampleStore, type SplitOptions } from './array-dataset.js';
 
 /** Options of {@link syntheticDataset}. */

@@ -1,0 +1,44 @@
+// The workspace's packages, read from the root package.json's `workspaces` globs: the same list
+// npm links and nx builds its project graph from, so no other file needs to repeat it.
+// Used by vitest.base.ts (source aliases), scripts/ts-hooks.mjs, the dependency-direction and
+// README checks, and anything else that needs "every package".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The directories a `workspaces` entry names: `dir/*` (every subdirectory with a package.json) or one directory. */
+function expand(pattern) {
+  if (!pattern.endsWith('/*')) return [pattern];
+  const base = pattern.slice(0, -2);
+  return readdirSync(join(root, base), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(root, base, e.name, 'package.json')))
+    .map((e) => `${base}/${e.name}`)
+    .sort();
+}
+
+/**
+ * Every workspace package: `name` (from its package.json), `dir` (relative to the root, e.g.
+ * `packages/core`), `path` (absolute) and `entry` (absolute path of `src/index.ts`, or null).
+ */
+export function workspacePackages() {
+  const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return workspaces.flatMap(expand).map((dir) => {
+    const path = join(root, dir);
+    const { name } = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8'));
+    const entry = join(path, 'src', 'index.ts');
+    return { name, dir, path, entry: existsSync(entry) ? entry : null };
+  });
+}
+
+/** The published packages: those under packages/ (examples/ and e2e/ are private). */
+export function publishedPackages() {
+  return workspacePackages().filter((p) => p.dir.startsWith('packages/'));
+}
+
+/** `@tensorslim/<pkg>` → packages/<pkg>/src/index.ts, for every published package. */
+export function sourceAliases() {
+  return Object.fromEntries(publishedPackages().filter((p) => p.entry).map((p) => [p.name, p.entry]));
+}
