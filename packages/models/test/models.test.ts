@@ -230,7 +230,8 @@ describe('default plans', () => {
       const m = buildModel(name, opts);
       const plan = defaultPlan(name, 'x', undefined, opts);
       const t = resolvePlanTargets(m, plan);
-      expect(t.length, name).toBe(compressibleLayers(name, opts).length);
+      expect(t.length, name).toBeGreaterThan(0);
+      expect(t.map((x) => x.name), name).toEqual(compressibleLayers(name, opts).map((l) => l.name));
       m.dispose();
     }
     expect(Object.keys(defaultPlan('lenet5', 'x').layers)).toEqual(['conv2', 'fc1', 'fc2']);
