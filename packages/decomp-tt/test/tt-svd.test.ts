@@ -78,6 +78,9 @@ describe('TT-SVD: exact recovery', () => {
 });
 
 describe('TT-SVD vs an independent numpy TT-SVD (fixtures/make_fixtures.py)', () => {
+  it('the fixture holds its 37 cases', () => {
+    expect(fixtureCases()).toHaveLength(37);
+  });
   for (const c of fixtureCases()) {
     it(`${c.name} [${c.shape}] ${JSON.stringify(c.spec)} → ranks [${c.ranks}]`, () => {
       const a = fixtureTensor(c);
