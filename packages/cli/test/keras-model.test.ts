@@ -87,20 +87,23 @@ describe("a user's model.json in the Keras converter layout", () => {
     await writeConverterLayout(src);
     const model = join(src, 'model.json');
 
-    const ins = await runCli(['inspect', '--model', model, '--ratio', '4', '--backend', 'cpu', '--json']);
+    // the three commands only read the model: run them side by side
+    const [ins, fac, comp] = await Promise.all([
+      runCli(['inspect', '--model', model, '--ratio', '4', '--backend', 'cpu', '--json']),
+      runCli(['factorize', '--model', model, '--format', 'tucker', '--ratio', '4', '--out', join(tmp, 'fac'), '--backend', 'cpu', '--json']),
+      runCli(['compress', '--model', model, '--dataset', 'mnist', '--limit', '256', '--eval-limit', EVAL, '--batch', '32', '--admm-epochs', '1', '--finetune-epochs', '1', '--format', 'tt', '--ratio', '4', '--out', join(tmp, 'comp'), '--backend', 'wasm', '--json']),
+    ]);
     expect(ins.code).toBe(0);
     const { summary, plan } = lastJson<{ summary: { layers: { name: string; factorizable: boolean }[] }; plan: { layers: Record<string, unknown> } }>(ins.out);
     expect(summary.layers.filter((l) => l.factorizable).map((l) => l.name)).toEqual(['conv_a', 'conv_b', 'hidden', 'logits']);
     expect(Object.keys(plan.layers)).toEqual(['conv_b', 'hidden']); // stem conv and classifier stay dense
 
-    const fac = await runCli(['factorize', '--model', model, '--format', 'tucker', '--ratio', '4', '--out', join(tmp, 'fac'), '--backend', 'cpu', '--json']);
     expect(fac.code).toBe(0);
     const f = lastJson<{ layers: { name: string; paramsBefore: number; paramsAfter: number }[]; outputDrift: number }>(fac.out);
     expect(f.layers.map((l) => l.name)).toEqual(['conv_b', 'hidden']);
     for (const l of f.layers) expect(l.paramsBefore / l.paramsAfter).toBeGreaterThan(3);
     expect(f.outputDrift).toBeGreaterThan(0);
 
-    const comp = await runCli(['compress', '--model', model, '--dataset', 'mnist', '--limit', '256', '--eval-limit', EVAL, '--batch', '32', '--admm-epochs', '1', '--finetune-epochs', '1', '--format', 'tt', '--ratio', '4', '--out', join(tmp, 'comp'), '--backend', 'wasm', '--json']);
     expect(comp.code).toBe(0);
     expect(existsSync(join(tmp, 'comp', 'model.json'))).toBe(true);
     const rep = lastJson<{ dense: { evaluation: Evaluation }; admm: { final: Evaluation; layers: { name: string }[] } }>(comp.out);
