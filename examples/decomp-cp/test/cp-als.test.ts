@@ -84,6 +84,7 @@ describe('CP-ALS recovers exact low-rank tensors', () => {
     const err = relError(x, reconstructCp(f));
     expect(err).toBeLessThan(2e-2);
     expect(err).toBeLessThan(rank2 / 10); // zero-filled columns would stay zero and fit like rank 2
+    expect(f.cores[3]!.data).toHaveLength(5);
     expect(Array.from(f.cores[3]!.data).every((l) => l > 1e-3)).toBe(true);
   });
 

@@ -60,6 +60,7 @@ describe('AdmmSolver: the scaled-form updates, exactly', () => {
       const dual = 0.3 * norm(z, zPrev);
       u = Float64Array.from(u, (x, i) => x + w[i]! - z[i]!);
       expect(Array.from(solver.getZ('d').data)).toEqual(Array.from(z));
+      expect(solver.getU('d').data).toHaveLength(12);
       solver.getU('d').data.forEach((x, i) => expect(x).toBeCloseTo(u[i]!, 12));
       expect(rec.layers[0]!.primal).toBeCloseTo(primal, 12);
       expect(rec.layers[0]!.dual).toBeCloseTo(dual, 12);

@@ -71,12 +71,15 @@ describe('trainLoop', () => {
     const model = mlp(10, [16, 3], { softmax: true, seed: 3 });
     const before = evaluate(model, data);
     const tensors = tf.memory().numTensors;
-    const r = await trainDense(model, data, { epochs: 4, lr: 0.05, batchSize: 32 });
+    const steps: number[] = [];
+    const r = await trainDense(model, data, { epochs: 4, lr: 0.05, batchSize: 32, onEvent: (e) => void (e.type === 'step' && steps.push(e.epoch)) });
     expect(tf.memory().numTensors).toBe(tensors); // nothing leaks
     expect(r.history).toHaveLength(4);
     expect(r.history[3]!.trainLoss).toBeLessThan(r.history[0]!.trainLoss);
     expect(r.evaluation.accuracy).toBeGreaterThan(Math.max(0.8, before.accuracy!));
     expect(r.history.every((h) => h.lr === 0.05 && h.rho === null)).toBe(true);
+    // one step event per batch: 256 examples in batches of 32, for each of the 4 epochs
+    expect(steps).toEqual([0, 1, 2, 3].flatMap((epoch) => new Array(8).fill(epoch)));
   });
 
   it('a non-finite loss throws TS_DIVERGED and the step is not applied', async () => {

@@ -27,7 +27,11 @@ describe('bad input: one clear line and a non-zero exit', () => {
   it('unknown model, dataset and format list the known ones', async () => {
     expect(oneErrorLine(await runCli(['inspect', '--model', 'vgg99', '--backend', 'cpu']))).toMatch(/TS_UNKNOWN_NAME.*vgg99.*lenet5.*resnet20.*lstm/);
     expect(oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'imagenet', '--backend', 'cpu']))).toMatch(/imagenet.*mnist.*cifar10/);
-    expect(oneErrorLine(await runCli(['inspect', '--model', 'lenet5', '--format', 'nope', '--backend', 'cpu', '--json']).then(async () => runCli(['factorize', '--model', 'lenet5', '--format', 'nope', '--out', join(tmp, 'x'), '--backend', 'cpu'])))).toMatch(/TS_UNKNOWN_FORMAT.*nope.*tt, tr, tucker/);
+    const inspect = await runCli(['inspect', '--model', 'lenet5', '--format', 'nope', '--backend', 'cpu', '--json']);
+    expect(oneErrorLine(inspect)).toMatch(/TS_UNKNOWN_FORMAT.*nope.*tt, tr, tucker/);
+    expect(inspect.out).toBe(''); // no plan for a format that does not exist
+    expect(oneErrorLine(await runCli(['inspect', '--model', 'lenet5', '--ratio', '0.5', '--backend', 'cpu']))).toMatch(/TS_OPTION.*--ratio 0\.5/);
+    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--format', 'nope', '--out', join(tmp, 'x'), '--backend', 'cpu']))).toMatch(/TS_UNKNOWN_FORMAT.*nope.*tt, tr, tucker/);
   });
 
   it('a CIFAR directory missing files names them; a truncated CIFAR or IDX file says so', async () => {

@@ -161,7 +161,8 @@ describe('bench layers', () => {
     expect(r!.stages!.ranks).toEqual([3, 3]);
     expect(r!.stages!.inMapMs).toBeGreaterThan(0);
     expect(r!.backend).toBe('wasm');
-    if (r!.efficiency < 0.8) expect(r!.note).toMatch(/^efficiency .* < 0\.8: input map 8→3 \(1×1\)/);
+    // the note explains a shortfall, and is there exactly when the efficiency is below 0.8 (timing decides which)
+    expect(r!.note).toEqual(r!.efficiency < 0.8 ? expect.stringMatching(/^efficiency .* < 0\.8: input map 8→3 \(1×1\)/) : undefined);
     expect(logs[0]).toMatch(/^backend wasm/);
   });
 

@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { publishedPackages, root } from '../../../scripts/workspace.mjs';
 
 const lint = join(root, 'scripts', 'lint-deps.mjs');
+/** '' when the rule holds; otherwise the exit status and what the rule printed (a silent failure is not a pass). */
 const run = (dir: string) => {
   try {
     execFileSync(process.execPath, [lint, dir], { stdio: 'pipe' });
     return '';
   } catch (e) {
-    return String((e as { stderr: Buffer }).stderr);
+    const { status, stderr } = e as { status: number | null; stderr: Buffer };
+    return `exit ${status}: ${String(stderr)}`;
   }
 };
 const packages = publishedPackages();

@@ -71,7 +71,7 @@ describe('the projector (ADMM Z-step)', () => {
   it('runs ALS sweeps from the plan options and gets closer', () => {
     const z0 = plugin.projector.project(kernel, target);
     const z1 = plugin.projector.project(kernel, { ...target, options: { alsSweeps: 4 } });
-    expect(relError(kernel, z1)).toBeLessThanOrEqual(relError(kernel, z0));
+    expect(relError(kernel, z1)).toBeLessThan(relError(kernel, z0));
     const f = trDecompose(tensorize(kernel, target.layout), target.ranks, { alsSweeps: 4 });
     expect(relError(detensorize(trReconstruct(f), target.layout), z1)).toBeLessThan(1e-14);
   });

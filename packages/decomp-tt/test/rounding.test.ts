@@ -53,11 +53,17 @@ describe('TT rounding', () => {
     const y = randomTt([6, 6, 6, 6], [1, 2, 2, 2, 1], 2);
     const s = ttSum(x, y);
     const dense = ttReconstruct(s);
-    for (const eps of [0.3, 0.1, 1e-3]) {
+    const full = ttParamCount(s.shape, s.ranks);
+    const params = [0.3, 0.1, 1e-3].map((eps) => {
       const r = ttRound(s, { eps });
       expect(relError(dense, ttReconstruct(r))).toBeLessThanOrEqual(eps);
-      expect(ttParamCount(r.shape, r.ranks)).toBeLessThanOrEqual(ttParamCount(s.shape, s.ranks));
-    }
+      return ttParamCount(r.shape, r.ranks);
+    });
+    expect(params).toHaveLength(3);
+    expect(params[2]).toBeLessThanOrEqual(full);
+    // a loose tolerance saves parameters: the sum's ranks 5 are not all needed for 10% error
+    expect(params[0]).toBeLessThan(full);
+    expect(params[1]).toBeLessThan(full);
     // the sum has TT ranks at most 5 and rounding at eps ~ 0 finds a representation no bigger
     const exact = ttRound(s, { eps: 1e-12 });
     expect(Math.max(...exact.ranks)).toBeLessThanOrEqual(5);

@@ -46,11 +46,16 @@ describe('exact recovery from a random core and orthonormal factors', () => {
 });
 
 describe('against numpy (test/fixtures/make_fixtures.py)', () => {
+  it('the fixture holds its 3 Tucker cases', () => {
+    expect(fx.tucker).toHaveLength(3);
+  });
   for (const c of fx.tucker) {
     const x = tensor(c.shape, c.x);
     it(`${c.name}: HOSVD agrees with numpy's to 1e-8`, () => {
       const f = hosvd(x, { ranks: c.ranks }, { modes: c.modes });
       expect(relDiff(c.hosvd.reconstruction, reconstructTucker(f).data)).toBeLessThan(1e-8);
+      expect(f.cores).toHaveLength(c.modes.length + 1);
+      expect(c.hosvd.factors).toHaveLength(c.modes.length);
       c.modes.forEach((m, i) => {
         const n = c.shape[m]!;
         const r = c.ranks[i]!;
@@ -71,7 +76,9 @@ describe('against numpy (test/fixtures/make_fixtures.py)', () => {
       expect(eHooi).toBeLessThan(eHosvd); // these fixtures are noisy: HOOI strictly improves
       expect(Math.abs(eHooi - c.hooi.relError) / c.hooi.relError).toBeLessThan(1e-6);
       expect(relDiff(c.hooi.reconstruction, reconstructTucker(f).data)).toBeLessThan(1e-6);
-      // the per-sweep error estimates follow numpy's
+      // the per-sweep error estimates follow numpy's, one per sweep
+      expect(meta.errors).toHaveLength(c.hooi.errors.length);
+      expect(meta.errors).toHaveLength(c.sweeps);
       meta.errors.forEach((e, k) => expect(Math.abs(e - c.hooi.errors[k]!)).toBeLessThan(1e-7));
     });
   }
@@ -83,6 +90,8 @@ describe('against numpy (test/fixtures/make_fixtures.py)', () => {
     const meta = f.meta as unknown as TuckerMeta;
     expect(meta.converged).toBe(true);
     expect(meta.sweeps).toBeLessThan(50);
+    expect(meta.errors).toHaveLength(meta.sweeps);
+    expect(meta.sweeps).toBeGreaterThan(1);
     for (let k = 1; k < meta.errors.length; k++) expect(meta.errors[k]!).toBeLessThanOrEqual(meta.errors[k - 1]! + 1e-12);
     const g = hooi(x, { ranks: c.ranks }, { modes: c.modes, maxSweeps: 3, tol: 0 });
     expect((g.meta as unknown as TuckerMeta).sweeps).toBe(3);
@@ -140,10 +149,9 @@ describe('rank specs', () => {
       const size = 8 * 6 * 9;
       expect(size / tuckerParamCount(x.shape, r)).toBeGreaterThanOrEqual(ratio);
       // raising any rank breaks the ratio, unless the clamp takes it back (r_i ≤ ∏ others)
-      r.forEach((_, i) => {
-        const up = validateTuckerRanks(x.shape, r.map((v, j) => (j === i ? v + 1 : v))).ranks;
-        if (up.some((v, j) => v !== r[j])) expect(size / tuckerParamCount(x.shape, up)).toBeLessThan(ratio);
-      });
+      const raised = r.map((_, i) => validateTuckerRanks(x.shape, r.map((v, j) => (j === i ? v + 1 : v))).ranks).filter((up) => up.some((v, j) => v !== r[j]));
+      expect(raised.length, `ratio ${ratio}: some rank can be raised`).toBeGreaterThan(0);
+      for (const up of raised) expect(size / tuckerParamCount(x.shape, up)).toBeLessThan(ratio);
     }
     expect(() => resolveTuckerRanks(x.shape, { ratio: 1000 })).toThrow(/out of reach/);
   });
@@ -156,8 +164,12 @@ describe('rank specs', () => {
         expect(relError(noisy, reconstructTucker(f))).toBeLessThanOrEqual(eps);
       }
     }
-    // the noise is 1e-3 of each entry: at eps 0.01 the true ranks are found
+    // the noise is 1e-3 of each entry: at eps 0.01 the true ranks are found, and one rank less in
+    // any mode breaks the bound (the eps ranks are the smallest that meet it)
     expect(hosvd(noisy, { eps: 0.01 }).ranks).toEqual([4, 3, 5]);
+    for (const less of [[3, 3, 5], [4, 2, 5], [4, 3, 4]]) {
+      expect(relError(noisy, reconstructTucker(hosvd(noisy, { ranks: less }))), `ranks [${less}]`).toBeGreaterThan(0.01);
+    }
     expect(hosvd(lr, { eps: 1e-12 }).ranks).toEqual([4, 3, 5]);
   });
 

@@ -18,11 +18,13 @@ function lowRankPlusNoise(rng: Rng, rows: number, cols: number, rank: number, no
 
 describe('EVBMF', () => {
   it('τ̄ solves Φ(τ) + Φ(τ/α) = 0 (numpy/scipy brentq values)', () => {
+    expect(fx.tauBar).toHaveLength(5);
     for (const { alpha, tauBar } of fx.tauBar) expect(Math.abs(evbTauBar(alpha) - tauBar)).toBeLessThan(1e-10);
     expect(evbTauBar(1)).toBeCloseTo(2.5129, 4); // the constant of Nakajima et al.
   });
 
   it('matches an independent numpy/scipy EVBMF (rank and σ²)', () => {
+    expect(fx.evbmf).toHaveLength(3);
     for (const c of fx.evbmf) {
       const r = evbmf(matrix(c.rows, c.cols, c.y));
       expect(r.rank).toBe(c.rank);

@@ -310,6 +310,10 @@ export function weightsOf(model: tfl.LayersModel): Float32Array[] {
 
 /** max_i |a_i − b_i| / max(‖b‖_∞, tiny) over a list of arrays. */
 export function maxRelDiff(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): number {
+  // lists of different lengths are not "close": a missing array would otherwise compare as nothing
+  if (a.length !== b.length || a.some((x, t) => x.length !== b[t]!.length)) {
+    throw new Error(`maxRelDiff: the lists differ in shape (${a.map((x) => x.length).join(',')} vs ${b.map((x) => x.length).join(',')})`);
+  }
   let num = 0;
   let den = 1e-30;
   for (let t = 0; t < a.length; t++) {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { modelSummary, planToJson, type CompressionPlan, type ModelSummary } from '@tensorslim/core';
+import { ErrorCodes, isTensorslimError, modelSummary, planToJson, resolvePlugin, type CompressionPlan, type ModelSummary } from '@tensorslim/core';
 import { markdownTable } from '@tensorslim/admm';
 import { resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
@@ -28,11 +28,14 @@ export async function runInspect(flags: InspectFlags): Promise<{ summary: ModelS
   await startBackend(flags.backend, createProgress(progressEnabled(flags.json), flags.json));
   const source = await resolveModel(flags.model);
   const summary = modelSummary(source.model);
+  // an unknown --format or a bad --ratio is an error, as in factorize and compress
+  if (flags.format !== undefined) resolvePlugin(flags.format);
   let plan: CompressionPlan | null = null;
   try {
     plan = resolvePlan({ format: flags.format, ratio: flags.ratio }, source);
-  } catch {
-    plan = null;
+  } catch (e) {
+    // a model with no layer big enough to compress by default has no suggested plan; the summary still stands
+    if (!isTensorslimError(e, ErrorCodes.PLAN)) throw e;
   }
   return { summary, plan };
 }
