@@ -217,12 +217,14 @@ describe('loadModel: the Keras converter layout', () => {
     expect(Array.from(k1!.dataSync())).toEqual(Array.from(Float32Array.from(K1)));
     expect(Array.from(b1!.dataSync())).toEqual(Array.from(Float32Array.from(B1)));
     const k2 = m.getLayer('dense_1').getWeights()[0]!.dataSync();
+    expect(k2).toHaveLength(Q2.length);
     Q2.forEach((q, i) => expect(k2[i]).toBeCloseTo(q * SCALE + MIN, 6));
     const xs = [
       [1, 2, 3, 4],
       [-1, 0.5, 0, 2],
     ];
     const y = (m.predict(tf.tensor2d(xs)) as tf.Tensor).arraySync() as number[][];
+    expect(y.map((row) => row.length)).toEqual(xs.map((x) => expected(x).length));
     xs.forEach((x, r) => expected(x).forEach((v, j) => expect(y[r]![j]).toBeCloseTo(v, 5)));
     m.dispose();
   });
@@ -411,6 +413,7 @@ describe('saveModel', () => {
     for (const l of m.layers) {
       const a = l.getWeights();
       const b = back.getLayer(l.name).getWeights();
+      expect(b).toHaveLength(a.length);
       a.forEach((w, i) => expect(Array.from(b[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
     }
     // a fresh process: core (transpiled from source, no vitest) loads it and predicts the same
@@ -434,6 +437,7 @@ describe('saveModel', () => {
       const out = execFileSync(process.execPath, [script, dir, JSON.stringify({ shape: x.shape, data: Array.from(x.dataSync()) })], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
       const r = JSON.parse(out) as { classes: string[]; y: number[] };
       expect(r.classes).toEqual(['InputLayer', 'Conv2D', 'BatchNormalization', 'Add', 'GlobalAveragePooling2D', 'Dense']);
+      expect(r.y).toHaveLength(y0.size);
       r.y.forEach((v, i) => expect(v).toBeCloseTo(y0.dataSync()[i]!, 6));
     } finally {
       rmSync(dirname(core), { recursive: true, force: true });
