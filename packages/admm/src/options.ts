@@ -23,7 +23,7 @@ const positive = z.number().positive();
 const tolerance = z.number().min(0).nullable().default(null);
 
 /** The loss the training loop minimises: `'crossentropy'` (classification) or `'mse'` (regression). */
-export const lossSchema = opt(z.enum(['crossentropy', 'mse']).default('crossentropy'), { description: 'the loss (crossentropy for classification, mse for regression)' });
+export const lossSchema = opt(z.union([z.literal('crossentropy'), z.literal('mse')]).default('crossentropy'), { description: 'the loss (crossentropy for classification, mse for regression)' });
 
 /** How ρ grows: multiplied by `factor` after every `every` ADMM updates, never above `max` (≥ rho). */
 export const rhoScheduleSchema = z.strictObject({
