@@ -5,9 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { z } from 'zod';
 import type { Batch, DataSource } from '@tensorslim/core';
+import { parseOptions } from '@tensorslim/core';
 import { correctCount, detectOutputKind, makeLoss } from './loss.js';
-import type { LossKind } from './options.js';
+import { definedOnly, evalBatchSizeSchema, lossSchema, type LossKind } from './options.js';
 
 /** Evaluation results. */
 export interface Evaluation {
@@ -19,7 +21,14 @@ export interface Evaluation {
   readonly examples: number;
 }
 
-/** Options of {@link evaluate}. */
+/** Options of {@link evaluate}: batch size, loss, and optionally the batches to evaluate on. */
+export const evaluateOptionsSchema = z.strictObject({
+  batchSize: evalBatchSizeSchema,
+  loss: lossSchema,
+  batches: z.custom<Iterable<Batch>>((v) => typeof (v as Iterable<Batch> | null)?.[Symbol.iterator] === 'function', 'an iterable of batches').optional().describe('evaluate on these batches instead of the validation split (e.g. a test split)'),
+});
+
+/** Options of {@link evaluate} (see {@link evaluateOptionsSchema}). */
 export interface EvaluateOptions {
   /** Batch size (default 256). */
   readonly batchSize?: number;
@@ -33,13 +42,14 @@ export interface EvaluateOptions {
  * Mean loss and accuracy of `model` on `data`'s validation split (inference mode). Returns
  * `loss: NaN` and `examples: 0` when the split is empty.
  */
-export function evaluate(model: tfl.LayersModel, data: DataSource, opts: EvaluateOptions = {}): Evaluation {
-  const kind = opts.loss ?? 'crossentropy';
+export function evaluate(model: tfl.LayersModel, data: DataSource, options: EvaluateOptions = {}): Evaluation {
+  const opts = parseOptions(evaluateOptionsSchema, definedOnly(options));
+  const kind = opts.loss;
   const lossFn = makeLoss(kind, detectOutputKind(model), 0);
   let lossSum = 0;
   let correct = 0;
   let n = 0;
-  for (const b of opts.batches ?? data.valBatches(opts.batchSize ?? 256)) {
+  for (const b of opts.batches ?? data.valBatches(opts.batchSize)) {
     const bs = b.xs.shape[0]!;
     const [l, c] = tf.tidy(() => {
       const p = model.apply(b.xs, { training: false }) as tf.Tensor;

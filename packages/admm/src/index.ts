@@ -21,4 +21,5 @@ export * from './surgery.js';
 export * from './weights.js';
 export * from './report/index.js';
 export * from './report.js';
-export * from './pipeline.js';
+export * from './compress.js';
+export * from './train.js';

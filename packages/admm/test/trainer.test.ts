@@ -175,23 +175,42 @@ describe('options', () => {
     expect(ADMM_DEFAULTS.rho).toBe(1e-3);
     expect(new Set(COMPRESS_OPTION_DOCS.map((d) => d.key))).toEqual(new Set(Object.keys(COMPRESS_DEFAULTS)));
   });
-  it('invalid values are TS_OPTION errors naming the option', () => {
-    for (const [bad, re] of [
-      [{ rho: -1 }, /rho/],
-      [{ updateEvery: 0 }, /updateEvery/],
-      [{ rhoSchedule: { factor: 0.5, every: 1, max: 1 } }, /rhoSchedule.factor/],
-      [{ rhoSchedule: { factor: 2, every: 1, max: 1e-5 } }, /rhoSchedule.max/],
-      [{ momentum: 1 }, /momentum/],
-      [{ admmEpochs: 1.5 }, /admm.epochs/],
-      [{ labelSmoothing: 1 }, /labelSmoothing/],
-    ] as const) {
+  it('invalid values are TS_OPTION errors naming the option, the value and what is allowed', () => {
+    const errorOf = (f: () => unknown): string => {
+      let caught: unknown = null;
       try {
-        resolveCompressSettings(bad as never);
-        expect.unreachable();
+        f();
       } catch (e) {
-        expect(isTensorslimError(e, 'TS_OPTION')).toBe(true);
-        expect(String(e)).toMatch(re);
+        caught = e;
       }
+      expect(isTensorslimError(caught, 'TS_OPTION'), String(caught)).toBe(true);
+      return String(caught);
+    };
+    for (const [bad, message] of [
+      [{ rho: -1 }, 'option rho -1 is invalid — it must be a positive number'],
+      [{ updateEvery: 0 }, "option updateEvery 0 is invalid — it must be 'epoch' or a positive integer"],
+      [{ rhoSchedule: { factor: 0.5, every: 1, max: 1 } }, 'option rhoSchedule.factor 0.5 is invalid — it must be a number ≥ 1'],
+      [{ rhoSchedule: { factor: 2, every: 1, max: 1e-5 } }, 'option rhoSchedule.max 0.00001 is invalid — it must be a number ≥ rho (0.001)'],
+      [{ momentum: 1 }, 'option momentum 1 is invalid — it must be a number in [0, 1)'],
+      [{ admmEpochs: 1.5 }, 'option admmEpochs 1.5 is invalid — it must be an integer ≥ 0'],
+      [{ labelSmoothing: 1 }, 'option labelSmoothing 1 is invalid — it must be a number in [0, 1)'],
+      [{ loss: 'hinge' }, "option loss 'hinge' is invalid — it must be 'crossentropy' or 'mse'"],
+      [{ baseline: 'yes' }, "option baseline 'yes' is invalid — it must be true or false"],
+      [{ primalTol: -1 }, 'option primalTol -1 is invalid — it must be a number ≥ 0 or null'],
+      [{ admmEpoch: 3 }, 'unknown option "admmEpoch" — known options: seed, batchSize, evalBatchSize'],
+    ] as const) {
+      expect(errorOf(() => resolveCompressSettings(bad as never))).toContain(message);
     }
+    // the other settings objects are checked by their own schemas
+    expect(errorOf(() => resolveTrainOptions({ batchSize: 0 }))).toContain('option batchSize 0 is invalid — it must be a positive integer');
+    expect(errorOf(() => resolveTrainOptions({ batch: 64 } as never))).toContain('unknown option "batch"');
+  });
+  it('the help lines of the pipeline options come from the schema: every option, its default and where it comes from', () => {
+    const doc = (key: string) => COMPRESS_OPTION_DOCS.find((d) => d.key === key);
+    expect(doc('rho')).toEqual({ key: 'rho', default: '0.001', help: "ADMM penalty ρ (the paper's)" });
+    expect(doc('admmEpochs')).toEqual({ key: 'admmEpochs', default: '200', help: "ADMM training epochs (the paper's, CIFAR)" });
+    expect(doc('rhoSchedule')?.default).toBe("constant, the paper's");
+    expect(doc('primalTol')?.default).toBe('off');
+    expect(doc('baseline')?.help).toMatch(/then finetuneEpochs of fine-tuning \(it trains admmEpochs fewer epochs than ADMM\)/);
   });
 });

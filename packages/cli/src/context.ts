@@ -1,28 +1,69 @@
 /**
- * What several subcommands share: the backend, the model (built-in name or model.json), the
- * dataset, the plan, and the run directory.
+ * What several subcommands share: the flags naming the backend, the model (built-in name or
+ * model.json), the dataset, the plan and the output (each a schema field the commands compose
+ * their flags from), and resolving them.
  *
  * @module
  */
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { z } from 'zod';
 import {
   ErrorCodes,
   denseLayers,
   fail,
   loadModel,
+  opt,
   parsePlan,
   suggestPlan,
   type CompressionPlan,
   type DataSource,
 } from '@tensorslim/core';
-import { selectBackend, type BackendName } from '@tensorslim/backends';
-import { buildModel, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
+import { trainOptionsSchema } from '@tensorslim/admm';
+import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
+import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
 import type { Progress } from './progress.js';
+
+const positiveInt = z.number().int().min(1);
+
+/**
+ * The flags several commands share. A command takes the ones it has, with its own description
+ * where the meaning differs (`opt(FLAGS.model, { description })`).
+ */
+export const FLAGS = {
+  /** `--model`: a built-in name or a model.json (a command gives the description). */
+  model: opt(z.string().min(1), { arg: 'name|model.json' }),
+  /** `--dataset`: a built-in dataset. */
+  dataset: opt(z.enum(DATASET_NAMES as [string, ...string[]]).optional(), { description: 'dataset', defaultText: "the model's own", arg: 'name', code: ErrorCodes.UNKNOWN_NAME }),
+  /** `--data-dir`. */
+  dataDir: opt(z.string().min(1).optional(), {
+    description: 'directory of the dataset files',
+    note: `required for ${DATASET_NAMES.filter((n) => DATASETS[n]!.needsDir).join('/')}`,
+    arg: 'dir',
+  }),
+  /** `--limit`. */
+  limit: opt(positiveInt.optional(), { description: 'use only the first N training examples', arg: 'N' }),
+  /** `--eval-limit`. */
+  evalLimit: opt(positiveInt.optional(), { description: 'use only the first N validation examples', arg: 'N' }),
+  /** `--format` of a suggested plan (a command gives the description). */
+  format: opt(z.string().min(1).default('tt'), { arg: 'id' }), // lint-allow-format: the documented default of --format
+  /** `--ratio` of a suggested plan (a command gives the description). */
+  ratio: opt(z.number().gt(1).default(5), { arg: 'C' }),
+  /** `--plan`. */
+  plan: opt(z.string().min(1).optional(), { description: 'compression plan (layers, formats, modes, ranks)', arg: 'plan.json' }),
+  /** `--seed` (the API's run seed). */
+  seed: trainOptionsSchema.shape.seed,
+  /** `--backend`. */
+  backend: opt(z.enum(['auto', ...BACKEND_ORDER]).default('auto'), { description: 'TF.js backend', arg: 'name', code: ErrorCodes.UNKNOWN_NAME }),
+  /** `--out`: a directory (a command gives the description). */
+  out: opt(z.string().min(1), { arg: 'dir' }),
+  /** `--json` (a command gives the description). */
+  json: z.boolean().optional(),
+};
 
 /** Starts the backend named by `--backend` and logs the choice and the reasons. */
 export async function startBackend(name: string | undefined, progress: Progress): Promise<string> {
-  const choice = await selectBackend((name ?? 'auto') as BackendName);
+  const choice = await selectBackend(name ?? 'auto');
   const skipped = choice.skipped.map((s) => `${s.name}: ${s.why}`).join('; ');
   progress.log(`backend: ${choice.name} (${choice.reason})${skipped ? ` — skipped ${skipped}` : ''}`);
   return choice.name;
@@ -58,25 +99,18 @@ export async function resolveModel(spec: string, data?: DataSource, seed = 1): P
 
 /** What `--dataset` and its companion flags select. */
 export interface DatasetFlags {
-  /** Dataset name. */
-  readonly name: string;
+  /** Dataset name (default: the model's own, else mnist). */
+  readonly dataset?: string;
   /** Directory of the files. */
-  readonly dir?: string;
+  readonly dataDir?: string;
   /** First N training examples only. */
-  readonly limit?: string;
+  readonly limit?: number;
   /** First N validation examples only. */
-  readonly evalLimit?: string;
+  readonly evalLimit?: number;
   /** Seed of the shuffles. */
   readonly seed: number;
-  /** Built-in model the data is for: its input shape is used when it holds the same number of values. */
-  readonly model?: string;
-}
-
-function positiveInt(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(ErrorCodes.OPTION, `${flag} ${v} must be a positive integer`);
-  return n;
+  /** Built-in model the data is for: its default dataset, and its input shape when it holds the same number of values. */
+  readonly model: string;
 }
 
 /**
@@ -85,15 +119,14 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
  * examples are reshaped to the model's input.
  */
 export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
-  const limit = positiveInt(f.limit, '--limit');
-  const evalLimit = positiveInt(f.evalLimit, '--eval-limit');
-  const opts = { ...(f.dir ? { dir: f.dir } : {}), ...(limit ? { limit } : {}), ...(evalLimit ? { evalLimit } : {}), seed: f.seed };
-  const data = await loadDataset(f.name, opts);
-  if (f.model && MODEL_NAMES.includes(f.model)) {
+  const name = f.dataset ?? defaultDatasetOf(f.model) ?? 'mnist';
+  const opts = { ...(f.dataDir ? { dir: f.dataDir } : {}), ...(f.limit ? { limit: f.limit } : {}), ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}), seed: f.seed };
+  const data = await loadDataset(name, opts);
+  if (MODEL_NAMES.includes(f.model)) {
     const want = modelInfo(f.model).inputShape;
     const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
     if (size(want) === size(data.inputShape) && want.join('x') !== data.inputShape.join('x')) {
-      return loadDataset(f.name, { ...opts, inputShape: want });
+      return loadDataset(name, { ...opts, inputShape: want });
     }
   }
   return data;
@@ -105,17 +138,12 @@ export function defaultDatasetOf(modelName: string): string | undefined {
 }
 
 /** The plan: `--plan file.json`, or a suggestion from `--format` and `--ratio`. */
-export function resolvePlan(
-  flags: { plan?: string; format?: string; ratio?: string },
-  source: ModelSource,
-): CompressionPlan {
+export function resolvePlan(flags: { plan?: string; format: string; ratio: number }, source: ModelSource): CompressionPlan {
   if (flags.plan) {
     if (!existsSync(flags.plan)) fail(ErrorCodes.PLAN, `plan file ${flags.plan} does not exist`);
     return parsePlan(readFileSync(flags.plan, 'utf8'), flags.plan);
   }
-  const format = flags.format ?? 'tt'; // lint-allow-format: the documented default of --format
-  const ratio = flags.ratio === undefined ? 5 : Number(flags.ratio);
-  if (!(ratio > 1)) fail(ErrorCodes.OPTION, `--ratio ${flags.ratio} must be a number > 1`);
+  const { format, ratio } = flags;
   if (source.builtin) return defaultPlan(source.name, format, ratio);
   const plan = suggestPlan(
     denseLayers(source.model).map((l) => ({ name: l.name, kind: l.kind, kernelShape: l.kernel.shape })),
@@ -131,14 +159,4 @@ export function resolvePlan(
 /** Creates the output directory (never deletes anything in it). */
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
-}
-
-/** Parses a number flag, with a clear error. */
-export function num(v: string | undefined, flag: string, dflt: number, opts: { int?: boolean; min?: number } = {}): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    fail(ErrorCodes.OPTION, `${flag} ${v} must be ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}`);
-  }
-  return n;
 }

@@ -4,7 +4,10 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { opt } from '@tensorslim/core';
 import { loadPlugins } from './plugins.js';
+import { addFlags } from './schema-flags.js';
 import { errorLine } from './output.js';
 import { decomposeCommand } from './commands/decompose.js';
 import { compressCommand } from './commands/compress.js';
@@ -29,11 +32,17 @@ const COMMANDS: ((program: Command) => void)[] = [
   experimentCommand,
 ];
 
+/** The program's own flags (before or after the subcommand; `main` loads the plugins before parsing). */
+export const programFlagsSchema = z.strictObject({
+  plugin: opt(z.array(z.string().min(1)).default([]), {
+    description: 'load an extra format plugin (a package name, or a path to a built plugin package); repeat for several',
+    arg: 'path-or-package',
+  }),
+});
+
 /** Builds the program (exported for tests and for the CLI reference in docs/). */
 export function buildProgram(): Command {
-  const program = new Command('tensorslim')
-    .description('Compress TensorFlow.js models by tensor decomposition (TT, TR, Tucker, plugins) with ADMM.')
-    .option('--plugin <path-or-package>', 'load an extra format plugin (a package name, or a path to a built plugin package); repeat for several', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  const program = addFlags(new Command('tensorslim').description('Compress TensorFlow.js models by tensor decomposition (TT, TR, Tucker, plugins) with ADMM.'), programFlagsSchema)
     .showHelpAfterError('(run with --help for the flags)')
     .exitOverride();
   for (const add of COMMANDS) add(program);

@@ -19,12 +19,3 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
-
-/** Parses "1,2,3" into integers; `what` names the flag in errors. */
-export function parseIntList(s: string, what: string): number[] {
-  return s.split(',').map((x) => {
-    const n = Number(x.trim());
-    if (!Number.isInteger(n) || n < 0) throw new TensorslimError('TS_OPTION', `${what}: "${x}" is not a non-negative integer`);
-    return n;
-  });
-}

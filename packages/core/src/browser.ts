@@ -11,6 +11,7 @@
  * @module
  */
 export { ErrorCodes, TensorslimError, assertFinite, fail, isTensorslimError, type ErrorCode } from '@tensorslim/linalg';
+export * from './options.js';
 export * from './ranks.js';
 export * from './tensorize.js';
 export * from './plan.js';

@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 export { ErrorCodes, TensorslimError, assertFinite, fail, isTensorslimError, type ErrorCode } from '@tensorslim/linalg';
+export * from './options.js';
 export * from './ranks.js';
 export * from './tensorize.js';
 export * from './plan.js';

@@ -5,9 +5,11 @@
  *
  * @module
  */
+import { z } from 'zod';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
+import { opt, parseOptions, publishedJsonSchema } from './options.js';
 import type { RankSpec, RankValue } from './ranks.js';
-import { evaluateRankSpec, rankSpecKind } from './ranks.js';
+import { evaluateRankSpec } from './ranks.js';
 import type { LayerKind, TensorLayout } from './tensorize.js';
 import { layoutDims, layoutModes, suggestModes, validateLayout } from './tensorize.js';
 
@@ -52,7 +54,75 @@ export function normalizeRanks(r: LayerPlan['ranks']): RankSpec {
   return Array.isArray(r) ? { ranks: r as RankValue[] } : (r as RankSpec);
 }
 
-/** Parses and validates a plan (a JSON string or an already parsed object). */
+const rankValue = z.union([z.number(), z.string()]).meta({
+  description: "a rank: a positive integer, or a formula of the layer's dimensions cin, cout, kh, kw and d, e.g. \"min(16, cin / 4)\"",
+});
+
+const RANK_EXAMPLES = '[1, 8, 8, 1], {"ranks": [1, 8, 8, 1]}, {"maxRank": 16}, {"ratio": 5}, {"eps": 0.1}';
+
+/** A rank spec object: exactly one of its five keys (see {@link RankSpec}). */
+const rankSpecSchema = z.union([
+  z.strictObject({ ranks: z.array(rankValue).describe("explicit ranks in the format's convention") }),
+  z.strictObject({ maxRank: rankValue.describe('every internal rank capped at this value') }),
+  z.strictObject({ ratio: z.number().describe('the largest ranks that reach at least this compression ratio') }),
+  z.strictObject({ eps: z.number().describe('the smallest ranks with relative error ≤ eps') }),
+  z.strictObject({ auto: z.union([z.string(), z.literal(true)]).describe("the format's automatic choice (true, or the name of a method)") }),
+]) satisfies z.ZodType<RankSpec>;
+
+const modes = z.array(z.number().int().min(1));
+
+/** One layer's entry of a plan (see {@link LayerPlan}). */
+const layerPlanSchema = z.object({
+  format: opt(z.string().min(1), { description: 'plugin id of the format ("tt", "tr", "tucker", or a user\'s own)', allowed: 'a plugin id such as "tt"' }),
+  outModes: modes.optional().describe('factors of the output channels; suggested when omitted'),
+  inModes: modes.optional().describe('factors of the input channels; suggested when omitted'),
+  ranks: opt(z.union([z.array(rankValue), rankSpecSchema]), {
+    description: 'the rank spec; a bare list is short for {"ranks": [...]}',
+    allowed: `a list of ranks, or an object with exactly one of ranks, maxRank, ratio, eps and auto — e.g. ${RANK_EXAMPLES}`,
+    code: ErrorCodes.RANK,
+  }),
+  options: z.record(z.string(), z.unknown()).optional().describe('format-specific options (forward mode, decomposed modes, ALS sweeps, ...)'),
+}) satisfies z.ZodType<LayerPlan>;
+
+/**
+ * The schema of a plan file: what {@link parsePlan} validates, and what the published JSON
+ * Schema (docs/schema/plan.schema.json, {@link planJsonSchema}) is generated from.
+ */
+export const planSchema = z
+  .object({
+    version: z.literal(1).optional().describe('plan format version (1)'),
+    layers: opt(z.record(z.string(), layerPlanSchema), {
+      description: "entries keyed by the model's layer names",
+      allowed: 'an object mapping layer names to entries, e.g. {"conv2": {"format": "tt", "ranks": {"maxRank": 8}}}',
+    }),
+  })
+  .meta({
+    title: 'tensorslim compression plan',
+    description: 'Which layers of a model to compress, in which format, with which modes and ranks (docs/concepts.md).',
+  });
+
+/** Where the JSON Schema of plan files is published in the repository. */
+export const PLAN_SCHEMA_PATH = 'docs/schema/plan.schema.json';
+
+/** The JSON Schema of plan files (draft 2020-12), generated from {@link planSchema}. */
+export function planJsonSchema(): Record<string, unknown> {
+  return publishedJsonSchema(planSchema);
+}
+
+/** The text of the published schema file ({@link PLAN_SCHEMA_PATH}): {@link planJsonSchema} as pretty JSON. */
+export function planSchemaFile(): string {
+  return JSON.stringify(planJsonSchema(), null, 2) + '\n';
+}
+
+/** How plan problems name what is wrong: `layer "conv2": ranks`. */
+function planPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'the plan';
+  if (path[0] !== 'layers' || path.length === 1) return path.map(String).join('.');
+  const rest = path.slice(2).map(String).join('.');
+  return `layer "${String(path[1])}"${rest ? `: ${rest}` : ''}`;
+}
+
+/** Parses and validates a plan (a JSON string or an already parsed object) against {@link planSchema}. */
 export function parsePlan(input: string | unknown, source = 'plan'): CompressionPlan {
   let obj: unknown = input;
   if (typeof input === 'string') {
@@ -62,35 +132,15 @@ export function parsePlan(input: string | unknown, source = 'plan'): Compression
       fail(ErrorCodes.PLAN, `${source} is not valid JSON: ${(e as Error).message}`);
     }
   }
-  if (obj === null || typeof obj !== 'object') fail(ErrorCodes.PLAN, `${source} must be a JSON object`);
-  const o = obj as Record<string, unknown>;
-  if (o.version !== undefined && o.version !== 1) fail(ErrorCodes.PLAN, `${source}: unsupported plan version ${String(o.version)}`, 'this release reads version 1');
-  const layers = o.layers;
-  if (layers === null || typeof layers !== 'object' || Array.isArray(layers)) {
-    fail(ErrorCodes.PLAN, `${source} needs a "layers" object mapping layer names to entries`, 'e.g. {"version":1,"layers":{"conv2":{"format":"tt","ranks":{"maxRank":8}}}}');
-  }
+  const plan = parseOptions(planSchema, obj, { code: ErrorCodes.PLAN, source, name: planPath, depth: 3 });
   const out: Record<string, LayerPlan> = {};
-  for (const [name, entry] of Object.entries(layers as Record<string, unknown>)) {
-    if (entry === null || typeof entry !== 'object') fail(ErrorCodes.PLAN, `${source}: layer "${name}" must map to an object`);
-    const e = entry as Record<string, unknown>;
-    if (typeof e.format !== 'string' || e.format.length === 0) fail(ErrorCodes.PLAN, `${source}: layer "${name}" needs a "format" (a plugin id such as "tt")`);
-    if (e.ranks === undefined) fail(ErrorCodes.PLAN, `${source}: layer "${name}" needs "ranks"`, 'e.g. "ranks": {"maxRank": 8} or "ranks": [1, 8, 8, 1]');
-    for (const k of ['outModes', 'inModes'] as const) {
-      const m = e[k];
-      if (m !== undefined && (!Array.isArray(m) || m.some((x) => !Number.isInteger(x) || (x as number) < 1))) {
-        fail(ErrorCodes.PLAN, `${source}: layer "${name}": ${k} must be a list of positive integers`);
-      }
-    }
-    if (e.options !== undefined && (e.options === null || typeof e.options !== 'object')) {
-      fail(ErrorCodes.PLAN, `${source}: layer "${name}": options must be an object`);
-    }
-    rankSpecKind(normalizeRanks(e.ranks as LayerPlan['ranks']));
+  for (const [name, e] of Object.entries(plan.layers)) {
     out[name] = {
       format: e.format,
-      ranks: normalizeRanks(e.ranks as LayerPlan['ranks']),
-      ...(e.outModes ? { outModes: e.outModes as number[] } : {}),
-      ...(e.inModes ? { inModes: e.inModes as number[] } : {}),
-      ...(e.options ? { options: e.options as Record<string, unknown> } : {}),
+      ranks: normalizeRanks(e.ranks),
+      ...(e.outModes ? { outModes: e.outModes } : {}),
+      ...(e.inModes ? { inModes: e.inModes } : {}),
+      ...(e.options ? { options: e.options } : {}),
     };
   }
   return { version: 1, layers: out };

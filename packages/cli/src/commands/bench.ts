@@ -6,6 +6,7 @@
  * @module
  */
 import type { Command } from 'commander';
+import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -13,6 +14,7 @@ import {
   fail,
   listPlugins,
   mapChannels,
+  opt,
   resolveLayerTarget,
   tensorize,
   defaultContainer,
@@ -22,9 +24,11 @@ import {
   type ThreeStageMaps,
 } from '@tensorslim/core';
 import { Rng, tensor } from '@tensorslim/linalg';
-import { describeBackend, isBackendRequest, selectBackend, type BackendSelection } from '@tensorslim/backends';
-import { buildModel as buildBuiltinModel } from '@tensorslim/models';
-import { median, parseIntList } from '../output.js';
+import { BACKEND_ORDER, describeBackend, selectBackend, type BackendSelection } from '@tensorslim/backends';
+import { buildModel as buildBuiltinModel, MODEL_NAMES } from '@tensorslim/models';
+import { FLAGS } from '../context.js';
+import { median } from '../output.js';
+import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
 
 /** Builds a model by name (default: @tensorslim/models' `buildModel`). */
 export type ModelBuilder = (name: string, opts: { inputShape?: number[]; numClasses?: number; seed?: number }) => tfl.LayersModel;
@@ -32,29 +36,24 @@ export type ModelBuilder = (name: string, opts: { inputShape?: number[]; numClas
 /** Starts a backend by name (default: @tensorslim/backends' `selectBackend`). */
 export type BackendStarter = (name: string) => Promise<BackendSelection>;
 
-/** Flags of `bench train`. */
-export interface BenchTrainFlags {
-  /** Built-in model name. */
-  model: string;
-  /** Batch size (default 64). */
-  batch?: string;
-  /** Timed steps (default 5). */
-  steps?: string;
-  /** Comma-separated backends (default "cpu,wasm"). */
-  backends?: string;
-  /** Batch on the cpu backend (default min(batch, 8)). */
-  cpuBatch?: string;
-  /** Timed steps on the cpu backend (default min(steps, 2)). */
-  cpuSteps?: string;
-  /** Untimed warm-up steps (default 1). */
-  warmup?: string;
-  /** One example's shape "H,W,C" (default: the model's). */
-  inputShape?: string;
-  /** Classes (default: the model's). */
-  classes?: string;
-  /** JSON lines only. */
-  json?: boolean;
-}
+const positiveInt = z.number().int().min(1);
+
+/** The flags of `bench train`. */
+export const benchTrainFlagsSchema = z.strictObject({
+  model: opt(FLAGS.model, { description: MODEL_NAMES.join(', '), arg: 'name' }),
+  batch: opt(positiveInt.default(64), { description: 'batch size', arg: 'B' }),
+  steps: opt(positiveInt.default(5), { description: 'timed steps per backend', arg: 'N' }),
+  backends: opt(z.array(z.enum(BACKEND_ORDER)).min(1).default(['cpu', 'wasm']), { description: 'comma-separated backends to measure', arg: 'list', list: 'comma', code: ErrorCodes.UNKNOWN_NAME }),
+  cpuBatch: opt(positiveInt.optional(), { description: 'batch on the cpu backend', defaultText: 'min(batch, 8)', note: 'it is ~100× slower', arg: 'B' }),
+  cpuSteps: opt(positiveInt.optional(), { description: 'timed steps on the cpu backend', defaultText: 'min(steps, 2)', arg: 'N' }),
+  warmup: opt(z.number().int().min(0).default(1), { description: 'untimed steps first', arg: 'N' }),
+  inputShape: opt(z.array(positiveInt).optional(), { description: "one example's shape", defaultText: "the model's, e.g. 224,224,3 for resnet18", arg: 'H,W,C', list: 'comma' }),
+  classes: opt(positiveInt.optional(), { description: 'number of classes', defaultText: "the model's", arg: 'K' }),
+  json: opt(FLAGS.json, { description: 'one JSON line per backend {model, backend, batch, imgPerSec, ...}' }),
+});
+
+/** Flags of `bench train` (typed values, or the strings of a command line). */
+export type BenchTrainFlags = FlagsInput<typeof benchTrainFlagsSchema>;
 
 /** One line of `bench train --json`. */
 export interface BenchTrainResult {
@@ -76,22 +75,6 @@ export interface BenchTrainResult {
   backendInfo?: string;
   /** Anything the reader must know (smaller batch on cpu, failure). */
   note?: string;
-}
-
-function positiveInt(v: string | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(ErrorCodes.OPTION, `${flag} ${v} must be a positive integer`);
-  return n;
-}
-
-function parseBackends(s: string): string[] {
-  const names = s.split(',').map((x) => x.trim()).filter(Boolean);
-  if (names.length === 0) fail(ErrorCodes.OPTION, '--backends needs at least one backend name');
-  for (const n of names) {
-    if (!isBackendRequest(n) || n === 'auto') fail(ErrorCodes.UNKNOWN_NAME, `--backends: unknown backend "${n}"`, 'use names from: tensorflow, webgpu, wasm, cpu');
-  }
-  return names;
 }
 
 /** Random inputs and one-hot labels for a model (integer ids for int32 inputs). */
@@ -154,22 +137,18 @@ export async function runBenchTrain(
   flags: BenchTrainFlags,
   deps: { buildModel?: ModelBuilder; startBackend?: BackendStarter; log?: (line: string) => void } = {},
 ): Promise<BenchTrainResult[]> {
+  const f = parseFlags(benchTrainFlagsSchema, flags);
   const build = deps.buildModel ?? (buildBuiltinModel as ModelBuilder);
   const start = deps.startBackend ?? ((n: string) => selectBackend(n));
   const log = deps.log ?? (() => {});
-  const batch = positiveInt(flags.batch, '--batch', 64);
-  const steps = positiveInt(flags.steps, '--steps', 5);
-  const warmup = flags.warmup === undefined ? 1 : Number(flags.warmup);
-  if (!Number.isInteger(warmup) || warmup < 0) fail(ErrorCodes.OPTION, `--warmup ${flags.warmup} must be a non-negative integer`);
-  const cpuBatch = positiveInt(flags.cpuBatch, '--cpu-batch', Math.min(batch, 8));
-  const cpuSteps = positiveInt(flags.cpuSteps, '--cpu-steps', Math.min(steps, 2));
-  const inputShape = flags.inputShape === undefined ? undefined : parseIntList(flags.inputShape, '--input-shape');
-  const numClasses = flags.classes === undefined ? undefined : positiveInt(flags.classes, '--classes', 10);
+  const { batch, steps, warmup, inputShape, classes: numClasses } = f;
+  const cpuBatch = f.cpuBatch ?? Math.min(batch, 8);
+  const cpuSteps = f.cpuSteps ?? Math.min(steps, 2);
   const results: BenchTrainResult[] = [];
-  for (const backend of parseBackends(flags.backends ?? 'cpu,wasm')) {
+  for (const backend of f.backends) {
     const b = backend === 'cpu' ? cpuBatch : batch;
     const n = backend === 'cpu' ? cpuSteps : steps;
-    const base = { model: flags.model, backend, batch: b, steps: n };
+    const base = { model: f.model, backend, batch: b, steps: n };
     let sel: BackendSelection;
     try {
       sel = await start(backend);
@@ -178,9 +157,9 @@ export async function runBenchTrain(
       continue;
     }
     log(`${describeBackend(sel)}`);
-    const model = build(flags.model, { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 });
+    const model = build(f.model, { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 });
     try {
-      log(`${flags.model} on ${backend}: batch ${b}, ${warmup} warm-up + ${n} timed steps`);
+      log(`${f.model} on ${backend}: batch ${b}, ${warmup} warm-up + ${n} timed steps`);
       const times = await timeTrainingSteps(model, b, n, warmup);
       const total = times.wall.reduce((s, t) => s + t, 0);
       const r: BenchTrainResult = {
@@ -203,25 +182,23 @@ export async function runBenchTrain(
   return results;
 }
 
-/** Flags of `bench layers`. */
-export interface BenchLayersFlags {
-  /** Backend (default wasm). */
-  backend?: string;
-  /** Batch (default 64). */
-  batch?: string;
-  /** Height = width of the input (default 32). */
-  size?: string;
-  /** Channels in and out (default 64). */
-  channels?: string;
-  /** Target parameter reduction (default 3). */
-  ratio?: string;
-  /** Timed repetitions (default 5). */
-  repeat?: string;
-  /** Only these plugin ids. */
-  formats?: string;
-  /** JSON lines only. */
-  json?: boolean;
-}
+/** The flags of `bench layers`. */
+export const benchLayersFlagsSchema = withDefaults(
+  z.strictObject({
+    backend: FLAGS.backend,
+    batch: opt(positiveInt.default(64), { description: 'batch', arg: 'B' }),
+    size: opt(positiveInt.default(32), { description: 'input height and width', arg: 'S' }),
+    channels: opt(positiveInt.default(64), { description: 'input and output channels', arg: 'C' }),
+    ratio: opt(FLAGS.ratio, { description: 'parameter reduction to aim for', arg: 'R' }),
+    repeat: opt(positiveInt.default(5), { description: 'timed repetitions, median reported', arg: 'N' }),
+    formats: opt(z.array(z.string().min(1)).optional(), { description: 'only these plugin ids', defaultText: 'every plugin with conv layers', arg: 'ids', list: 'comma' }),
+    json: opt(FLAGS.json, { description: 'one JSON line per format' }),
+  }),
+  { backend: { default: 'wasm' }, ratio: { default: 3 } },
+);
+
+/** Flags of `bench layers` (typed values, or the strings of a command line). */
+export type BenchLayersFlags = FlagsInput<typeof benchLayersFlagsSchema>;
 
 /** Per-stage times of a factorized layer (what explains a shortfall). */
 export interface StageTimes {
@@ -428,26 +405,18 @@ export async function runBenchLayers(
   flags: BenchLayersFlags,
   deps: { container?: DependencyContainer; startBackend?: BackendStarter; log?: (line: string) => void } = {},
 ): Promise<BenchLayersResult[]> {
-  const backend = flags.backend ?? 'wasm';
+  const f = parseFlags(benchLayersFlagsSchema, flags);
   const start = deps.startBackend ?? ((n: string) => selectBackend(n));
-  const sel = await start(backend);
+  const sel = await start(f.backend);
   deps.log?.(describeBackend(sel));
-  const only = flags.formats?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = f.formats;
   const plugins = listPlugins(deps.container ?? defaultContainer).filter(
     (p) => p.layers?.kinds.includes('conv2d') && (!only || only.includes(p.id)),
   );
   if (plugins.length === 0) {
     fail(ErrorCodes.UNKNOWN_FORMAT, `no registered format plugin${only ? ` among ${only.join(', ')}` : ''} provides conv2d layers`, 'load one with --plugin, or check --formats');
   }
-  const opts = {
-    batch: positiveInt(flags.batch, '--batch', 64),
-    size: positiveInt(flags.size, '--size', 32),
-    channels: positiveInt(flags.channels, '--channels', 64),
-    ratio: Number(flags.ratio ?? 3),
-    repeat: positiveInt(flags.repeat, '--repeat', 5),
-    backend: sel.name,
-  };
-  if (!(opts.ratio > 1)) fail(ErrorCodes.OPTION, `--ratio ${flags.ratio} must be a number > 1`);
+  const opts = { batch: f.batch, size: f.size, channels: f.channels, ratio: f.ratio, repeat: f.repeat, backend: sel.name };
   const out: BenchLayersResult[] = [];
   for (const p of plugins) {
     deps.log?.(`${p.id}: ${opts.channels}→${opts.channels} 3×3 conv, ${opts.size}×${opts.size}, batch ${opts.batch}, ~${opts.ratio}× fewer parameters`);
@@ -461,19 +430,10 @@ const f2 = (v: number | null) => (v === null ? '—' : v.toFixed(2));
 /** Adds `bench train` and `bench layers` to the program. */
 export function benchCommand(program: Command): void {
   const bench = program.command('bench').description('Measure training throughput per backend, and factorized layers against dense ones.');
-  bench
-    .command('train')
-    .description('Images per second of a full training step (forward, backward, SGD momentum) of a built-in model, per backend.')
-    .requiredOption('--model <name>', 'lenet5, resnet20, resnet32, resnet56, resnet18, lstm')
-    .option('--batch <B>', 'batch size (default 64)')
-    .option('--steps <N>', 'timed steps per backend (default 5)')
-    .option('--backends <list>', 'comma-separated backends to measure (default cpu,wasm)')
-    .option('--cpu-batch <B>', 'batch on the cpu backend (default min(batch, 8): it is ~100× slower)')
-    .option('--cpu-steps <N>', 'timed steps on the cpu backend (default min(steps, 2))')
-    .option('--warmup <N>', 'untimed steps first (default 1)')
-    .option('--input-shape <H,W,C>', "one example's shape (default the model's, e.g. 224,224,3 for resnet18)")
-    .option('--classes <K>', "number of classes (default the model's)")
-    .option('--json', 'one JSON line per backend {model, backend, batch, imgPerSec, ...}')
+  addFlags(
+    bench.command('train').description('Images per second of a full training step (forward, backward, SGD momentum) of a built-in model, per backend.'),
+    benchTrainFlagsSchema,
+  )
     .action(async (flags: BenchTrainFlags) => {
       const results = await runBenchTrain(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
       if (flags.json) {
@@ -491,17 +451,10 @@ export function benchCommand(program: Command): void {
       for (const r of results) if (r.note) lines.push(`note (${r.backend}): ${r.note}`);
       process.stdout.write(lines.join('\n') + '\n');
     });
-  bench
-    .command('layers')
-    .description("Each registered format's factorized conv (about 3× fewer parameters) against the dense Conv2D it replaces: FLOP ratio and time ratio.")
-    .option('--backend <name>', 'backend (default wasm)')
-    .option('--batch <B>', 'batch (default 64)')
-    .option('--size <S>', 'input height and width (default 32)')
-    .option('--channels <C>', 'input and output channels (default 64)')
-    .option('--ratio <R>', 'parameter reduction to aim for (default 3)')
-    .option('--repeat <N>', 'timed repetitions, median reported (default 5)')
-    .option('--formats <ids>', 'only these plugin ids (default every plugin with conv layers)')
-    .option('--json', 'one JSON line per format')
+  addFlags(
+    bench.command('layers').description("Each registered format's factorized conv (about 3× fewer parameters) against the dense Conv2D it replaces: FLOP ratio and time ratio."),
+    benchLayersFlagsSchema,
+  )
     .action(async (flags: BenchLayersFlags) => {
       const results = await runBenchLayers(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
       if (flags.json) {

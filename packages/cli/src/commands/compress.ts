@@ -5,127 +5,130 @@
  * @module
  */
 import type { Command } from 'commander';
-import { ARM_LABELS, budgetText, compress, COMPRESS_DEFAULTS, CONVERGED_PRIMAL, finalPrimal, reportArms, type CompressReport, type CompressSettings } from '@tensorslim/admm';
-import { ErrorCodes, fail } from '@tensorslim/core';
-import { defaultDatasetOf, ensureDir, num, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { z } from 'zod';
+import {
+  ARM_LABELS,
+  budgetText,
+  compress,
+  COMPRESS_DEFAULTS,
+  compressRuntimeSchema,
+  compressSettingsSchema,
+  CONVERGED_PRIMAL,
+  finalPrimal,
+  reportArms,
+  rhoScheduleSchema,
+  type CompressReport,
+  type CompressSettings,
+} from '@tensorslim/admm';
+import { ErrorCodes, fail, opt } from '@tensorslim/core';
+import { MODEL_NAMES } from '@tensorslim/models';
+import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
+import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
 
-/** Flags of `compress`. */
-export interface CompressFlags {
-  /** Built-in model or model.json. */
-  model: string;
-  /** Dataset. */
-  dataset?: string;
-  /** Dataset directory. */
-  dataDir?: string;
-  /** Subset. */
-  limit?: string;
-  /** Validation subset. */
-  evalLimit?: string;
-  /** Format (with --ratio). */
-  format?: string;
-  /** Ratio. */
-  ratio?: string;
-  /** Plan file. */
-  plan?: string;
-  /** ρ. */
-  rho?: string;
-  /** ρ multiplier. */
-  rhoFactor?: string;
-  /** ρ multiplied every K updates. */
-  rhoEvery?: string;
-  /** ρ cap. */
-  rhoMax?: string;
-  /** Z/U update frequency. */
-  updateEvery?: string;
-  /** Pretraining epochs. */
-  pretrainEpochs?: string;
-  /** ADMM epochs. */
-  admmEpochs?: string;
-  /** Fine-tuning epochs. */
-  finetuneEpochs?: string;
-  /** Pretraining (and, unless --admm-lr, ADMM) lr. */
-  lr?: string;
-  /** ADMM lr. */
-  admmLr?: string;
-  /** Fine-tuning lr. */
-  finetuneLr?: string;
-  /** Momentum. */
-  momentum?: string;
-  /** Label smoothing. */
-  labelSmoothing?: string;
-  /** Batch size. */
-  batch?: string;
-  /** Seed. */
-  seed?: string;
-  /** Backend. */
-  backend?: string;
-  /** Checkpoint directory. */
-  checkpointDir?: string;
-  /** Steps between checkpoints. */
-  checkpointEvery?: string;
-  /** Resume. */
-  resume?: boolean;
-  /** Also run the direct arm. */
-  baseline?: boolean;
-  /** Also run the direct arm with the same total epochs. */
-  continuedBaseline?: boolean;
-  /** Output directory. */
-  out: string;
-  /** JSON. */
-  json?: boolean;
-}
+const api = compressSettingsSchema.shape;
+const runtime = compressRuntimeSchema.shape;
 
-/** The epochs and rates the command uses when not told (small enough for a laptop; the paper's are in --help). */
-export const CLI_DEFAULTS = { pretrainEpochsBuiltin: 2, admmEpochs: 10, finetuneEpochs: 5, lr: 0.01, finetuneLr: 0.005, batch: 64 } as const;
+/** Dense epochs before ADMM when `--model` is a built-in architecture (built fresh, untrained). */
+export const PRETRAIN_EPOCHS_BUILTIN = 2;
 
-/** Turns flags into pipeline settings. */
-export function compressSettings(flags: CompressFlags, builtin: boolean): Partial<CompressSettings> {
-  const lr = num(flags.lr, '--lr', CLI_DEFAULTS.lr, { min: 0 });
-  let updateEvery: CompressSettings['updateEvery'] = 'epoch';
-  if (flags.updateEvery !== undefined && flags.updateEvery !== 'epoch') updateEvery = num(flags.updateEvery, '--update-every', 1, { int: true, min: 1 });
-  const sched = [flags.rhoFactor, flags.rhoEvery, flags.rhoMax];
+/**
+ * The flags of `compress`: the pipeline's settings and runtime hooks (the API's schema fields),
+ * what the model, data and plan come from, and `--lr` (pretraining and, unless `--admm-lr`,
+ * ADMM). The command's defaults are the API's except for those in the overlay: laptop-size runs,
+ * with the paper's values in the help.
+ */
+export const compressFlagsSchema = withDefaults(
+  z.strictObject({
+    model: opt(FLAGS.model, { description: `${MODEL_NAMES.join(', ')} (built fresh and pretrained), or a trained model.json` }),
+    dataset: FLAGS.dataset,
+    dataDir: FLAGS.dataDir,
+    limit: FLAGS.limit,
+    evalLimit: FLAGS.evalLimit,
+    format: opt(FLAGS.format, { description: "format of every planned layer when no --plan is given: tt, tr, tucker or a plugin's" }),
+    ratio: opt(FLAGS.ratio, { description: 'target compression ratio of the planned layers when no --plan is given' }),
+    plan: opt(FLAGS.plan, { description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md)' }),
+    rho: api.rho,
+    rhoFactor: opt(rhoScheduleSchema.shape.factor.optional(), { description: 'ρ schedule: multiply ρ by F ... (with --rho-every and --rho-max)' }),
+    rhoEvery: opt(rhoScheduleSchema.shape.every.optional(), { description: '... every K Z/U updates ...' }),
+    rhoMax: opt(rhoScheduleSchema.shape.max.optional(), { description: '... never above M', defaultText: "constant ρ, the paper's" }),
+    updateEvery: api.updateEvery,
+    pretrainEpochs: optionalOf(api.pretrainEpochs, { defaultText: `${PRETRAIN_EPOCHS_BUILTIN} for a built-in model, ${COMPRESS_DEFAULTS.pretrainEpochs} for a loaded one` }),
+    admmEpochs: api.admmEpochs,
+    finetuneEpochs: api.finetuneEpochs,
+    lr: opt(api.pretrainLr, { description: 'learning rate of pretraining and of ADMM unless --admm-lr' }),
+    admmLr: optionalOf(api.admmLr, { defaultText: '--lr' }),
+    finetuneLr: api.finetuneLr,
+    momentum: api.momentum,
+    labelSmoothing: api.labelSmoothing,
+    batch: api.batchSize,
+    seed: opt(FLAGS.seed, { description: 'run seed: initialization, batch order, randomized SVDs' }),
+    backend: FLAGS.backend,
+    checkpointDir: runtime.checkpointDir,
+    checkpointEvery: api.checkpointEvery,
+    resume: runtime.resume,
+    baseline: api.baseline,
+    continuedBaseline: api.continuedBaseline,
+    out: opt(FLAGS.out, { description: runtime.outDir.meta()?.description }),
+    json: opt(FLAGS.json, { description: 'print the report as one JSON line, no progress bars' }),
+  }),
+  {
+    admmEpochs: { default: 10, note: 'paper: 200 on CIFAR' },
+    finetuneEpochs: { default: 5, note: 'paper: 200' },
+    lr: { default: 0.01, note: 'paper: 0.1 on CIFAR' },
+    batch: { default: 64, note: 'paper: 128' },
+  },
+);
+
+/** Flags of `compress` (typed values, or the strings of a command line). */
+export type CompressFlags = FlagsInput<typeof compressFlagsSchema>;
+
+/** The command's settings, parsed. */
+type CompressCommand = z.output<typeof compressFlagsSchema>;
+
+/** Turns the parsed flags into pipeline settings. */
+export function compressSettings(f: CompressCommand, builtin: boolean): CompressSettings {
+  const sched = [f.rhoFactor, f.rhoEvery, f.rhoMax];
   if (sched.some((s) => s !== undefined) && sched.some((s) => s === undefined)) {
     fail(ErrorCodes.OPTION, 'a ρ schedule needs --rho-factor, --rho-every and --rho-max together');
   }
   return {
-    seed: num(flags.seed, '--seed', 1, { int: true }),
-    batchSize: num(flags.batch, '--batch', CLI_DEFAULTS.batch, { int: true, min: 1 }),
-    momentum: num(flags.momentum, '--momentum', COMPRESS_DEFAULTS.momentum, { min: 0 }),
-    labelSmoothing: num(flags.labelSmoothing, '--label-smoothing', 0, { min: 0 }),
-    pretrainEpochs: num(flags.pretrainEpochs, '--pretrain-epochs', builtin ? CLI_DEFAULTS.pretrainEpochsBuiltin : 0, { int: true, min: 0 }),
-    pretrainLr: lr,
-    admmEpochs: num(flags.admmEpochs, '--admm-epochs', CLI_DEFAULTS.admmEpochs, { int: true, min: 0 }),
-    admmLr: num(flags.admmLr, '--admm-lr', lr, { min: 0 }),
-    rho: num(flags.rho, '--rho', COMPRESS_DEFAULTS.rho, { min: 0 }),
-    rhoSchedule:
-      flags.rhoFactor !== undefined
-        ? { factor: num(flags.rhoFactor, '--rho-factor', 1, { min: 1 }), every: num(flags.rhoEvery, '--rho-every', 1, { int: true, min: 1 }), max: num(flags.rhoMax, '--rho-max', 1, { min: 0 }) }
-        : null,
-    updateEvery,
-    finetuneEpochs: num(flags.finetuneEpochs, '--finetune-epochs', CLI_DEFAULTS.finetuneEpochs, { int: true, min: 0 }),
-    finetuneLr: num(flags.finetuneLr, '--finetune-lr', CLI_DEFAULTS.finetuneLr, { min: 0 }),
-    baseline: Boolean(flags.baseline),
-    continuedBaseline: Boolean(flags.continuedBaseline),
-    checkpointEvery: num(flags.checkpointEvery, '--checkpoint-every', 0, { int: true, min: 0 }),
+    ...COMPRESS_DEFAULTS,
+    seed: f.seed,
+    batchSize: f.batch,
+    momentum: f.momentum,
+    labelSmoothing: f.labelSmoothing,
+    pretrainEpochs: f.pretrainEpochs ?? (builtin ? PRETRAIN_EPOCHS_BUILTIN : COMPRESS_DEFAULTS.pretrainEpochs),
+    pretrainLr: f.lr,
+    admmEpochs: f.admmEpochs,
+    admmLr: f.admmLr ?? f.lr,
+    rho: f.rho,
+    rhoSchedule: f.rhoFactor !== undefined ? { factor: f.rhoFactor, every: f.rhoEvery!, max: f.rhoMax! } : null,
+    updateEvery: f.updateEvery,
+    finetuneEpochs: f.finetuneEpochs,
+    finetuneLr: f.finetuneLr,
+    baseline: f.baseline,
+    continuedBaseline: f.continuedBaseline,
+    checkpointEvery: f.checkpointEvery,
   };
 }
 
 /** Runs `compress` and returns the report. */
 export async function runCompress(flags: CompressFlags): Promise<CompressReport> {
-  const progress = createProgress(progressEnabled(flags.json), flags.json);
-  await startBackend(flags.backend, progress);
-  const seed = num(flags.seed, '--seed', 1, { int: true });
-  const data = await resolveDataset({ name: flags.dataset ?? defaultDatasetOf(flags.model) ?? 'mnist', dir: flags.dataDir, limit: flags.limit, evalLimit: flags.evalLimit, seed: seed, model: flags.model });
-  const source = await resolveModel(flags.model, data, seed);
-  const plan = resolvePlan(flags, source);
-  if (flags.resume && !flags.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
-  ensureDir(flags.out);
+  const f = parseFlags(compressFlagsSchema, flags);
+  if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
+  const progress = createProgress(progressEnabled(f.json), f.json);
+  await startBackend(f.backend, progress);
+  const data = await resolveDataset(f);
+  const source = await resolveModel(f.model, data, f.seed);
+  const plan = resolvePlan(f, source);
+  const settings = compressSettings(f, source.builtin);
+  ensureDir(f.out);
   const { report } = await compress(source.model, data, plan, {
-    ...compressSettings(flags, source.builtin),
-    outDir: flags.out,
-    ...(flags.checkpointDir ? { checkpointDir: flags.checkpointDir } : {}),
-    resume: Boolean(flags.resume),
+    ...settings,
+    outDir: f.out,
+    ...(f.checkpointDir ? { checkpointDir: f.checkpointDir } : {}),
+    resume: Boolean(f.resume),
     onEvent: progressListener(progress),
   });
   progress.stop();
@@ -153,49 +156,15 @@ export function summarizeReport(r: CompressReport): string {
 
 /** Adds `compress` to the program. */
 export function compressCommand(program: Command): void {
-  program
+  const cmd = program
     .command('compress')
     .description(
       'Compress a model: (pretrain) → ADMM training towards the planned low-rank formats → decompose → fine-tune → evaluate → save model + report. ' +
         'Defaults follow the paper (Yin et al., CVPR 2021): rho 1e-3 constant, SGD momentum 0.9, one Z/U update per epoch; its CIFAR recipe is 200 ADMM epochs at lr 0.1 then 200 fine-tuning epochs at lr 0.005.',
-    )
-    .requiredOption('--model <name|model.json>', 'lenet5, resnet20, resnet32, resnet56, resnet18, lstm (built fresh and pretrained), or a trained model.json')
-    .option('--dataset <name>', 'mnist, fashion-mnist, cifar10, cifar100 or synthetic (default: the model\'s own)')
-    .option('--data-dir <dir>', 'directory of the dataset files (required for cifar10/cifar100/fashion-mnist)')
-    .option('--limit <N>', 'use only the first N training examples')
-    .option('--eval-limit <N>', 'use only the first N validation examples')
-    .option('--format <id>', 'format of every planned layer when no --plan is given: tt, tr, tucker or a plugin\'s (default tt)')
-    .option('--ratio <C>', 'target compression ratio of the planned layers when no --plan is given (default 5)')
-    .option('--plan <plan.json>', 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md)')
-    .option('--rho <R>', 'ADMM penalty rho (default 1e-3, the paper\'s)')
-    .option('--rho-factor <F>', 'rho schedule: multiply rho by F ... (with --rho-every and --rho-max)')
-    .option('--rho-every <K>', '... every K Z/U updates ...')
-    .option('--rho-max <M>', '... never above M (default: constant rho, as the paper)')
-    .option('--update-every <epoch|N>', 'Z/U update after every epoch (default, the paper\'s) or every N steps')
-    .option('--pretrain-epochs <N>', `dense training before ADMM (default ${CLI_DEFAULTS.pretrainEpochsBuiltin} for a built-in model, 0 for a loaded one)`)
-    .option('--admm-epochs <N>', `ADMM training epochs (default ${CLI_DEFAULTS.admmEpochs}; paper: 200 on CIFAR)`)
-    .option('--finetune-epochs <N>', `fine-tuning epochs after decomposition, the same for every arm (default ${CLI_DEFAULTS.finetuneEpochs}; paper: 200)`)
-    .option('--lr <LR>', `learning rate of pretraining and of ADMM unless --admm-lr (default ${CLI_DEFAULTS.lr}; paper: 0.1 on CIFAR)`)
-    .option('--admm-lr <LR>', 'learning rate of the ADMM phase (default: --lr)')
-    .option('--finetune-lr <LR>', `fine-tuning learning rate (default ${CLI_DEFAULTS.finetuneLr}, the paper's)`)
-    .option('--momentum <M>', 'SGD momentum (default 0.9, the paper\'s)')
-    .option('--label-smoothing <E>', 'label smoothing (default 0; the reference code uses 0.1 on CIFAR)')
-    .option('--batch <B>', `batch size (default ${CLI_DEFAULTS.batch}; paper: 128)`)
-    .option('--seed <S>', 'run seed: initialization, batch order, randomized SVDs (default 1)')
-    .option('--backend <name>', 'TF.js backend: auto, tensorflow, webgpu, wasm or cpu (default auto)')
-    .option('--checkpoint-dir <dir>', 'write checkpoints here (atomically) at every phase end and every --checkpoint-every steps')
-    .option('--checkpoint-every <N>', 'steps between checkpoints (default 0: phase ends only)')
-    .option('--resume', 'continue from the newest complete checkpoint in --checkpoint-dir')
-    .option('--baseline', 'also run the direct arm: decompose the dense model as it is, then --finetune-epochs of fine-tuning (it trains --admm-epochs fewer epochs than ADMM); reported beside ADMM, saved in baseline/')
-    .option(
-      '--continued-baseline',
-      'also run the direct arm with the same total epochs as ADMM: continue dense training for --admm-epochs (ADMM\'s lr, batch and batch order, no penalty), then decompose and fine-tune for --finetune-epochs; saved in continued/',
-    )
-    .requiredOption('--out <dir>', 'where to write the compressed model (model.json + weights-<hash>.bin), baseline/, continued/, report.json, report.md and plots')
-    .option('--json', 'print the report as one JSON line, no progress bars')
-    .action(async (flags: CompressFlags) => {
-      const report = await runCompress(flags);
-      if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
-      else process.stdout.write(summarizeReport(report) + `report: ${flags.out}/report.md\n`);
-    });
+    );
+  addFlags(cmd, compressFlagsSchema).action(async (flags: CompressFlags) => {
+    const report = await runCompress(flags);
+    if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
+    else process.stdout.write(summarizeReport(report) + `report: ${flags.out}/report.md\n`);
+  });
 }

@@ -5,44 +5,43 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import {
   ErrorCodes,
   fail,
   factorsToJson,
   listPlugins,
+  opt,
   rankSpecFromFlags,
   resolvePlugin,
   type Factors,
   type RankSpec,
 } from '@tensorslim/core';
 import { readNpy, relError, sizeOf } from '@tensorslim/linalg';
-import { median, parseIntList } from '../output.js';
+import { median } from '../output.js';
+import { FLAGS } from '../context.js';
+import { addFlags, parseFlags, type FlagsInput } from '../schema-flags.js';
 
-/** The flags of `decompose`. */
-export interface DecomposeFlags {
-  /** Plugin id. */
-  format: string;
-  /** Path of the `.npy` input. */
-  input: string;
-  /** Explicit ranks "r0,r1,...". */
-  ranks?: string;
-  /** Maximum rank. */
-  maxRank?: string;
-  /** Target compression ratio. */
-  ratio?: string;
-  /** Relative error tolerance. */
-  eps?: string;
-  /** Format's automatic ranks. */
-  auto?: boolean;
-  /** Modes to decompose "0,1". */
-  modes?: string;
-  /** Timed repetitions. */
-  repeat?: string;
-  /** Where to write the factors as JSON. */
-  out?: string;
-  /** One JSON line on stdout. */
-  json?: boolean;
-}
+/** The flags of `decompose`: the format, the input, exactly one way to choose the ranks (core's rank specs), and timing. */
+export const decomposeFlagsSchema = z.strictObject({
+  format: opt(z.string().min(1), { description: 'format plugin id (tt, tr, tucker, or one loaded with --plugin)', arg: 'id' }),
+  input: opt(z.string().min(1), { description: 'the tensor to decompose (.npy, float32/float64, C order)', arg: 'file.npy' }),
+  ranks: opt(z.string().optional(), {
+    description: "explicit ranks in the format's convention: TT d+1 ranks with r0 = rd = 1; TR d ranks (the ring closes on r0); Tucker one per decomposed mode",
+    arg: 'r0,r1,...',
+  }),
+  maxRank: opt(z.number().int().min(1).optional(), { description: 'cap every rank at R', arg: 'R', code: ErrorCodes.RANK }),
+  ratio: opt(z.number().positive().optional(), { description: 'choose the ranks that reach a compression ratio of at least C (entries / parameters)', arg: 'C', code: ErrorCodes.RANK }),
+  eps: opt(z.number().min(0).optional(), { description: 'choose the smallest ranks with relative error ≤ E', arg: 'E', code: ErrorCodes.RANK }),
+  auto: opt(z.boolean().optional(), { description: "the format's automatic rank choice (Tucker: EVBMF)" }),
+  modes: opt(z.array(z.number().int().min(0)).optional(), { description: "decompose only these modes: Tucker's partial decomposition", defaultText: 'all', arg: 'i,j', list: 'comma' }),
+  repeat: opt(z.number().int().min(1).default(1), { description: 'time the decomposition N times and report the median', arg: 'N' }),
+  out: opt(z.string().min(1).optional(), { description: 'write the factors as JSON', arg: 'factors.json' }),
+  json: opt(FLAGS.json, { description: 'print one JSON line {format, shape, ranks, params, compressionRatio, relError, ms}' }),
+});
+
+/** The flags of `decompose` (typed values, or the strings of a command line). */
+export type DecomposeFlags = FlagsInput<typeof decomposeFlagsSchema>;
 
 /** The result line of `decompose --json`. */
 export interface DecomposeResult {
@@ -64,19 +63,13 @@ export interface DecomposeResult {
 
 /** Runs the decomposition and returns the result (and the factors). */
 export function runDecompose(flags: DecomposeFlags): { result: DecomposeResult; factors: Factors; notes: string[] } {
-  const plugin = resolvePlugin(flags.format);
-  if (!existsSync(flags.input)) fail(ErrorCodes.DATA, `input file ${flags.input} does not exist`);
-  const x = readNpy(new Uint8Array(readFileSync(flags.input)), flags.input);
-  const spec: RankSpec = rankSpecFromFlags({
-    ranks: flags.ranks,
-    maxRank: flags.maxRank,
-    ratio: flags.ratio,
-    eps: flags.eps,
-    auto: flags.auto,
-  });
-  const repeat = flags.repeat === undefined ? 1 : Number(flags.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1) fail(ErrorCodes.OPTION, `--repeat ${flags.repeat} must be a positive integer`);
-  const opts = flags.modes !== undefined ? { modes: parseIntList(flags.modes, '--modes') } : {};
+  const o = parseFlags(decomposeFlagsSchema, flags);
+  const plugin = resolvePlugin(o.format);
+  if (!existsSync(o.input)) fail(ErrorCodes.DATA, `input file ${o.input} does not exist`);
+  const x = readNpy(new Uint8Array(readFileSync(o.input)), o.input);
+  const spec: RankSpec = rankSpecFromFlags(o);
+  const repeat = o.repeat;
+  const opts = o.modes !== undefined ? { modes: o.modes } : {};
   const times: number[] = [];
   let factors: Factors | undefined;
   for (let i = 0; i < repeat; i++) {
@@ -139,20 +132,10 @@ export function formatsHelp(width = 80): string {
 
 /** Adds `decompose` to the program. */
 export function decomposeCommand(program: Command): void {
-  program
+  const cmd = program
     .command('decompose')
-    .description('Decompose a tensor read from a .npy file with a registered format, and report ranks, size, error and time.')
-    .requiredOption('--format <id>', 'format plugin id (tt, tr, tucker, or one loaded with --plugin)')
-    .requiredOption('--input <file.npy>', 'the tensor to decompose (.npy, float32/float64, C order)')
-    .option('--ranks <r0,r1,...>', 'explicit ranks in the format\'s convention: TT d+1 ranks with r0 = rd = 1; TR d ranks (the ring closes on r0); Tucker one per decomposed mode')
-    .option('--max-rank <R>', 'cap every rank at R')
-    .option('--ratio <C>', 'choose the ranks that reach a compression ratio of at least C (entries / parameters)')
-    .option('--eps <E>', 'choose the smallest ranks with relative error ≤ E')
-    .option('--auto', 'the format\'s automatic rank choice (Tucker: EVBMF)')
-    .option('--modes <i,j>', 'decompose only these modes (Tucker: partial decomposition); default all')
-    .option('--repeat <N>', 'time the decomposition N times and report the median (default 1)')
-    .option('--out <factors.json>', 'write the factors as JSON')
-    .option('--json', 'print one JSON line {format, shape, ranks, params, compressionRatio, relError, ms}')
+    .description('Decompose a tensor read from a .npy file with a registered format, and report ranks, size, error and time.');
+  addFlags(cmd, decomposeFlagsSchema)
     .addHelpText('after', (ctx) => formatsHelp(Math.max(40, ctx.command.configureOutput().getOutHelpWidth?.() ?? 80)))
     .action((flags: DecomposeFlags) => {
       const { result, factors, notes } = runDecompose(flags);

@@ -9,35 +9,64 @@
  * @module
  */
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, linePlotSvg, markdownTable, type Arm, type PlotSeries } from '@tensorslim/admm';
-import { ErrorCodes, fail, writeFileAtomic } from '@tensorslim/core';
-import { defaultPlan, MODEL_NAMES } from '@tensorslim/models';
+import { ErrorCodes, fail, opt, parseOptions, writeFileAtomic } from '@tensorslim/core';
+import { DATASET_NAMES, defaultPlan, MODEL_NAMES } from '@tensorslim/models';
+import { FLAGS } from '../context.js';
+import { addFlags, kebab, parseFlags, type FlagsInput } from '../schema-flags.js';
+import { compressFlagsSchema } from './compress.js';
+import { trainFlagsSchema } from './train.js';
 
-/** The experiment specification (JSON). */
-export interface ExperimentSpec {
-  /** Name, for titles. */
-  readonly name: string;
-  /** Dataset of every cell. */
-  readonly dataset: string;
-  /** The grid: every combination is a cell. Models are built-in names. */
-  readonly grid: { readonly model: readonly string[]; readonly format: readonly string[]; readonly ratio: readonly number[]; readonly seed: readonly number[] };
-  /** Flags of `train` for the dense models (camelCase names of the command's flags, e.g. {"epochs": 3}). */
-  readonly train?: Readonly<Record<string, string | number | boolean>>;
-  /** Flags of `compress` for every cell (e.g. {"admmEpochs": 2, "rho": 0.01}). */
-  readonly compress?: Readonly<Record<string, string | number | boolean>>;
-  /** Per-model overrides of both, e.g. {"lstm": {"limit": 10000}}. */
-  readonly perModel?: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
-  /**
-   * Plan file per model, used as it is; `{format}` and `{ratio}` in the path are replaced by the
-   * cell's. A model without one is compressed with its built-in default plan (`defaultPlan` of
-   * @tensorslim/models at the cell's format and ratio), written to `plans/` in the results.
-   */
-  readonly plans?: Readonly<Record<string, string>>;
+/** Flags of a command, by their camel-case names, as a spec gives them: {"admmEpochs": 2, "baseline": true}. */
+const flagValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const nonEmpty = <T extends z.ZodType>(item: T) => z.array(item).min(1);
+
+/** Names in `o` that are not flags of the command whose schema is `schema`. */
+function unknownFlags(o: Readonly<Record<string, unknown>> | undefined, schema: z.ZodObject, strip: (k: string) => string = (k) => k): string[] {
+  return Object.keys(o ?? {}).filter((k) => !(strip(k) in schema.shape));
 }
+
+/** The experiment specification (a JSON file), validated before anything runs. */
+export const experimentSpecSchema = z
+  .object({
+    name: z.string().describe('name, for titles'),
+    dataset: opt(z.enum(DATASET_NAMES as [string, ...string[]]), { description: 'dataset of every cell', code: ErrorCodes.UNKNOWN_NAME }),
+    grid: z
+      .object({
+        model: nonEmpty(z.string().min(1)),
+        format: nonEmpty(z.string().min(1)),
+        ratio: nonEmpty(z.number().positive()),
+        seed: nonEmpty(z.number().int().min(0)),
+      })
+      .describe('the grid: every combination is a cell; models are built-in names (or have a plan file)'),
+    train: flagValues.optional().describe('flags of `train` for the dense models (camelCase names of the command\'s flags, e.g. {"epochs": 3})'),
+    compress: flagValues.optional().describe('flags of `compress` for every cell (e.g. {"admmEpochs": 2, "rho": 0.01})'),
+    perModel: z.record(z.string(), flagValues).optional().describe('per-model overrides of both, e.g. {"lstm": {"limit": 10000}}'),
+    plans: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('plan file per model, used as it is; {format} and {ratio} in the path are replaced by the cell\'s'),
+  })
+  .superRefine((s, ctx) => {
+    // every flag a spec names is one the command has: a misspelt one fails here, not in every cell
+    const bad = (path: (string | number)[], names: string[], command: string) => {
+      if (names.length) ctx.addIssue({ code: 'custom', path, message: `flags of ${command}; ${names.map((n) => `"${n}"`).join(', ')} ${names.length > 1 ? 'are' : 'is'} not (${command} --help lists them)` });
+    };
+    bad(['train'], unknownFlags(s.train, trainFlagsSchema), 'train');
+    bad(['compress'], unknownFlags(s.compress, compressFlagsSchema), 'compress');
+    for (const [m, o] of Object.entries(s.perModel ?? {})) {
+      const either = Object.keys(o).filter((k) => !(trainKey(k) in trainFlagsSchema.shape) && !(k in compressFlagsSchema.shape));
+      bad(['perModel', m], either, 'train or compress');
+    }
+  });
+
+/** The experiment specification (JSON); see {@link experimentSpecSchema}. */
+export type ExperimentSpec = Readonly<z.output<typeof experimentSpecSchema>>;
 
 /** One compressed layer of a cell. */
 export interface CellLayer {
@@ -109,29 +138,25 @@ export interface CellResult {
   readonly error?: string;
 }
 
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-
 /** Turns {admmEpochs: 2, baseline: true} into ['--admm-epochs', '2', '--baseline']. */
 export function toFlags(o: Readonly<Record<string, string | number | boolean>> = {}): string[] {
   return Object.entries(o).flatMap(([k, v]) => (v === false ? [] : v === true ? [`--${kebab(k)}`] : [`--${kebab(k)}`, String(v)]));
 }
 
-/** Validates a spec read from JSON. */
+/** Validates a spec read from JSON against {@link experimentSpecSchema} (`TS_OPTION` naming the field). */
 export function parseSpec(text: string, source: string): ExperimentSpec {
-  let s: ExperimentSpec;
+  let s: unknown;
   try {
-    s = JSON.parse(text) as ExperimentSpec;
+    s = JSON.parse(text);
   } catch (e) {
     return fail(ErrorCodes.OPTION, `${source} is not valid JSON: ${(e as Error).message}`);
   }
-  const g = s?.grid;
-  if (!s || typeof s.dataset !== 'string' || !g || !['model', 'format', 'ratio', 'seed'].every((k) => Array.isArray((g as Record<string, unknown>)[k]) && ((g as unknown as Record<string, unknown[]>)[k]!.length > 0))) {
-    fail(ErrorCodes.OPTION, `${source} needs "dataset" and "grid" with non-empty "model", "format", "ratio" and "seed" lists`);
-  }
-  if (s.plans !== undefined && (typeof s.plans !== 'object' || Object.values(s.plans).some((p) => typeof p !== 'string'))) {
-    fail(ErrorCodes.OPTION, `${source}: "plans" must map model names to plan file paths`);
-  }
-  return s;
+  return checkSpec(s, source);
+}
+
+/** Validates a spec against {@link experimentSpecSchema}; `source` names it in messages. */
+export function checkSpec(spec: unknown, source = 'experiment spec'): ExperimentSpec {
+  return parseOptions(experimentSpecSchema, spec, { source, name: (p) => (p.length ? `"${p.map(String).join('.')}"` : 'the spec') });
 }
 
 /** The cell id of a combination. */
@@ -296,10 +321,11 @@ function cellFromReport(base: CellBase, rep: CompressJson, dense: number | null)
 
 /** Runs (or resumes) the experiment; returns every cell's result. */
 export async function runExperiment(
-  spec: ExperimentSpec,
+  specIn: ExperimentSpec,
   out: string,
   opts: { jobs?: number; runner?: CommandRunner; log?: (s: string) => void } = {},
 ): Promise<CellResult[]> {
+  const spec = checkSpec(specIn);
   const run = opts.runner ?? childRunner;
   const log = opts.log ?? (() => {});
   mkdirSync(join(out, 'cells'), { recursive: true });
@@ -346,8 +372,11 @@ export async function runExperiment(
   return results;
 }
 
+/** Per-model keys that go to `train` too (besides `train`-prefixed ones: "trainEpochs" → "epochs"). */
 const TRAIN_KEYS = new Set(['limit', 'evalLimit', 'epochs', 'lr', 'batch', 'momentum', 'backend']);
-const pickTrain = (o: Readonly<Record<string, string | number | boolean>>) => Object.fromEntries(Object.entries(o).filter(([k]) => TRAIN_KEYS.has(k) || k.startsWith('train')).map(([k, v]) => [k.startsWith('train') ? k[5]!.toLowerCase() + k.slice(6) : k, v]));
+/** A per-model key as a flag of `train`: "trainLr" → "lr". */
+const trainKey = (k: string) => (k.startsWith('train') && k.length > 5 ? k[5]!.toLowerCase() + k.slice(6) : k);
+const pickTrain = (o: Readonly<Record<string, string | number | boolean>>) => Object.fromEntries(Object.entries(o).filter(([k]) => TRAIN_KEYS.has(k) || k.startsWith('train')).map(([k, v]) => [trainKey(k), v]));
 const pickCompress = (o: Readonly<Record<string, string | number | boolean>>) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('train') && k !== 'epochs'));
 
 /** The table rows of the three arms: which accuracies of a cell they show. */
@@ -460,9 +489,18 @@ export async function writeExperimentReport(spec: ExperimentSpec, results: reado
   }
 }
 
+/** The flags of `experiment`. */
+export const experimentFlagsSchema = z.strictObject({
+  out: opt(FLAGS.out, { description: 'results directory: dense/, plans/, cells/, runs/, results.json, table.md, *.svg' }),
+  jobs: opt(z.number().int().min(1).default(1), { description: 'cells run in parallel, one process each', arg: 'N' }),
+});
+
+/** Flags of `experiment` (typed values, or the strings of a command line). */
+export type ExperimentFlags = FlagsInput<typeof experimentFlagsSchema>;
+
 /** Adds `experiment` to the program. */
 export function experimentCommand(program: Command): void {
-  program
+  const cmd = program
     .command('experiment')
     .summary('Run a grid of {model, format, ratio, seed}: ADMM, direct, and direct with the same total epochs, from dense models; resumable.')
     .description(
@@ -473,16 +511,13 @@ export function experimentCommand(program: Command): void {
         'ADMM + fine-tune, E + A ADMM epochs + F. ' +
         'Resumable: finished cells are not rerun; failed cells, and cells recorded with other flags, are.',
     )
-    .argument('<spec.json>', 'the experiment: {"name", "dataset", "grid": {"model", "format", "ratio", "seed"}, "train": {...}, "compress": {...}, "perModel": {...}, "plans": {...}} (see docs/reproduction.md)')
-    .requiredOption('--out <dir>', 'results directory: dense/, plans/, cells/, runs/, results.json, table.md, *.svg')
-    .option('--jobs <N>', 'cells run in parallel, one process each (default 1)')
-    .action(async (specPath: string, flags: { out: string; jobs?: string }) => {
-      if (!existsSync(specPath)) fail(ErrorCodes.OPTION, `experiment spec ${specPath} does not exist`);
-      const spec = parseSpec(readFileSync(specPath, 'utf8'), specPath);
-      const jobs = flags.jobs ? Number(flags.jobs) : 1;
-      if (!Number.isInteger(jobs) || jobs < 1) fail(ErrorCodes.OPTION, `--jobs ${flags.jobs} must be a positive integer`);
-      const t0 = performance.now();
-      const results = await runExperiment(spec, flags.out, { jobs, log: (s) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
-      process.stdout.write(`${results.length} cells (${results.filter((r) => r.error).length} failed); table: ${join(flags.out, 'table.md')}\n`);
-    });
+    .argument('<spec.json>', 'the experiment: {"name", "dataset", "grid": {"model", "format", "ratio", "seed"}, "train": {...}, "compress": {...}, "perModel": {...}, "plans": {...}} (see docs/reproduction.md)');
+  addFlags(cmd, experimentFlagsSchema).action(async (specPath: string, flags: ExperimentFlags) => {
+    const { out, jobs } = parseFlags(experimentFlagsSchema, flags);
+    if (!existsSync(specPath)) fail(ErrorCodes.OPTION, `experiment spec ${specPath} does not exist`);
+    const spec = parseSpec(readFileSync(specPath, 'utf8'), specPath);
+    const t0 = performance.now();
+    const results = await runExperiment(spec, out, { jobs, log: (s) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
+    process.stdout.write(`${results.length} cells (${results.filter((r) => r.error).length} failed); table: ${join(out, 'table.md')}\n`);
+  });
 }

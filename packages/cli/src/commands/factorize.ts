@@ -6,33 +6,29 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { factorizeModel, planToJson, saveModel, writeFileAtomic, type FactorizedLayerReport } from '@tensorslim/core';
+import { factorizeModel, opt, planToJson, saveModel, writeFileAtomic, type FactorizedLayerReport } from '@tensorslim/core';
 import { markdownTable } from '@tensorslim/admm';
 import { Rng } from '@tensorslim/linalg';
-import { ensureDir, num, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { z } from 'zod';
+import { ensureDir, FLAGS, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
+import { addFlags, parseFlags, type FlagsInput } from '../schema-flags.js';
 
-/** Flags of `factorize`. */
-export interface FactorizeFlags {
-  /** Model path or built-in name. */
-  model: string;
-  /** Plan file. */
-  plan?: string;
-  /** Format (with --ratio). */
-  format?: string;
-  /** Ratio (with --format). */
-  ratio?: string;
-  /** Output directory. */
-  out: string;
-  /** Examples in the probe batch. */
-  probe?: string;
-  /** Seed of the probe batch. */
-  seed?: string;
-  /** Backend. */
-  backend?: string;
-  /** JSON output. */
-  json?: boolean;
-}
+/** The flags of `factorize`. */
+export const factorizeFlagsSchema = z.strictObject({
+  model: opt(FLAGS.model, { description: 'the model to factorize (a model.json path, or a built-in name for an untrained one)', arg: 'model.json|name' }),
+  plan: FLAGS.plan,
+  format: opt(FLAGS.format, { description: 'format for a suggested plan when no --plan is given' }),
+  ratio: opt(FLAGS.ratio, { description: 'target compression ratio for a suggested plan' }),
+  out: opt(FLAGS.out, { description: 'where to write model.json, weights-<hash>.bin, plan.json and factorize.json' }),
+  probe: opt(z.number().int().min(1).default(8), { description: 'examples in the random probe batch used to measure the output drift', arg: 'N' }),
+  seed: opt(FLAGS.seed, { description: 'seed of the probe batch' }),
+  backend: FLAGS.backend,
+  json: opt(FLAGS.json, { description: 'print the summary as one JSON line' }),
+});
+
+/** Flags of `factorize` (typed values, or the strings of a command line). */
+export type FactorizeFlags = FlagsInput<typeof factorizeFlagsSchema>;
 
 /** The result of `factorize`. */
 export interface FactorizeSummary {
@@ -48,14 +44,15 @@ export interface FactorizeSummary {
 
 /** Runs `factorize`. */
 export async function runFactorize(flags: FactorizeFlags): Promise<FactorizeSummary> {
-  const progress = createProgress(progressEnabled(flags.json), flags.json);
-  await startBackend(flags.backend, progress);
-  const source = await resolveModel(flags.model);
-  const plan = resolvePlan(flags, source);
+  const f = parseFlags(factorizeFlagsSchema, flags);
+  const progress = createProgress(progressEnabled(f.json), f.json);
+  await startBackend(f.backend, progress);
+  const source = await resolveModel(f.model);
+  const plan = resolvePlan(f, source);
   const { model, layers } = await factorizeModel(source.model, plan);
   // output drift on a seeded random probe batch
-  const n = num(flags.probe, '--probe', 8, { int: true, min: 1 });
-  const rng = new Rng(num(flags.seed, '--seed', 1, { int: true }));
+  const n = f.probe;
+  const rng = new Rng(f.seed);
   const shape = (source.model.inputs[0]!.shape.slice(1) as number[]).map((s) => s ?? 1);
   const size = shape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(Float32Array.from(rng.normalArray(n * size)), [n, ...shape]);
@@ -63,39 +60,30 @@ export async function runFactorize(flags: FactorizeFlags): Promise<FactorizeSumm
   const drift = tf.tidy(() => tf.div(tf.norm(tf.sub(y0, y1)), tf.add(tf.norm(y0), 1e-30)).dataSync()[0]!);
   const maxAbs = tf.tidy(() => tf.max(tf.abs(tf.sub(y0, y1))).dataSync()[0]!);
   tf.dispose([x, y0, y1]);
-  ensureDir(flags.out);
-  await saveModel(model, flags.out);
-  await writeFileAtomic(join(flags.out, 'plan.json'), planToJson(plan));
-  const summary: FactorizeSummary = { layers: [...layers], outputDrift: drift, maxAbsDiff: maxAbs, out: flags.out };
-  await writeFileAtomic(join(flags.out, 'factorize.json'), JSON.stringify(summary, null, 2) + '\n');
+  ensureDir(f.out);
+  await saveModel(model, f.out);
+  await writeFileAtomic(join(f.out, 'plan.json'), planToJson(plan));
+  const summary: FactorizeSummary = { layers: [...layers], outputDrift: drift, maxAbsDiff: maxAbs, out: f.out };
+  await writeFileAtomic(join(f.out, 'factorize.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
 
 /** Adds `factorize` to the program. */
 export function factorizeCommand(program: Command): void {
-  program
+  const cmd = program
     .command('factorize')
-    .description('Decompose the planned layers of a saved model without data, save the factorized model, and report each layer\'s error and the output drift.')
-    .requiredOption('--model <model.json|name>', 'the model to factorize (a model.json path, or a built-in name for an untrained one)')
-    .option('--plan <plan.json>', 'compression plan (layers, formats, modes, ranks)')
-    .option('--format <id>', 'format for a suggested plan when no --plan is given (default tt)')
-    .option('--ratio <C>', 'target compression ratio for a suggested plan (default 5)')
-    .requiredOption('--out <dir>', 'where to write model.json, weights-<hash>.bin, plan.json and factorize.json')
-    .option('--probe <N>', 'examples in the random probe batch used to measure the output drift (default 8)')
-    .option('--seed <S>', 'seed of the probe batch (default 1)')
-    .option('--backend <name>', 'TF.js backend: auto, tensorflow, webgpu, wasm or cpu (default auto)')
-    .option('--json', 'print the summary as one JSON line')
-    .action(async (flags: FactorizeFlags) => {
-      const s = await runFactorize(flags);
-      if (flags.json) {
-        process.stdout.write(JSON.stringify(s) + '\n');
-        return;
-      }
-      process.stdout.write(
-        markdownTable(
-          ['layer', 'format', 'ranks', 'params before', 'params after', 'MACs before', 'MACs after', 'rel. error'],
-          s.layers.map((l) => [l.name, l.format, l.ranks.join(','), l.paramsBefore, l.paramsAfter, l.flopsBefore, l.flopsAfter, l.relError]),
-        ) + `\n\noutput drift on the probe batch: ${s.outputDrift.toExponential(3)} (max abs ${s.maxAbsDiff.toExponential(3)})\nsaved to ${s.out}\n`,
-      );
-    });
+    .description("Decompose the planned layers of a saved model without data, save the factorized model, and report each layer's error and the output drift.");
+  addFlags(cmd, factorizeFlagsSchema).action(async (flags: FactorizeFlags) => {
+    const s = await runFactorize(flags);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(s) + '\n');
+      return;
+    }
+    process.stdout.write(
+      markdownTable(
+        ['layer', 'format', 'ranks', 'params before', 'params after', 'MACs before', 'MACs after', 'rel. error'],
+        s.layers.map((l) => [l.name, l.format, l.ranks.join(','), l.paramsBefore, l.paramsAfter, l.flopsBefore, l.flopsAfter, l.relError]),
+      ) + `\n\noutput drift on the probe batch: ${s.outputDrift.toExponential(3)} (max abs ${s.maxAbsDiff.toExponential(3)})\nsaved to ${s.out}\n`,
+    );
+  });
 }
