@@ -14,9 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DataSource, DependencyContainer } from '@tensorslim/core';
+import type { CompressionPlan, DataSource, PluginRegistry } from '@tensorslim/core';
 import { Rng, type DenseTensor } from '@tensorslim/linalg';
-import { ErrorCodes, TensorslimError, defaultContainer, fail, parsePlan } from '@tensorslim/core';
+import { ErrorCodes, TensorslimError, defaultRegistry, fail, parsePlan } from '@tensorslim/core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointStore, type StoredTensor } from './checkpoint.js';
@@ -46,8 +46,8 @@ export interface CompressRuntime {
   readonly resume?: boolean;
   /** Where to save the compressed model (model.json + weights), the direct arms (`baseline/`, `continued/`) and the report. */
   readonly outDir?: string;
-  /** Registry of formats (default: core's default container). */
-  readonly container?: DependencyContainer;
+  /** Registry of formats (default: core's default registry). */
+  readonly container?: PluginRegistry;
   /** Model surgery / IO overrides (default: core's `factorizeModel` and `saveModel`). */
   readonly surgery?: Partial<ModelSurgery>;
   /** Progress events. */
@@ -164,7 +164,7 @@ class CompressRun {
   private state!: RunState;
   private readonly rng: Rng;
   private store: CheckpointStore<RunState> | null = null;
-  private readonly container: DependencyContainer;
+  private readonly container: PluginRegistry;
   private readonly surgery: ModelSurgery;
   private work: tfl.LayersModel;
   /** The decomposed model of each arm, once built. */
@@ -183,7 +183,7 @@ class CompressRun {
     private readonly planned: PlannedLayer[],
     private readonly runtime: CompressRuntime,
   ) {
-    this.container = runtime.container ?? defaultContainer;
+    this.container = runtime.container ?? defaultRegistry;
     this.surgery = resolveSurgery(runtime.surgery);
     this.rng = new Rng(settings.seed);
     this.work = model;
@@ -671,7 +671,7 @@ export async function compress(
   const settings = resolveCompressSettings(rest);
   const parsed = parsePlan(plan);
   const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent };
-  const planned = resolvePlannedLayers(model, parsed, container ?? defaultContainer, { requireDecomposition: !surgery?.factorizeModel });
+  const planned = resolvePlannedLayers(model, parsed, container ?? defaultRegistry, { requireDecomposition: !surgery?.factorizeModel });
   const run = new CompressRun(model, data, parsed, settings, planned, runtime);
   try {
     await run.start();
@@ -745,8 +745,8 @@ export function fineTune(model: tfl.LayersModel, data: DataSource, options: Trai
 
 /** Options of {@link admmTrain}: training + solver options, the registry and a listener. */
 export interface AdmmTrainOptions extends Partial<TrainOptions>, Partial<AdmmOptions> {
-  /** Registry of projectors (default: core's default container). */
-  readonly container?: DependencyContainer;
+  /** Registry of projectors (default: core's default registry). */
+  readonly container?: PluginRegistry;
   /** Progress events. */
   readonly onEvent?: ProgressListener;
 }
@@ -777,11 +777,11 @@ export async function admmTrain(
   const { container, onEvent, rho, rhoSchedule, updateEvery, primalTol, dualTol, ...trainRest } = options;
   const admm = resolveAdmmOptions({ rho, rhoSchedule, updateEvery, primalTol, dualTol });
   const o = resolveTrainOptions(trainRest);
-  const planned = resolvePlannedLayers(model, parsePlan(plan), container ?? defaultContainer);
+  const planned = resolvePlannedLayers(model, parsePlan(plan), container ?? defaultRegistry);
   const solver = createAdmmSolver(
     planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
     admm,
-    container ?? defaultContainer,
+    container ?? defaultRegistry,
   );
   const optimizer = makeOptimizer(o);
   try {
