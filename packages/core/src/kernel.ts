@@ -9,7 +9,7 @@
 import { assertFinite, ErrorCodes, fail, sizeOf, TensorslimError, type DenseTensor } from '@tensorslim/linalg';
 import type { DecomposeOptions, Decomposition, Factors, Projector } from './contracts.js';
 import type { LayerTarget } from './plan.js';
-import { evaluateRankSpec, type RankScope } from './ranks.js';
+import { evaluateRankFormulas, type RankScope } from './ranks.js';
 import { detensorize, layoutDims, layoutModes, tensorize, validateLayout, type TensorLayout } from './tensorize.js';
 
 /**
@@ -70,8 +70,8 @@ export function withLayerName<T>(name: string, modes: readonly number[], f: () =
 
 /**
  * The factors of a layer kernel (TF.js layout) in a format: NaN/Inf → `TS_NON_FINITE`; the
- * kernel checked against the plan's layout ({@link kernelLayout}); rank formulas evaluated for
- * the layout; the kernel tensorized and decomposed at `target.ranks` with options
+ * kernel checked against the plan's layout ({@link kernelLayout}); rank formulas (strings)
+ * evaluated for the layout, numbers left to the format's rank check; the kernel tensorized and decomposed at `target.ranks` with options
  * `{ ...opts, ...target.options, layout }`. Errors name the layer and its modes.
  */
 export function decomposeKernel(decomposition: Decomposition, kernel: DenseTensor, target: LayerTarget, opts: DecomposeOptions = {}): Factors {
@@ -79,7 +79,7 @@ export function decomposeKernel(decomposition: Decomposition, kernel: DenseTenso
   const layout = kernelLayout(kernel, target);
   const modes = layoutModes(layout);
   return withLayerName(target.name, modes, () => {
-    const ranks = evaluateRankSpec(target.ranks, layoutScope(layout));
+    const ranks = evaluateRankFormulas(target.ranks, layoutScope(layout));
     return decomposition.decompose(tensorize(kernel, layout), ranks, { ...opts, ...target.options, layout });
   });
 }

@@ -52,7 +52,7 @@ describe('the package list is written once (the root package.json workspaces)', 
       const meta = JSON.parse(readFileSync(join(p.path, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
       expect(Object.keys(meta.scripts ?? {}), p.name).toEqual(expect.arrayContaining(['build', 'typecheck', 'test', 'lint']));
       expect(readFileSync(join(p.path, 'README.md'), 'utf8'), p.name).toMatch(new RegExp(`^# ${p.name}\\n`));
-      expect(JSON.parse(readFileSync(join(p.path, 'typedoc.json'), 'utf8')), p.name).toMatchObject({ entryPoints: ['src/index.ts'] });
+      expect((JSON.parse(readFileSync(join(p.path, 'typedoc.json'), 'utf8')) as { entryPoints: string[] }).entryPoints[0], p.name).toBe('src/index.ts');
     }
   });
 });

@@ -10,7 +10,7 @@
 import {
   ErrorCodes,
   assertFinite,
-  evaluateRankSpec,
+  evaluateRankFormulas,
   fail,
   rankSpecKind,
   type DecomposeOptions,
@@ -141,7 +141,7 @@ export function trSvd(tensor: DenseTensor, spec: RankSpec, opts: TrSvdOptions = 
   if (tensor.data.length !== sizeOf(shape)) fail(ErrorCodes.SHAPE, `tensor data (${tensor.data.length} entries) does not fill shape [${shape.join(', ')}]`);
   assertFinite(tensor.data, 'the tensor to decompose');
   const m = validateStartMode(opts.startMode, d);
-  const ev = evaluateRankSpec(spec, { d });
+  const ev = evaluateRankFormulas(spec, { d });
   const eps = rankSpecKind(ev) === 'eps' ? (ev as { eps: number }).eps : undefined;
   const r = eps === undefined ? rotateList(resolveStaticTrRanks(shape, ev, m), m) : new Array<number>(d).fill(1);
   const method = opts.svd ?? 'auto';
@@ -395,7 +395,7 @@ export function resolveTrRanks(
   spec: RankSpec,
   opts: TrSvdOptions & { tensor?: DenseTensor } = {},
 ): number[] {
-  const ev = evaluateRankSpec(spec, { d: shape.length });
+  const ev = evaluateRankFormulas(spec, { d: shape.length });
   const startMode = validateStartMode(opts.startMode, shape.length);
   if (rankSpecKind(ev) === 'eps') {
     if (!opts.tensor) return resolveStaticTrRanks(shape, ev, startMode); // throws the eps hint

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRankSpec, fail, rankSpecKind, type RankSpec } from '@tensorslim/core';
+import { ErrorCodes, evaluateRankFormulas, fail, rankSpecKind, type RankSpec } from '@tensorslim/core';
 import { sizeOf } from '@tensorslim/linalg';
 
 /** One line describing the TR rank convention (help texts and errors). */
@@ -223,7 +223,7 @@ export function ratioTrRanks(shape: readonly number[], ratio: number, startMode 
  * for TR-SVD from `startMode`. `eps` needs the data (see trSvd); `auto` is not offered by TR.
  */
 export function resolveStaticTrRanks(shape: readonly number[], spec: RankSpec, startMode = 0): number[] {
-  const ev = evaluateRankSpec(spec, { d: shape.length });
+  const ev = evaluateRankFormulas(spec, { d: shape.length });
   const kind = rankSpecKind(ev);
   if (kind === 'ranks') return validateTrRanks(shape, (ev as { ranks: number[] }).ranks, { startMode });
   if (kind === 'maxRank') return maxRankTrRanks(shape, (ev as { maxRank: number }).maxRank, startMode);

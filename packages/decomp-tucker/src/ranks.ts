@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRankSpec, fail, layoutModes, rankSpecKind, spatialMode, type RankSpec, type TensorLayout } from '@tensorslim/core';
+import { ErrorCodes, evaluateRankFormulas, fail, layoutModes, rankSpecKind, spatialMode, type RankSpec, type TensorLayout } from '@tensorslim/core';
 import { evbmfFromSingularValues, sizeOf } from '@tensorslim/linalg';
 
 /** Checked ranks and modes of a (partial) Tucker decomposition. */
@@ -216,7 +216,7 @@ export function resolveTuckerSpec(
   source?: SpectrumSource,
 ): TuckerRanks {
   const ms = normalizeModes(shape, modes);
-  const s = evaluateRankSpec(spec, { d: shape.length });
+  const s = evaluateRankFormulas(spec, { d: shape.length });
   const kind = rankSpecKind(s);
   const needData = () => {
     if (!source) {
