@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { publishedPackages, root } from '../../../scripts/workspace.mjs';
+import { publishedPackages, root, workspacePackages } from '../../../scripts/workspace.mjs';
 
 const lint = join(root, 'scripts', 'lint-deps.mjs');
 /** '' when the rule holds; otherwise the exit status and what the rule printed (a silent failure is not a pass). */
@@ -38,6 +38,16 @@ describe('dependency direction (ARCHITECTURE.md)', () => {
     expect(run(join(tmp, 'linalg'))).toMatch(/@tensorslim\/linalg must not import @tensorslim\/core/);
     expect(run(join(tmp, 'backends'))).toMatch(/@tensorslim\/backends must not import @tensorslim\/core/);
     expect(run(join(tmp, 'admm'))).toMatch(/branches on a format id/);
+  });
+});
+
+describe('format plugins have one file layout', () => {
+  const plugins = [...packages.filter((p) => basename(p.dir).startsWith('decomp-')), ...workspacePackages().filter((p) => p.dir.startsWith('examples/'))];
+  it.each(plugins.map((p) => p.dir))("%s/src holds index, plugin, decomposition, projector, ranks and layers, nothing else", (dir) => {
+    expect(readdirSync(join(root, dir, 'src')).sort()).toEqual(['decomposition.ts', 'index.ts', 'layers.ts', 'plugin.ts', 'projector.ts', 'ranks.ts']);
+  });
+  it('covers the three built-ins and the CP example', () => {
+    expect(plugins.map((p) => basename(p.dir)).sort()).toEqual(['decomp-cp', 'decomp-tr', 'decomp-tt', 'decomp-tucker']);
   });
 });
 

@@ -14,12 +14,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { frobNorm, relError, Rng, TensorslimError, type DenseTensor } from '@tensorslim/linalg';
 import type { DenseLayerInfo, Factors, FactorizedLayerSpec, FormatPlugin } from '../contracts.js';
 import { FactorizedConv2D, FactorizedDense } from '../layers/factorized-layers.js';
+import type { MiddleForm } from '../layers/three-stage.js';
 import { resolveLayerTarget, type LayerTarget } from '../plan.js';
 import type { RankSpec, RankValue } from '../ranks.js';
 import { createRegistry, listPlugins, registerPlugin, resolvePlugin, resolveProjector, validatePlugin } from '../registry.js';
 import { instantiateLayer } from '../surgery/factorize-layer.js';
 import { isRegisteredClass } from '../surgery/replace.js';
-import { detensorize, layoutModes, type LayerKind, type TensorLayout } from '../tensorize.js';
+import { detensorize, layoutModes, tensorize, type LayerKind, type TensorLayout } from '../tensorize.js';
 
 /** What the suite needs to know about a format beyond its plugin object. */
 export interface ConformanceOptions {
@@ -97,8 +98,9 @@ const f32 = (t: DenseTensor): tf.Tensor => tf.tensor(Float32Array.from(t.data), 
  * - `paramCount` against the stored factors; `resolveRanks` clamping a huge max rank and giving
  *   ranks that resolve to themselves; wrong-length, zero and fractional ranks rejected by
  *   `resolveRanks`, `decompose` and `paramCount` with `TS_RANK` and a hint saying what to do;
- * - the projector: the kernel's shape, idempotent, exact members kept, and for a member plus
- *   noise a point no farther from the member, nor from the noisy weight, than the member is;
+ * - the projector: the kernel's shape, a member at the target's ranks (the decomposition
+ *   represents it), idempotent, exact members kept, and for a member plus noise a point no
+ *   farther from the member, nor from the noisy weight, than the member is;
  * - the layers (when the plugin has them): the dense Conv2D (stride 1 and 2, same/valid,
  *   dilation 2) and Dense computation within 1e-4 in both forward modes, parameter and FLOP
  *   counts that match the built layer, save → load through TF.js serialization, a training
@@ -213,6 +215,10 @@ export function describePluginConformance(plugin: FormatPlugin, options: Conform
         const w = randn(m.shape, rng);
         const z = plugin.projector.project(w, target);
         expect(z.shape, kind).toEqual(m.shape);
+        expect(relError(w, z), `${kind}: a random weight is not a member, so it moves`).toBeGreaterThan(1e-3);
+        const zt = tensorize(z, target.layout);
+        const back = d.reconstruct(d.decompose(zt, target.ranks, { ...planOptions, layout: target.layout }));
+        expect(relError(zt, back), `${kind}: Π(w) is a member at the target's ranks`).toBeLessThan(o.idempotenceTolerance);
         expect(relError(z, plugin.projector.project(z, target)), `${kind}: Π(Π(w)) = Π(w)`).toBeLessThan(o.idempotenceTolerance);
         expect(relError(m, plugin.projector.project(m, target)), `${kind}: Π(m) = m`).toBeLessThan(o.exactTolerance);
         const noise = randn(m.shape, rng);
@@ -285,6 +291,32 @@ export function describePluginConformance(plugin: FormatPlugin, options: Conform
           expect(spec.flops).toBe(mode === 'factorized' ? l.factorizedFlops() : l.denseFlops());
         });
       }
+
+      it('its stage sizes (for FLOPs) describe the stages its cores make', () => {
+        for (const kind of ['conv2d', 'dense'] as const) {
+          const { layer } = build(kind, GEOMETRIES[0], 'auto', 25);
+          const l = layer as FactorizedConv2D | FactorizedDense;
+          const s = l.stageSizes();
+          const [kh, kw] = kind === 'conv2d' ? (l as FactorizedConv2D).kernelSize : [1, 1];
+          let shapes = { inMap: null as number[] | null, middle: null as number[] | null, outMap: null as number[] | null, form: 'full' as MiddleForm };
+          tf.tidy(() => {
+            const m = l.maps(l.getWeights().slice(0, l.coreShapes().length));
+            shapes = { inMap: m.inMap?.shape ?? null, middle: m.middle?.shape ?? null, outMap: m.outMap?.shape ?? null, form: m.middleForm ?? 'full' };
+          });
+          const g = s.groups ?? 1;
+          expect([s.cin, s.cout, s.kh, s.kw], kind).toEqual([l.inputChannels, l.units, kh, kw]);
+          expect(shapes.inMap, `${kind}: input map [Cin, R1]`).toEqual(s.inIdentity ? null : [s.cin, s.r1]);
+          expect(shapes.outMap, `${kind}: output map [R2, Cout]`).toEqual(s.outIdentity ? null : [s.r2, s.cout]);
+          if (kind === 'dense') {
+            expect(shapes.middle, 'dense middle [R1, R2]').toEqual(s.middleIdentity ? null : [s.r1, s.r2]);
+            if (s.middleIdentity) expect(s.r1, 'no middle: R1 = R2').toBe(s.r2);
+          } else {
+            const want = { full: [kh, kw, s.r1, s.r2], depthwise: [kh, kw, s.r1, 1], shared: [kh, kw, s.r1 / g, s.r2 / g] }[shapes.form];
+            expect(shapes.middle, `conv middle (${shapes.form})`).toEqual(want);
+            expect(g, `groups of a ${shapes.form} middle`).toBe({ full: 1, depthwise: s.r1, shared: g }[shapes.form]);
+          }
+        }
+      });
 
       it('stores the cores and the bias, as many numbers as paramCount says', () => {
         for (const kind of ['conv2d', 'dense'] as const) {
