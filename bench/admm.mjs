@@ -116,8 +116,8 @@ async function formatRegistry() {
   const c = createRegistry();
   try {
     const tt = await import('@tensorslim/decomp-tt');
-    registerPlugin(tt.plugin, c);
-    return { container: c, format: tt.plugin.id, ranks: { maxRank: 8 } };
+    registerPlugin(tt.ttPlugin, c);
+    return { container: c, format: tt.ttPlugin.id, ranks: { maxRank: 8 } };
   } catch {
     registerProjector(
       {

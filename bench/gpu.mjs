@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as backends from '@tensorslim/backends';
-import { defaultContainer, layoutModes, listPlugins, resolvePlugin } from '@tensorslim/core';
+import { defaultRegistry, layoutModes, listPlugins, resolvePlugin } from '@tensorslim/core';
 import { describeBackend, selectBackend } from '@tensorslim/backends';
 import { buildModel, defaultPlan, syntheticDataset } from '@tensorslim/models';
 import * as admm from '@tensorslim/admm';
@@ -207,8 +207,10 @@ if (sel && sel.name !== 'webgpu') {
 save();
 
 // the format plugins, registered in this order: the default format is the first
-for (const p of [tt, tr, tucker]) p.register(defaultContainer);
-const format = opts.format ?? listPlugins(defaultContainer)[0].id;
+tt.registerTt(defaultRegistry);
+tr.registerTr(defaultRegistry);
+tucker.registerTucker(defaultRegistry);
+const format = opts.format ?? listPlugins(defaultRegistry)[0].id;
 result.format = format;
 
 const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col-dyT,im2col+lean' : 'original,im2col')).split(',').filter(Boolean);
@@ -453,7 +455,7 @@ if (sel) {
   await section('layers', 20, async () => {
     const res = await cliBench.runBenchLayers(
       { backend: backendName, batch: String(opts.layersBatch), size: String(opts.layersSize), channels: String(opts.layersChannels), ratio: String(opts.ratio), repeat: String(opts.quick ? 3 : 5) },
-      { container: defaultContainer, startBackend: async () => sel },
+      { container: defaultRegistry, startBackend: async () => sel },
     );
     for (const r of res) log(`  ${r.format.padEnd(7)} ranks [${r.ranks.join(',')}]  dense ${fmt(r.denseMs)} ms  factorized ${fmt(r.factorizedMs)} ms  FLOP ratio ${fmt(r.flopRatio)}  time ratio ${fmt(r.timeRatio)}`);
     return { batch: opts.layersBatch, size: opts.layersSize, channels: opts.layersChannels, ratio: opts.ratio, results: res };
@@ -476,7 +478,7 @@ if (sel) {
       const s0 = performance.now();
       let r = null;
       try {
-        r = await admm.admmTrain(model, data, plan, { epochs: 1, batchSize: b, lr: 0.1, seed: 1, container: defaultContainer });
+        r = await admm.admmTrain(model, data, plan, { epochs: 1, batchSize: b, lr: 0.1, seed: 1, container: defaultRegistry });
         out.pipeline = { ok: true, wallMs: performance.now() - s0, epochMs: r.history[0]?.ms ?? null, updateMs: r.solver.history[0]?.ms ?? null, primal: r.solver.history[0]?.primal ?? null };
         log(`  admmTrain (pipeline): epoch ${fmt(out.pipeline.epochMs, 0)} ms, of which the Z/U update ${fmt(out.pipeline.updateMs, 0)} ms`);
       } catch (e) {
@@ -497,9 +499,9 @@ if (sel) {
     // (2) the same work with readbacks only where the update needs them (async, any backend)
     {
       const model = buildModel('resnet20', { seed: 1 });
-      const planned = admm.resolvePlannedLayers(model, plan, defaultContainer);
+      const planned = admm.resolvePlannedLayers(model, plan, defaultRegistry);
       await Promise.all(planned.map((p) => p.kernel.data())); // cached on the CPU: the solver's reads find them
-      const solver = admm.createAdmmSolver(planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })), { rho: 1e-3 }, defaultContainer);
+      const solver = admm.createAdmmSolver(planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })), { rho: 1e-3 }, defaultRegistry);
       const optimizer = admm.makeOptimizer({ lr: 0.1, momentum: 0.9 });
       const lossFn = admm.makeLoss('crossentropy', admm.detectOutputKind(model), 0);
       const vars = admm.trainableVariables(model);
@@ -537,7 +539,7 @@ if (sel) {
         out.slice = { steps: batches.length, stepsMs, msPerStep: stepsMs / batches.length, updateMs, totalMs: stepsMs + updateMs, initMs, primal: rec.primal, dual: rec.dual, loss };
         log(`  async slice: ${batches.length} steps ${fmt(stepsMs, 0)} ms (${fmt(out.slice.msPerStep, 1)} ms/step) + Z/U update ${fmt(updateMs, 0)} ms`);
         if (format === 'tt') {
-          const plugin = resolvePlugin(format, defaultContainer);
+          const plugin = resolvePlugin(format, defaultRegistry);
           admmSpec = {
             steps: batches.length,
             batch: b,

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensorize } from '@tensorslim/core';
 import { matrix, relError, Rng, truncatedSvd, writeNpy } from '@tensorslim/linalg';
-import { ttDecomposeKernel, ttReconstruct, ttSvd } from '@tensorslim/decomp-tt';
+import { decomposeKernel } from '@tensorslim/core';
+import { ttDecomposition, ttReconstruct, ttSvd } from '@tensorslim/decomp-tt';
 import { hasNumpy, runPython, timeIt } from './_numpy.mjs';
 
 const argRepeat = process.argv.indexOf('--repeat');
@@ -67,7 +68,7 @@ for (const [i, c] of cases.entries()) {
   const modes = c.layout ? tensorize(x, c.layout).shape : null;
   pyCases.push(`(${JSON.stringify(path)}, ${JSON.stringify(c.ranks)}, ${modes ? `(${modes.join(', ')},)` : 'None'}, ${repeat})`);
   const target = c.layout ? { name: 'conv', format: 'tt', layout: c.layout, ranks: { ranks: c.ranks }, options: {} } : null;
-  const run = () => (target ? ttDecomposeKernel(x, target) : ttSvd(x, { ranks: c.ranks }));
+  const run = () => (target ? decomposeKernel(ttDecomposition, x, target) : ttSvd(x, { ranks: c.ranks }));
   const { ms, last } = timeIt(run, repeat);
   const t = target ? tensorize(x, c.layout) : x;
   const err = relError(t, ttReconstruct(last));

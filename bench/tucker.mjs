@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelMode, relError, Rng, tensor, writeNpy } from '@tensorslim/linalg';
-import { hooi, reconstructTucker } from '@tensorslim/decomp-tucker';
+import { hooi, tuckerReconstruct } from '@tensorslim/decomp-tucker';
 import { hasNumpy, median } from './_numpy.mjs';
 
 const args = process.argv.slice(2);
@@ -140,7 +140,7 @@ for line in sys.stdin:
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-ourErr = relError(x, reconstructTucker(lastOurs));
+ourErr = relError(x, tuckerReconstruct(lastOurs));
 const ours = { ms: median(times.ours) };
 
 const f = (v, d = 1) => v.toFixed(d).padStart(9);

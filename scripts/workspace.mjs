@@ -38,7 +38,18 @@ export function publishedPackages() {
   return workspacePackages().filter((p) => p.dir.startsWith('packages/'));
 }
 
-/** `@tensorslim/<pkg>` → packages/<pkg>/src/index.ts, for every published package. */
+/**
+ * `@tensorslim/<pkg>` → packages/<pkg>/src/index.ts for every published package, and each
+ * subpath export `@tensorslim/<pkg>/<sub>` → packages/<pkg>/src/<sub>/index.ts (listed first: an
+ * alias also matches the names below it).
+ */
 export function sourceAliases() {
-  return Object.fromEntries(publishedPackages().filter((p) => p.entry).map((p) => [p.name, p.entry]));
+  const subpaths = publishedPackages().flatMap((p) => {
+    const { exports } = JSON.parse(readFileSync(join(p.path, 'package.json'), 'utf8'));
+    return Object.keys(exports ?? {})
+      .filter((k) => k.startsWith('./') && k !== './package.json')
+      .map((k) => [`${p.name}/${k.slice(2)}`, join(p.path, 'src', k.slice(2), 'index.ts')])
+      .filter(([, entry]) => existsSync(entry));
+  });
+  return Object.fromEntries([...subpaths, ...publishedPackages().filter((p) => p.entry).map((p) => [p.name, p.entry])]);
 }

@@ -21,9 +21,10 @@ if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
   });
 }
 
-// An outside author's config: tests import the public entry points of @tensorslim/core and @tensorslim/linalg.
-const source = (pkg: string) => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
+// An outside author's config: tests import the public entry points of @tensorslim/core (and its
+// conformance suite, @tensorslim/core/testing) and @tensorslim/linalg.
+const source = (path: string) => fileURLToPath(new URL(`../../packages/${path}/index.ts`, import.meta.url));
 export default defineConfig({
-  resolve: { alias: { '@tensorslim/core': source('core'), '@tensorslim/linalg': source('linalg') } },
+  resolve: { alias: { '@tensorslim/core/testing': source('core/src/testing'), '@tensorslim/core': source('core/src'), '@tensorslim/linalg': source('linalg/src') } },
   test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, pool: 'forks', maxWorkers: 1 },
 });

@@ -38,4 +38,4 @@ declare global {
   }
 }
 
-window.tensorslimPage = { predict, formats: [tt.plugin.id, tr.plugin.id, tucker.plugin.id] };
+window.tensorslimPage = { predict, formats: [tt.ttPlugin.id, tr.trPlugin.id, tucker.tuckerPlugin.id] };

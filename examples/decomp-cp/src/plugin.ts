@@ -1,15 +1,15 @@
 /**
- * The CP format plugin object and its `register` helper.
+ * The CP format plugin object and its registration.
  *
  * @module
  */
-import { defaultContainer, registerPlugin, type DependencyContainer, type FormatPlugin } from '@tensorslim/core';
+import { defaultRegistry, type FormatPlugin, type PluginRegistry } from '@tensorslim/core';
 import { cpDecomposition } from './decomposition.js';
-import { cpLayers } from './factory.js';
+import { cpLayers } from './layers.js';
 import { cpProjector } from './projector.js';
 
 /** The CP (CANDECOMP/PARAFAC) format: CP-ALS, its projector, and CP conv/dense layers. */
-export const plugin: FormatPlugin = {
+export const cpPlugin: FormatPlugin = {
   id: 'cp',
   name: 'CP (CANDECOMP/PARAFAC)',
   description: 'CP-ALS with a separable convolution (1×1 → depthwise kh×kw → 1×1, Lebedev et al. 2015)',
@@ -18,7 +18,7 @@ export const plugin: FormatPlugin = {
   layers: cpLayers,
 };
 
-/** Registers the CP plugin (and its layers) in `container` (default: the process-wide registry). */
-export function register(container: DependencyContainer = defaultContainer): void {
-  registerPlugin(plugin, container);
+/** Registers the CP plugin (and its layers) in `registry` (default: the process-wide registry). */
+export function registerCp(registry: PluginRegistry = defaultRegistry): void {
+  registry.register(cpPlugin);
 }

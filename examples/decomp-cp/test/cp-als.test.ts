@@ -7,7 +7,7 @@ import {
   cpDecomposition,
   cpParamCount,
   maxCpRank,
-  reconstructCp,
+  cpReconstruct as reconstructCp,
   resolveCpRanks,
   type CpAlsMeta,
 } from '../src/index.js';

@@ -11,7 +11,9 @@ import {
   type FactorizedLayerSpec,
 } from '@tensorslim/core';
 import { Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
-import { cpAls, cpLayerFromFactors, CPConv2D, CPDense, reconstructCp } from '../src/index.js';
+import { cpAls, cpLayers, CPConv2D, CPDense, cpReconstruct as reconstructCp } from '../src/index.js';
+
+const cpLayerFromFactors = cpLayers.fromFactors;
 import { codeOf } from './helpers.js';
 
 beforeAll(async () => {

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { relError, type DenseTensor } from '@tensorslim/linalg';
-import { cpAls, reconstructCp, type CpAlsMeta } from '../src/index.js';
+import { cpAls, cpReconstruct as reconstructCp, type CpAlsMeta } from '../src/index.js';
 
 interface Mat {
   shape: number[];

@@ -14,7 +14,7 @@ import {
   validatePlugin,
 } from '@tensorslim/core';
 import { relError, tensor, type DenseTensor } from '@tensorslim/linalg';
-import { cpAls, cpProjector, plugin, reconstructCp, register } from '../src/index.js';
+import { cpAls, cpProjector, cpPlugin as plugin, cpReconstruct as reconstructCp, registerCp as register } from '../src/index.js';
 import { codeOf, cpTensor, randomFactors } from './helpers.js';
 
 beforeAll(async () => {

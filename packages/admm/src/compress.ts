@@ -15,7 +15,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { CompressionPlan, DataSource } from '@tensorslim/core';
-import { ErrorCodes, defaultContainer, fail, parseOptions, parsePlan } from '@tensorslim/core';
+import { ErrorCodes, defaultRegistry, fail, parseOptions, parsePlan } from '@tensorslim/core';
 import type { CompressRuntime, CompressSettings } from './options.js';
 import { compressOptionsSchema, compressRuntimeSchema, definedOnly } from './options.js';
 import { CompressRun, type CompressResult } from './phase-machine.js';
@@ -55,7 +55,7 @@ export async function compress(
   const { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, ...settings } = parseOptions(compressOptionsSchema, definedOnly(options));
   const parsed = parsePlan(plan);
   const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent };
-  const planned = resolvePlannedLayers(model, parsed, container ?? defaultContainer, { requireDecomposition: !surgery?.factorizeModel });
+  const planned = resolvePlannedLayers(model, parsed, container ?? defaultRegistry, { requireDecomposition: !surgery?.factorizeModel });
   const run = new CompressRun(model, data, parsed, Object.freeze(settings), planned, runtime);
   try {
     await run.start();

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from 'zod';
-import type { DependencyContainer } from '@tensorslim/core';
+import type { PluginRegistry } from '@tensorslim/core';
 import { opt, optionDocs, parseOptions, type OptionDoc } from '@tensorslim/core';
 import type { ProgressListener } from './events.js';
 import type { ModelSurgery } from './surgery.js';
@@ -108,7 +108,7 @@ export const compressRuntimeSchema = z.strictObject({
     description: 'where to write the compressed model (model.json + weights-<hash>.bin), baseline/, continued/, report.json, report.md and plots',
     arg: 'dir',
   }),
-  container: z.custom<DependencyContainer>((v) => typeof v === 'object' && v !== null, 'a registry (DependencyContainer)').optional().describe("registry of formats (default: core's default container)"),
+  container: z.custom<PluginRegistry>((v) => typeof v === 'object' && v !== null, 'a registry (PluginRegistry)').optional().describe("registry of formats (default: core's default registry)"),
   surgery: z.custom<Partial<ModelSurgery>>((v) => typeof v === 'object' && v !== null, 'an object of model surgery functions').optional().describe("model surgery / IO overrides (default: core's factorizeModel and saveModel)"),
   onEvent: z.custom<ProgressListener>((v) => typeof v === 'function', 'a function').optional().describe('progress events'),
 });

@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DataSource, DependencyContainer, FactorizeResult } from '@tensorslim/core';
-import { ErrorCodes, TensorslimError, defaultContainer, fail } from '@tensorslim/core';
+import type { CompressionPlan, DataSource, PluginRegistry, FactorizeResult } from '@tensorslim/core';
+import { ErrorCodes, TensorslimError, defaultRegistry, fail } from '@tensorslim/core';
 import { Rng, type DenseTensor } from '@tensorslim/linalg';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ export class CompressRun {
   private state!: RunState;
   private readonly rng: Rng;
   private checkpoints: RunCheckpoints | null = null;
-  private readonly container: DependencyContainer;
+  private readonly container: PluginRegistry;
   private readonly surgery: ModelSurgery;
   private work: tfl.LayersModel;
   /** The decomposed model of each arm, once built. */
@@ -67,7 +67,7 @@ export class CompressRun {
     private readonly planned: PlannedLayer[],
     private readonly runtime: CompressRuntime,
   ) {
-    this.container = runtime.container ?? defaultContainer;
+    this.container = runtime.container ?? defaultRegistry;
     this.surgery = resolveSurgery(runtime.surgery);
     this.rng = new Rng(settings.seed);
     this.work = model;

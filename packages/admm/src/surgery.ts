@@ -7,7 +7,7 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DependencyContainer, FactorizedLayerReport, FactorizeOptions, FactorizeResult } from '@tensorslim/core';
+import type { CompressionPlan, PluginRegistry, FactorizedLayerReport, FactorizeOptions, FactorizeResult } from '@tensorslim/core';
 import { factorizeModel, saveModel } from '@tensorslim/core';
 
 /** What decomposing one layer did (core's report: format, ranks, params/FLOPs before and after, error). */
@@ -18,7 +18,7 @@ export interface ModelSurgery {
   /** Decomposes the planned layers and rebuilds the model with factorized layers (core's `factorizeModel`). */
   factorizeModel(model: tfl.LayersModel, plan: CompressionPlan, opts: FactorizeOptions): Promise<FactorizeResult> | FactorizeResult;
   /** Saves a model as model.json + weights in `dir` (core's `saveModel`). */
-  saveModel(model: tfl.LayersModel, dir: string, opts?: { container?: DependencyContainer }): Promise<unknown> | unknown;
+  saveModel(model: tfl.LayersModel, dir: string, opts?: { container?: PluginRegistry }): Promise<unknown> | unknown;
 }
 
 /** Core's surgery, with `overrides` replacing either function. */

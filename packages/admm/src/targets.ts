@@ -7,15 +7,13 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DependencyContainer, LayerKind, LayerTarget } from '@tensorslim/core';
+import type { CompressionPlan, PluginRegistry, LayerKind, LayerTarget } from '@tensorslim/core';
 import {
   ErrorCodes,
   TensorslimError,
-  defaultContainer,
+  defaultRegistry,
   fail,
   layoutModes,
-  pluginToken,
-  projectorToken,
   rankSpecKind,
   resolvePlugin,
   resolvePlanTargets,
@@ -59,7 +57,7 @@ function kernelOf(layer: tfl.layers.Layer): tf.Variable {
 export function resolvePlannedLayers(
   model: tfl.LayersModel,
   plan: CompressionPlan,
-  container: DependencyContainer = defaultContainer,
+  container: PluginRegistry = defaultRegistry,
   opts: { requireDecomposition?: boolean } = {},
 ): PlannedLayer[] {
   if (Object.keys(plan.layers).length === 0) fail(ErrorCodes.PLAN, 'the plan names no layers', `the model's layers: ${describeLayers(model)}`);
@@ -70,11 +68,10 @@ export function resolvePlannedLayers(
   });
 }
 
-function checkFormat(target: LayerTarget, kernel: tf.Variable, container: DependencyContainer, requireDecomposition: boolean): void {
-  const hasPlugin = container.isRegistered(pluginToken(target.format), true);
-  if (!hasPlugin) {
+function checkFormat(target: LayerTarget, kernel: tf.Variable, container: PluginRegistry, requireDecomposition: boolean): void {
+  if (!container.get(target.format)) {
     if (requireDecomposition) resolvePlugin(target.format, container); // throws TS_UNKNOWN_FORMAT listing the formats
-    if (!container.isRegistered(projectorToken(target.format), true)) resolveProjector(target.format, container);
+    resolveProjector(target.format, container); // a projector registered alone serves ADMM
     return;
   }
   const plugin = resolvePlugin(target.format, container);

@@ -6,8 +6,8 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DataSource, DependencyContainer } from '@tensorslim/core';
-import { defaultContainer, parseOptions, parsePlan } from '@tensorslim/core';
+import type { CompressionPlan, DataSource, PluginRegistry } from '@tensorslim/core';
+import { defaultRegistry, parseOptions, parsePlan } from '@tensorslim/core';
 import { createAdmmSolver } from './container.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { EpochRecord, ProgressListener } from './events.js';
@@ -64,7 +64,7 @@ export function fineTune(model: tfl.LayersModel, data: DataSource, options: Trai
 /** Options of {@link admmTrain}: training + solver options, the registry and a listener (see {@link admmTrainOptionsSchema}). */
 export interface AdmmTrainOptions extends Partial<TrainOptions>, Partial<AdmmOptions> {
   /** Registry of projectors (default: core's default container). */
-  readonly container?: DependencyContainer;
+  readonly container?: PluginRegistry;
   /** Progress events. */
   readonly onEvent?: ProgressListener;
 }
@@ -93,7 +93,7 @@ export async function admmTrain(
   options: AdmmTrainOptions = {},
 ): Promise<AdmmTrainResult> {
   const { container, onEvent, rho, rhoSchedule, updateEvery, primalTol, dualTol, ...o } = parseOptions(admmTrainOptionsSchema, definedOnly(options));
-  const registry = container ?? defaultContainer;
+  const registry = container ?? defaultRegistry;
   const planned = resolvePlannedLayers(model, parsePlan(plan), registry);
   const solver = createAdmmSolver(
     planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),

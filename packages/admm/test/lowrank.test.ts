@@ -9,7 +9,7 @@ import { compress } from '@tensorslim/admm';
 // A test may use a real plugin (the package's code never names one). Imported by a computed name
 // so that typechecking admm does not need the TT package built (admm does not depend on it).
 const TT_PACKAGE = '@tensorslim/decomp-tt';
-const { plugin: ttPlugin } = (await import(/* @vite-ignore */ TT_PACKAGE)) as { plugin: FormatPlugin };
+const { ttPlugin } = (await import(/* @vite-ignore */ TT_PACKAGE)) as { ttPlugin: FormatPlugin };
 import { lowRankMatrix, lowRankPlugin, mlp, regressionSource } from './helpers/fixtures.js';
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { createRegistry, isTensorslimError, registerPlugin, registerProjector } 
 import {
   ADMM_SOLVER,
   AdmmSolver,
+  admmContainer,
   PROJECTOR_RESOLVER,
   admmTrain,
   createAdmmSolver,
@@ -205,7 +206,7 @@ describe('the solver is generic: a projector defined only in this test', () => {
 
 describe('construction through tsyringe', () => {
   it('ADMM_SOLVER is a factory registration; PROJECTOR_RESOLVER can be replaced', () => {
-    const c = createRegistry();
+    const c = admmContainer(createRegistry());
     const calls: string[] = [];
     const identity: Projector = { id: 'any', project: (w) => w };
     c.register(PROJECTOR_RESOLVER, { useValue: (id: string) => (calls.push(id), identity) });

@@ -1,6 +1,8 @@
 /**
  * Loading format plugins into the registry: the built-in ones and any named with `--plugin`.
- * A plugin module exports `plugin` (a FormatPlugin object) or a default export that is one.
+ * A plugin module's default export is its FormatPlugin object (the built-ins' and the plugin
+ * guide's convention); a module without one may export it as `plugin`, or as its only export that
+ * looks like a plugin (an object with `decomposition` and `projector`).
  *
  * @module
  */
@@ -12,17 +14,27 @@ import {
   fail,
   registerPlugin,
   validatePlugin,
-  defaultContainer,
-  type DependencyContainer,
+  defaultRegistry,
+  type PluginRegistry,
   type FormatPlugin,
 } from '@tensorslim/core';
 
 /** The plugin packages the command registers by default. */
 export const BUILTIN_PLUGINS: readonly string[] = ['@tensorslim/decomp-tt', '@tensorslim/decomp-tr', '@tensorslim/decomp-tucker'];
 
+const pluginLike = (v: unknown): boolean => typeof v === 'object' && v !== null && 'decomposition' in v && 'projector' in v;
+
 function pluginFromModule(mod: Record<string, unknown>, source: string): FormatPlugin {
-  const cand = (mod.plugin ?? (mod.default as Record<string, unknown> | undefined)?.plugin ?? mod.default) as unknown;
-  if (!cand) fail(ErrorCodes.PLUGIN, `${source} exports no plugin`, 'export const plugin: FormatPlugin = {...} (see docs/plugin-guide.md)');
+  const named = Object.entries(mod).filter(([k, v]) => k !== 'default' && pluginLike(v));
+  const dflt = mod.default as Record<string, unknown> | undefined;
+  const cand = [dflt, mod.plugin, dflt?.plugin, named.length === 1 ? named[0]![1] : undefined].find(pluginLike) ?? mod.plugin ?? dflt;
+  if (!cand) {
+    fail(
+      ErrorCodes.PLUGIN,
+      `${source} exports no plugin${named.length > 1 ? ` (several exports look like one: ${named.map(([k]) => k).join(', ')})` : ''}`,
+      'export the FormatPlugin object as the default export: export default myPlugin (see docs/plugin-guide.md)',
+    );
+  }
   validatePlugin(cand);
   return cand;
 }
@@ -48,7 +60,7 @@ export function pluginSpecifier(spec: string, cwd = process.cwd()): string {
 }
 
 /** Imports a plugin module and registers its plugin; returns the plugin. */
-export async function loadPlugin(spec: string, container: DependencyContainer = defaultContainer): Promise<FormatPlugin> {
+export async function loadPlugin(spec: string, container: PluginRegistry = defaultRegistry): Promise<FormatPlugin> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pluginSpecifier(spec))) as Record<string, unknown>;
@@ -62,6 +74,6 @@ export async function loadPlugin(spec: string, container: DependencyContainer = 
 }
 
 /** Registers the built-in plugins and then the extra ones. */
-export async function loadPlugins(extra: readonly string[] = [], container: DependencyContainer = defaultContainer): Promise<void> {
+export async function loadPlugins(extra: readonly string[] = [], container: PluginRegistry = defaultRegistry): Promise<void> {
   for (const spec of [...BUILTIN_PLUGINS, ...extra]) await loadPlugin(spec, container);
 }

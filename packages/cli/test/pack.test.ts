@@ -297,9 +297,9 @@ describe('core + decomp-tt installed alone into an empty project', () => {
       join(dir, 'consumer.ts'),
       [
         "import { factorizeModel, type CompressionPlan, type FactorizedLayerReport } from '@tensorslim/core';",
-        "import { plugin, register, ttSvd, TTConv2D } from '@tensorslim/decomp-tt';",
-        'register();',
-        "const plan: CompressionPlan = { version: 1, layers: { conv: { format: plugin.id, ranks: { maxRank: 8 } } } };",
+        "import { ttPlugin, registerTt, ttSvd, TTConv2D } from '@tensorslim/decomp-tt';",
+        'registerTt();',
+        "const plan: CompressionPlan = { version: 1, layers: { conv: { format: ttPlugin.id, ranks: { maxRank: 8 } } } };",
         'const f = ttSvd({ shape: [4, 4], data: new Float64Array(16) }, { maxRank: 2 });',
         'const ranks: readonly number[] = f.ranks;',
         'export const uses: [typeof factorizeModel, CompressionPlan, FactorizedLayerReport | null, string, readonly number[]] = [factorizeModel, plan, null, TTConv2D.className, ranks];',

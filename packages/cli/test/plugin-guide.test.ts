@@ -1,87 +1,60 @@
-// docs/plugin-guide.md, followed literally: its code blocks, put together as the guide says,
+// docs/plugin-guide.md, followed literally: its code blocks, written to the files they name,
 // type-check under the workspace's compiler settings (strict, noImplicitOverride) against core's
-// and linalg's public APIs, and its CP layer + factory compute what the dense convolution of the factors does.
+// and linalg's public APIs; the plugin they make passes core's conformance suite, and its CP
+// convolution computes what the dense convolution of a CP tensor summed by plain loops does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {
-  detensorize,
-  resolveLayerTarget,
-  type DenseLayerInfo,
-  type Factors,
-  type FactorizedLayerSpec,
-  type LayerTarget,
-} from '@tensorslim/core';
+import { detensorize, instantiateLayer, resolveLayerTarget, type DenseLayerInfo, type Factors, type FormatPlugin, type LayerFactory } from '@tensorslim/core';
 import { Rng, type DenseTensor } from '@tensorslim/linalg';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const guide = readFileSync(join(root, 'docs', 'plugin-guide.md'), 'utf8');
-const blocks = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+/** The guide's ```ts blocks that name their file on the first line (`// src/ranks.ts`). */
+const files = [...guide.matchAll(/```ts\n\/\/ ((?:src|test)\/[\w.-]+\.ts)\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!] as const);
 
-/** The guide's code blocks by what they hold (found by content, so new prose does not break the test). */
-function block(marker: string): string {
-  const found = blocks.filter((b) => b.includes(marker));
-  expect(found, `docs/plugin-guide.md: one \`\`\`ts block with "${marker}"`).toHaveLength(1);
-  return found[0]!;
+// the plugin as a reader assembles it from the guide, in a directory beside this test
+const dir = mkdtempSync(join(root, 'packages', 'cli', 'test', '.plugin-guide-'));
+for (const [name, code] of files) {
+  mkdirSync(join(dir, dirname(name)), { recursive: true });
+  writeFileSync(join(dir, name), code);
 }
-
-const OVERRIDE_HEAD = 'export class CPConv2D extends FactorizedConv2D {\n  // … as above …\n';
-
-/** The plugin's modules as a reader assembles them from the guide: §3 projector, §4 layers (+ the override section), §5 factory, §6 plugin. */
-function assemble(dir: string): void {
-  const layer = block('static readonly className');
-  const override = block(OVERRIDE_HEAD);
-  const [overrideImports, overrideBody] = override.split(OVERRIDE_HEAD) as [string, string];
-  // §4's override section adds members to the class of §4 and a function beside it
-  const members = overrideBody.trimEnd().replace(/\}$/, '');
-  const classEnd = layer.lastIndexOf('}\n\nregisterLayerClasses(');
-  expect(classEnd, 'the §4 layer block ends with the class, then registerLayerClasses').toBeGreaterThan(0);
-  writeFileSync(join(dir, 'layers.ts'), `${overrideImports}\n${layer.slice(0, classEnd)}${members}${layer.slice(classEnd)}`);
-  writeFileSync(join(dir, 'factory.ts'), block('export const cpLayers: LayerFactory'));
-  writeFileSync(join(dir, 'projector.ts'), `import { cpDecomposition } from './decomposition.js';\n${block('export const cpProjector')}`);
-  // §2 is a skeleton (the algorithm is the reader's); a typed stand-in lets the rest compile
-  writeFileSync(join(dir, 'decomposition.ts'), "import type { Decomposition } from '@tensorslim/core';\nexport declare const cpDecomposition: Decomposition;\n");
-  writeFileSync(
-    join(dir, 'plugin.ts'),
-    "import { cpDecomposition } from './decomposition.js';\nimport { cpProjector } from './projector.js';\nimport { cpLayers } from './factory.js';\n" +
-      block('export const plugin: FormatPlugin'),
-  );
-}
-
-/** What the test uses of the guide's layer class. */
-interface GuideLayer {
-  build(inputShape: (number | null)[]): void;
-  setWeights(weights: tf.Tensor[]): void;
-  apply(x: tf.Tensor): tf.Tensor | tf.Tensor[];
-  readonly forwardMode: string;
-  factorizedFlops(): number;
-  denseFlops(): number;
-}
-
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(root, 'packages', 'cli', 'test', '.plugin-guide-'));
-  assemble(dir);
-  await tf.setBackend('cpu');
-});
+const mod = (await import(pathToFileURL(join(dir, 'src', 'index.ts')).href)) as { default: FormatPlugin; cpPlugin: FormatPlugin; cpLayers: LayerFactory };
+const testFile = files.find(([n]) => n.startsWith('test/'))?.[1] ?? '';
 
 afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('docs/plugin-guide.md', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('names the six files of a plugin and a conformance test, and exports the plugin as the default', () => {
+    expect(files.map(([n]) => n).sort()).toEqual(['src/decomposition.ts', 'src/index.ts', 'src/layers.ts', 'src/plugin.ts', 'src/projector.ts', 'src/ranks.ts', 'test/conformance.test.ts']);
+    expect(mod.default).toBe(mod.cpPlugin);
+    expect(testFile).toContain('describePluginConformance(cpPlugin, {');
+    const lines = files.filter(([n]) => n.startsWith('src/')).reduce((s, [, c]) => s + c.split('\n').length, 0);
+    expect(lines, 'a user plugin of a few hundred lines').toBeLessThan(300);
+  });
+
   it("type-checks: strict, noImplicitOverride, only core's and linalg's public APIs and TF.js", async () => {
+    const src = (p: string) => join(root, 'packages', p, 'index.ts');
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         extends: join(root, 'tsconfig.base.json'),
-        compilerOptions: { noEmit: true, rootDir: root, paths: { '@tensorslim/core': [join(root, 'packages', 'core', 'src', 'index.ts')], '@tensorslim/linalg': [join(root, 'packages', 'linalg', 'src', 'index.ts')] } },
-        include: ['*.ts'],
+        compilerOptions: {
+          noEmit: true,
+          rootDir: root,
+          paths: { '@tensorslim/core': [src('core/src')], '@tensorslim/core/testing': [src('core/src/testing')], '@tensorslim/linalg': [src('linalg/src')] },
+        },
+        include: ['src/*.ts', 'test/*.ts'],
       }),
     );
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -90,14 +63,10 @@ describe('docs/plugin-guide.md', () => {
         resolve(err ? `${stdout}${stderr}` || String(err) : ''),
       );
     });
-    expect(out, 'the guide\'s code does not compile').toBe('');
+    expect(out, "the guide's code does not compile").toBe('');
   }, 120_000);
 
-  it('its CPConv2D (depthwise forward) and factory equal the dense convolution of the CP kernel, multi-mode layout', async () => {
-    const { CPConv2D } = (await import(pathToFileURL(join(dir, 'layers.ts')).href)) as { CPConv2D: new (args: unknown) => GuideLayer };
-    const { cpLayerFromFactors } = (await import(pathToFileURL(join(dir, 'factory.ts')).href)) as {
-      cpLayerFromFactors: (l: DenseLayerInfo, f: Factors, t: LayerTarget) => FactorizedLayerSpec;
-    };
+  it('its CP convolution equals the dense convolution of the CP kernel summed by plain loops, multi-mode layout', () => {
     const rng = new Rng(3);
     const R = 3;
     const outModes = [2, 4];
@@ -141,21 +110,21 @@ describe('docs/plugin-guide.md', () => {
         bias,
       };
       const factors: Factors = { format: 'cp', shape: modes, ranks: [R], cores: [...cores, lambda] };
-      const spec = cpLayerFromFactors(layer, factors, target);
-      const l = new CPConv2D(spec.config);
-      l.build([null, 7, 7, 6]);
-      const ws = spec.weights.map((w) => tf.tensor(Array.from(w.data), [...w.shape]));
-      l.setWeights(ws);
+      const spec = mod.cpLayers.fromFactors(layer, factors, target);
+      expect(spec.className).toBe('CPConv2D');
+      const l = instantiateLayer(spec, [7, 7, 6]);
       const x = tf.tensor(Array.from(rng.normalArray(2 * 7 * 7 * 6)), [2, 7, 7, 6]) as tf.Tensor4D;
       const got = l.apply(x) as tf.Tensor;
       const k4 = tf.tensor(Array.from(kernel.data), [3, 3, 6, 8]) as tf.Tensor4D;
       const want = tf.add(tf.conv2d(x, k4, strides, padding, 'NHWC', dilation), tf.tensor(Array.from(bias.data)));
       const diff = tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]!;
-      expect(l.forwardMode, `${strides}/${dilation}/${padding}`).toBe(mode);
+      expect((l as unknown as { forwardMode: string }).forwardMode, `${strides}/${dilation}/${padding}`).toBe(mode);
       expect(diff, `${strides}/${dilation}/${padding}/${mode}`).toBeLessThan(1e-4);
-      expect(spec.flops, 'fromFactors counts the forward the built layer runs').toBe(mode === 'factorized' ? l.factorizedFlops() : l.denseFlops());
       expect(spec.params).toBe(modes.reduce((s, n) => s + n * R, 0) + 8);
-      tf.dispose([...ws, x, got, k4, want]);
+      tf.dispose([x, got, k4, want]);
     }
   });
 });
+
+// §7: the guide's own test file, which registers the conformance suite for the guide's plugin
+await import(pathToFileURL(join(dir, 'test', 'conformance.test.ts')).href);

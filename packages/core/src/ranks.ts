@@ -101,9 +101,23 @@ export function evaluateRank(value: RankValue, scope: RankScope = {}): number {
 
 /** Evaluates formulas inside a spec, returning a spec whose rank values are all numbers. */
 export function evaluateRankSpec(spec: RankSpec, scope: RankScope = {}): RankSpec {
+  return evaluateSpec(spec, (r) => evaluateRank(r, scope));
+}
+
+/**
+ * Evaluates the formulas (strings) of a spec's `ranks` or `maxRank` and leaves numbers as they
+ * are, for the format's own rank check to judge (unlike {@link evaluateRankSpec}, which floors
+ * 2.5 to 2); checks `ratio` and `eps` as {@link evaluateRankSpec} does. A format that validates
+ * explicit ranks calls this, then its validation helper.
+ */
+export function evaluateRankFormulas(spec: RankSpec, scope: RankScope = {}): RankSpec {
+  return evaluateSpec(spec, (r) => (typeof r === 'string' ? evaluateRank(r, scope) : r));
+}
+
+function evaluateSpec(spec: RankSpec, ev: (r: RankValue) => RankValue): RankSpec {
   const kind = rankSpecKind(spec);
-  if (kind === 'ranks') return { ranks: (spec as { ranks: RankValue[] }).ranks.map((r) => evaluateRank(r, scope)) };
-  if (kind === 'maxRank') return { maxRank: evaluateRank((spec as { maxRank: RankValue }).maxRank, scope) };
+  if (kind === 'ranks') return { ranks: (spec as { ranks: RankValue[] }).ranks.map(ev) };
+  if (kind === 'maxRank') return { maxRank: ev((spec as { maxRank: RankValue }).maxRank) };
   if (kind === 'ratio') {
     const c = (spec as { ratio: number }).ratio;
     if (typeof c !== 'number' || !(c > 0)) fail(ErrorCodes.RANK, `compression ratio ${c} must be a positive number`);

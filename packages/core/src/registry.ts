@@ -1,40 +1,63 @@
 /**
- * The plugin registry: a tsyringe container. Plugins register under their id; the solver and
- * the CLI resolve by id. Tokens are explicit strings (no decorator metadata needed).
+ * The plugin registry: a map from format id to plugin object, and one from id to projector.
+ * Plugins register under their id; the solver, model surgery and the CLI resolve by id. A
+ * registry is plain data behind a small interface ({@link PluginRegistry}); programs that are
+ * assembled with a dependency-injection container (the ADMM solver's) hold a registry as one of
+ * its values.
  *
  * @module
  */
-import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
 import type { FormatPlugin, Projector } from './contracts.js';
 
-export type { DependencyContainer } from 'tsyringe';
-
-/** Token under which every registered plugin is also listed (resolveAll). */
-export const PLUGINS = 'tensorslim:plugins';
-/** Token of one plugin by id. */
-export function pluginToken(id: string): string {
-  return `tensorslim:plugin:${id}`;
+/** Where plugins and projectors are registered and looked up by id. */
+export interface PluginRegistry {
+  /**
+   * Adds a plugin (checked by {@link validatePlugin}) and its projector under the plugin's id,
+   * and registers its layer classes with TF.js serialization. Registering an id again keeps the
+   * first plugin (idempotent).
+   */
+  register(plugin: FormatPlugin): void;
+  /** Adds a projector alone (no decomposition, no layers), for ADMM; replaces one of the same id. */
+  registerProjector(projector: Projector): void;
+  /** The plugin with this id, if registered. */
+  get(id: string): FormatPlugin | undefined;
+  /** The projector with this id (a plugin's or one registered alone), if any. */
+  projector(id: string): Projector | undefined;
+  /** The registered plugins, in registration order. */
+  list(): FormatPlugin[];
 }
-/** Token of one projector by id (plugins register theirs; projector-only entries are allowed). */
-export function projectorToken(id: string): string {
-  return `tensorslim:projector:${id}`;
-}
-
-/** The process-wide container tensorslim uses when none is passed. */
-export const defaultContainer: DependencyContainer = rootContainer;
 
 /**
- * A fresh registry for tests and embedders: a tsyringe child of {@link defaultContainer}.
- * Registrations made in it stay in it, but it is not isolated: a lookup it cannot answer falls
- * back to the default container. So {@link resolvePlugin} and {@link resolveProjector} also find
- * plugins registered globally, while {@link listPlugins} lists only the child's own plugins once
- * it has any (and the global ones while it has none).
+ * A fresh, empty registry. It is isolated: it sees only what is registered in it, never the
+ * {@link defaultRegistry} (so {@link listPlugins} and {@link resolvePlugin} always agree).
+ * Use one per test or per embedding program.
  */
-export function createRegistry(): DependencyContainer {
-  return rootContainer.createChildContainer();
+export function createRegistry(): PluginRegistry {
+  const plugins = new Map<string, FormatPlugin>();
+  const projectors = new Map<string, Projector>();
+  return {
+    register(plugin) {
+      validatePlugin(plugin);
+      if (plugins.has(plugin.id)) return;
+      plugins.set(plugin.id, plugin);
+      projectors.set(plugin.id, plugin.projector);
+      plugin.layers?.register();
+    },
+    registerProjector(projector) {
+      if (!projector || typeof projector.project !== 'function' || typeof projector.id !== 'string') {
+        fail(ErrorCodes.PLUGIN, 'a projector needs an id and a project(weight, target) function');
+      }
+      projectors.set(projector.id, projector);
+    },
+    get: (id) => plugins.get(id),
+    projector: (id) => projectors.get(id),
+    list: () => [...plugins.values()],
+  };
 }
+
+/** The process-wide registry tensorslim uses when none is passed. */
+export const defaultRegistry: PluginRegistry = createRegistry();
 
 const ID = /^[a-z][a-z0-9-]*$/;
 
@@ -58,46 +81,34 @@ export function validatePlugin(p: unknown): asserts p is FormatPlugin {
 }
 
 /** Registers a plugin (and its projector) under its id; its layers register with TF.js too. */
-export function registerPlugin(plugin: FormatPlugin, container: DependencyContainer = defaultContainer): void {
-  validatePlugin(plugin);
-  if (container.isRegistered(pluginToken(plugin.id), false)) return; // idempotent
-  container.register(pluginToken(plugin.id), { useValue: plugin });
-  container.register(PLUGINS, { useValue: plugin });
-  container.register(projectorToken(plugin.id), { useValue: plugin.projector });
-  plugin.layers?.register();
+export function registerPlugin(plugin: FormatPlugin, registry: PluginRegistry = defaultRegistry): void {
+  registry.register(plugin);
 }
 
 /** Registers a projector alone (no decomposition, no layers) for use by ADMM. */
-export function registerProjector(projector: Projector, container: DependencyContainer = defaultContainer): void {
-  if (!projector || typeof projector.project !== 'function' || typeof projector.id !== 'string') {
-    fail(ErrorCodes.PLUGIN, 'a projector needs an id and a project(weight, target) function');
-  }
-  container.register(projectorToken(projector.id), { useValue: projector });
+export function registerProjector(projector: Projector, registry: PluginRegistry = defaultRegistry): void {
+  registry.registerProjector(projector);
 }
 
 /** All registered plugins, in registration order. */
-export function listPlugins(container: DependencyContainer = defaultContainer): FormatPlugin[] {
-  if (!container.isRegistered(PLUGINS, true)) return [];
-  const seen = new Set<string>();
-  return container.resolveAll<FormatPlugin>(PLUGINS).filter((p) => !seen.has(p.id) && (seen.add(p.id), true));
+export function listPlugins(registry: PluginRegistry = defaultRegistry): FormatPlugin[] {
+  return registry.list();
 }
 
 /** The plugin with this id; `TS_UNKNOWN_FORMAT` lists the registered ones otherwise. */
-export function resolvePlugin(id: string, container: DependencyContainer = defaultContainer): FormatPlugin {
-  if (!container.isRegistered(pluginToken(id), true)) {
-    const known = listPlugins(container).map((p) => p.id);
-    fail(
-      ErrorCodes.UNKNOWN_FORMAT,
-      `unknown format "${id}"`,
-      known.length ? `registered formats: ${known.join(', ')}` : 'no format plugin is registered; import one, e.g. @tensorslim/decomp-tt, and call its register()',
-      { known },
-    );
-  }
-  return container.resolve<FormatPlugin>(pluginToken(id));
+export function resolvePlugin(id: string, registry: PluginRegistry = defaultRegistry): FormatPlugin {
+  const p = registry.get(id);
+  if (p) return p;
+  const known = registry.list().map((q) => q.id);
+  return fail(
+    ErrorCodes.UNKNOWN_FORMAT,
+    `unknown format "${id}"`,
+    known.length ? `registered formats: ${known.join(', ')}` : 'no format plugin is registered; import one, e.g. @tensorslim/decomp-tt, and register its plugin',
+    { known },
+  );
 }
 
 /** The projector with this id (a plugin's or a projector registered alone). */
-export function resolveProjector(id: string, container: DependencyContainer = defaultContainer): Projector {
-  if (container.isRegistered(projectorToken(id), true)) return container.resolve<Projector>(projectorToken(id));
-  return resolvePlugin(id, container).projector;
+export function resolveProjector(id: string, registry: PluginRegistry = defaultRegistry): Projector {
+  return registry.projector(id) ?? resolvePlugin(id, registry).projector;
 }

@@ -18,6 +18,7 @@ import {
   saveModel,
   writeFileAtomic,
   type FormatPlugin,
+  type PluginRegistry,
 } from '../src/index.js';
 import { Rng, tensor } from '@tensorslim/linalg';
 
@@ -346,9 +347,9 @@ describe('loadModel: errors name what is wrong', () => {
       layers: { kinds: ['dense'], classNames: ['IoTestDense'], register: () => tf.serialization.registerClass(IoTestDense), fromFactors: () => null },
     } as unknown as FormatPlugin;
     expect(await errorOf(loadModel(dir))).toMatch(/IoTestDense/); // not registered anywhere yet
-    reg.register('tensorslim:plugin:iotest', { useValue: plugin }); // listed, but its layers not yet registered
-    reg.register('tensorslim:plugins', { useValue: plugin });
-    const m = await loadModel(dir, { container: reg });
+    // a registry that lists the plugin, but whose registration has not run its layers' register()
+    const listing: PluginRegistry = { ...reg, get: (id) => (id === plugin.id ? plugin : undefined), list: () => [plugin] };
+    const m = await loadModel(dir, { container: listing });
     expect(m.getLayer('dense_1').getClassName()).toBe('IoTestDense');
     expect(Array.from(m.getLayer('dense_1').getWeights()[1]!.dataSync())).toEqual(Array.from(Float32Array.from(B2)));
     m.dispose();

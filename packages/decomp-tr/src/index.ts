@@ -5,43 +5,9 @@
  *
  * @packageDocumentation
  */
-export { plugin, register } from './plugin.js';
-export { trSvd, rankWithin, fixSigns, TR_FORMAT, type TrSvdOptions } from './tr-svd.js';
-export { trAls, type TrAlsOptions } from './tr-als.js';
-export {
-  trDecompose,
-  trResolveRanks,
-  trProject,
-  trOptionsFromTarget,
-  trDecomposition,
-  trProjector,
-  type TrDecomposeOptions,
-} from './decomposition.js';
-export { trReconstruct, trReconstructCores, chainProduct, ringOf, rotateModes, rotateList } from './cores.js';
-export {
-  validateTrRanks,
-  validateStartMode,
-  trParamCount,
-  trCoreShapes,
-  splitFirstRank,
-  firstSplitLimit,
-  maxRankRanks,
-  ratioRanks,
-  resolveSpecRanks,
-  TR_RANK_CONVENTION,
-  type ValidateTrRanksOptions,
-} from './ranks.js';
-export {
-  TRConv2D,
-  TRDense,
-  trLayerClasses,
-  registerTrLayers,
-  trFromFactors,
-  trLayerFactory,
-  trConvFlops,
-  trDenseFlops,
-  type TRConv2DArgs,
-  type TRDenseArgs,
-  type TRLayerArgs,
-  type TRConvSizes,
-} from './layers.js';
+export * from './ranks.js';
+export * from './decomposition.js';
+export * from './projector.js';
+export * from './layers.js';
+export * from './plugin.js';
+export { trPlugin as default } from './plugin.js';

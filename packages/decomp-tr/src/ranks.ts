@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRankSpec, fail, rankSpecKind, type RankSpec } from '@tensorslim/core';
+import { ErrorCodes, evaluateRankFormulas, fail, rankSpecKind, type RankSpec } from '@tensorslim/core';
 import { sizeOf } from '@tensorslim/linalg';
 
 /** One line describing the TR rank convention (help texts and errors). */
@@ -150,7 +150,7 @@ export function splitFirstRank(R: number): [number, number] {
 }
 
 /** Ring ranks for a maximum rank R: every rank ≤ R, clamped to what the tensor allows. */
-export function maxRankRanks(shape: readonly number[], maxRank: number, startMode = 0): number[] {
+export function maxRankTrRanks(shape: readonly number[], maxRank: number, startMode = 0): number[] {
   const d = shape.length;
   const m = validateStartMode(startMode, d);
   if (!Number.isInteger(maxRank) || maxRank < 1) fail(ErrorCodes.RANK, `maxRank ${maxRank} is not a positive integer`);
@@ -166,7 +166,7 @@ export function maxRankRanks(shape: readonly number[], maxRank: number, startMod
  * least `ratio`: the largest uniform maximum rank that fits, then single ranks raised by one
  * (smallest rank first) while the budget allows. `TS_RANK` when even all-ones misses the ratio.
  */
-export function ratioRanks(shape: readonly number[], ratio: number, startMode = 0): number[] {
+export function ratioTrRanks(shape: readonly number[], ratio: number, startMode = 0): number[] {
   const d = shape.length;
   const m = validateStartMode(startMode, d);
   if (!(typeof ratio === 'number' && ratio > 0)) fail(ErrorCodes.RANK, `compression ratio ${ratio} must be a positive number`);
@@ -185,7 +185,7 @@ export function ratioRanks(shape: readonly number[], ratio: number, startMode = 
   let best = validateTrRanks(shape, ones, { startMode: m });
   const top = Math.max(...shape, 1) * Math.max(...shape, 1);
   for (let R = 2; R <= top; R++) {
-    const r = maxRankRanks(shape, R, m);
+    const r = maxRankTrRanks(shape, R, m);
     if (trParamCount(shape, r) > budget) break;
     if (r.every((x, i) => x === best[i])) break; // clamps reached: no higher rank is possible
     best = r;
@@ -222,12 +222,12 @@ export function ratioRanks(shape: readonly number[], ratio: number, startMode = 
  * Ring ranks for a non-data-dependent spec (`ranks`, `maxRank`, `ratio`), validated and clamped
  * for TR-SVD from `startMode`. `eps` needs the data (see trSvd); `auto` is not offered by TR.
  */
-export function resolveSpecRanks(shape: readonly number[], spec: RankSpec, startMode = 0): number[] {
-  const ev = evaluateRankSpec(spec, { d: shape.length });
+export function resolveStaticTrRanks(shape: readonly number[], spec: RankSpec, startMode = 0): number[] {
+  const ev = evaluateRankFormulas(spec, { d: shape.length });
   const kind = rankSpecKind(ev);
   if (kind === 'ranks') return validateTrRanks(shape, (ev as { ranks: number[] }).ranks, { startMode });
-  if (kind === 'maxRank') return maxRankRanks(shape, (ev as { maxRank: number }).maxRank, startMode);
-  if (kind === 'ratio') return ratioRanks(shape, (ev as { ratio: number }).ratio, startMode);
+  if (kind === 'maxRank') return maxRankTrRanks(shape, (ev as { maxRank: number }).maxRank, startMode);
+  if (kind === 'ratio') return ratioTrRanks(shape, (ev as { ratio: number }).ratio, startMode);
   if (kind === 'eps') {
     return fail(ErrorCodes.RANK, 'TR ranks for an eps spec depend on the data', 'pass the tensor (resolveRanks(shape, spec, { tensor })) or run trSvd');
   }

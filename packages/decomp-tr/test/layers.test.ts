@@ -4,7 +4,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { detensorize, resolveLayerTarget, tensorize, type DenseLayerInfo, type TensorLayout } from '@tensorslim/core';
 import { Rng, type DenseTensor } from '@tensorslim/linalg';
-import { TRConv2D, TRDense, trDecompose, trFromFactors, trReconstruct, trReconstructCores } from '../src/index.js';
+import { TRConv2D, TRDense, trDecompose, trLayers, trReconstruct, trReconstructCores } from '../src/index.js';
+
+const trFromFactors = trLayers.fromFactors;
 import { randomCores, thrown } from './helpers.js';
 
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, relError, sizeOf, type DenseTensor } from '@tensorslim/linalg';
 import {
-  maxRankRanks,
-  ratioRanks,
+  maxRankTrRanks as maxRankRanks,
+  ratioTrRanks as ratioRanks,
   trParamCount,
   trReconstruct,
-  trResolveRanks,
+  resolveTrRanks as trResolveRanks,
   trSvd,
   validateTrRanks,
 } from '../src/index.js';

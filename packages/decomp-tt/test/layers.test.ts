@@ -2,30 +2,34 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { detensorize, isTensorslimError, type TensorLayout } from '@tensorslim/core';
-import { Rng } from '@tensorslim/linalg';
 import {
+  decomposeKernel,
   denseLayerInfo,
-  instantiateTtLayer,
-  plugin,
-  ttDecomposeKernel,
-  TTConv2D,
-  TTDense,
-  ttLayerFromLayer,
-  ttReconstruct,
-  projectTt,
-} from '../src/index.js';
+  detensorize,
+  factorizeLayer,
+  instantiateLayer as instantiateTtLayer,
+  isTensorslimError,
+  layoutModes,
+  type LayerPlan,
+  type LayerTarget,
+  type TensorLayout,
+} from '@tensorslim/core';
+import { Rng, type DenseTensor } from '@tensorslim/linalg';
+import { ttPlugin as plugin, ttDecomposition, TTConv2D, TTDense, ttProjector, ttReconstruct } from '../src/index.js';
 import { maxAbsDiff, randomTt } from './helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+const projectTt = ttProjector.project;
+const ttDecomposeKernel = (w: DenseTensor, t: LayerTarget) => decomposeKernel(ttDecomposition, w, t);
+const ttLayerFromLayer = (l: tfl.layers.Layer, e: LayerPlan) => factorizeLayer(l, e, { plugin });
 const f32 = (d: Float64Array, shape: readonly number[]): tf.Tensor => tf.tensor(Float32Array.from(d), [...shape], 'float32');
 
 /** Sets random TT cores (scaled to unit-ish kernel entries) and a random bias on a built layer. */
 function setRandomWeights(layer: TTConv2D | TTDense, seed: number): { kernel: tf.Tensor; bias: tf.Tensor } {
-  const ff = randomTt(layer.modes, layer.ranks, seed);
+  const ff = randomTt(layoutModes(layer.layout), layer.ranks, seed);
   const scale = ff.cores.map((c) => 1 / Math.sqrt(c.shape[0]! * c.shape[2]!));
   const cores = ff.cores.map((c, k) => ({ shape: c.shape, data: c.data.map((v) => v * scale[k]!) }));
   const rng = new Rng(seed + 1);
@@ -36,7 +40,7 @@ function setRandomWeights(layer: TTConv2D | TTDense, seed: number): { kernel: tf
     layer instanceof TTConv2D
       ? { kind: 'conv2d', kernelShape: [...layer.kernelSize, layer.inputChannels, layer.units], outModes: layer.outModes, inModes: layer.inModes }
       : { kind: 'dense', kernelShape: [layer.inputChannels, layer.units], outModes: layer.outModes, inModes: layer.inModes };
-  const k = detensorize(ttReconstruct({ format: 'tt', shape: layer.modes, ranks: layer.ranks, cores }), layout);
+  const k = detensorize(ttReconstruct({ format: 'tt', shape: layoutModes(layer.layout), ranks: layer.ranks, cores }), layout);
   return { kernel: f32(k.data, k.shape), bias };
 }
 
@@ -142,8 +146,8 @@ describe('training, forward mode, counts', () => {
     expect(full.forwardMode).toBe('reconstructed');
     // factorized multiply-adds: 256 px·64·4 (in) + 256·9·4·4 (3×3) + 256·4·64 (out)
     expect(low.factorizedFlops()).toBe(256 * 64 * 4 + 256 * 9 * 16 + 256 * 4 * 64);
-    expect(low.coreParamCount()).toBe(8 * 4 + 4 * 8 * 4 + 4 * 9 * 4 + 4 * 8 * 4 + 4 * 8);
-    expect(low.countParams()).toBe(low.coreParamCount() + 64);
+    expect(ttDecomposition.paramCount(layoutModes(low.layout), low.ranks)).toBe(8 * 4 + 4 * 8 * 4 + 4 * 9 * 4 + 4 * 8 * 4 + 4 * 8);
+    expect(low.countParams()).toBe(ttDecomposition.paramCount(layoutModes(low.layout), low.ranks) + 64);
   });
   it('bad construction: modes that do not factor the channels, ranks of the wrong length', () => {
     const code = (f: () => unknown): string => {

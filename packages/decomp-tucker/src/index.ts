@@ -4,47 +4,14 @@
  * projector for ADMM's Z-step, and the `Tucker2Conv2D` / `TuckerDense` layers.
  *
  * Importing the package registers the layers with TF.js serialization, so a saved model with
- * Tucker layers loads in a fresh process once this package is imported.
+ * Tucker layers loads in a fresh process once this package is imported. EVBMF and the mode
+ * spectra it reads are in `@tensorslim/linalg`.
  *
  * @packageDocumentation
  */
-import { registerTuckerLayers } from './layers.js';
-
-export { plugin, register } from './plugin.js';
-export {
-  hosvd,
-  hooi,
-  tucker,
-  reconstructTucker,
-  resolveTuckerRanks,
-  validateTuckerFactors,
-  factorModes,
-  TUCKER_FORMAT,
-  type TuckerOptions,
-  type TuckerMeta,
-} from './tucker.js';
-export {
-  validateTuckerRanks,
-  normalizeModes,
-  coreShape,
-  defaultChannelModes,
-  modesFromOptions,
-  TUCKER_RANK_CONVENTION,
-  type TuckerRanks,
-} from './validate.js';
-export { tuckerParamCount, resolveTuckerSpec, type SpectrumSource } from './rank-specs.js';
-export { evbmf, evbmfFromSingularValues, evbTauBar, evbFreeEnergy, type EvbmfResult } from './evbmf.js';
-export { MAX_GRAM_SIZE, type SvdMethod } from './spectrum.js';
-export { tuckerProject, tuckerProjector, tuckerOptionsFromTarget } from './projector.js';
-export {
-  Tucker2Conv2D,
-  TuckerDense,
-  tuckerLayerClasses,
-  registerTuckerLayers,
-  type Tucker2Conv2DArgs,
-  type TuckerDenseArgs,
-  type TuckerLayerConfig,
-} from './layers.js';
-export { tuckerLayers, tuckerLayerFromFactors, tuckerLayerFromDense } from './factory.js';
-
-registerTuckerLayers();
+export * from './ranks.js';
+export * from './decomposition.js';
+export * from './projector.js';
+export * from './layers.js';
+export * from './plugin.js';
+export { tuckerPlugin as default } from './plugin.js';

@@ -3,7 +3,7 @@ import { frobNorm, relError, Rng, tensor, type DenseTensor } from '@tensorslim/l
 import {
   hooi,
   hosvd,
-  reconstructTucker,
+  tuckerReconstruct as reconstructTucker,
   resolveTuckerRanks,
   tucker,
   tuckerParamCount,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matmul, matrix, Rng, tensor } from '@tensorslim/linalg';
-import { evbmf, evbmfFromSingularValues, evbTauBar, hooi, resolveTuckerRanks } from '../src/index.js';
+import { evbmf, evbmfFromSingularValues, evbTauBar, matmul, matrix, Rng, tensor } from '@tensorslim/linalg';
+import { hooi, resolveTuckerRanks } from '../src/index.js';
 import { fixtures, orthonormal, randomTucker } from './helpers.js';
 
 const fx = fixtures();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Factors } from '@tensorslim/core';
 import { matmul, matrix, qr, Rng, type DenseTensor } from '@tensorslim/linalg';
-import { reconstructTucker } from '../src/index.js';
+import { tuckerReconstruct as reconstructTucker } from '../src/index.js';
 
 /** An n×r matrix with orthonormal columns (row-major data). */
 export function orthonormal(rng: Rng, n: number, r: number): Float64Array {

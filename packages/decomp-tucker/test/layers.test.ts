@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   createRegistry,
+  decomposeLayer,
   detensorize,
   factorizeModel,
   listPlugins,
@@ -16,16 +17,17 @@ import {
 } from '@tensorslim/core';
 import { Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import {
-  plugin,
-  reconstructTucker,
-  register,
+  tuckerPlugin as plugin,
+  tuckerReconstruct as reconstructTucker,
+  registerTucker as register,
   tucker,
   Tucker2Conv2D,
   TuckerDense,
-  tuckerLayerFromDense,
-  tuckerLayerFromFactors,
-  tuckerOptionsFromTarget,
+  tuckerLayers,
 } from '../src/index.js';
+
+const tuckerLayerFromFactors = tuckerLayers.fromFactors;
+const tuckerLayerFromDense = (layer: DenseLayerInfo, target: LayerTarget) => decomposeLayer(plugin, layer, target).spec;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -78,7 +80,7 @@ function convSetup(c: ConvCase, seed: number, forwardMode: string) {
     'conv2d',
     kernel.shape,
   );
-  const factors = tucker(tensorize(kernel, target.layout), target.ranks, tuckerOptionsFromTarget(target));
+  const factors = tucker(tensorize(kernel, target.layout), target.ranks, { ...target.options, layout: target.layout });
   return { layer, target, factors, bias };
 }
 

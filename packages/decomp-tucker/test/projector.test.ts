@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistry, detensorize, resolveLayerTarget, resolveProjector, tensorize } from '@tensorslim/core';
 import { matrix, relError, Rng, svd, tensor, unfold, type DenseTensor } from '@tensorslim/linalg';
-import { hosvd, register, reconstructTucker, tuckerProject, tuckerProjector } from '../src/index.js';
+import { hosvd, registerTucker as register, tuckerReconstruct as reconstructTucker, tuckerProjector } from '../src/index.js';
+
+const tuckerProject = tuckerProjector.project;
 
 /** Numerical rank of the mode-`mode` unfolding (singular values above 1e-10·σ1). */
 function modeRank(t: DenseTensor, mode: number): number {

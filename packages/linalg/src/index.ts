@@ -20,3 +20,7 @@ export * from './svd.js';
 export * from './npy.js';
 export { gemm } from './gemm.js';
 export { setKernelMode, kernelMode, type KernelMode } from './heap.js';
+export * from './truncation.js';
+export * from './arranged.js';
+export * from './spectrum.js';
+export * from './evbmf.js';

@@ -17,9 +17,9 @@ import {
   opt,
   resolveLayerTarget,
   tensorize,
-  defaultContainer,
+  defaultRegistry,
   type DenseLayerInfo,
-  type DependencyContainer,
+  type PluginRegistry,
   type FormatPlugin,
   type ThreeStageMaps,
 } from '@tensorslim/core';
@@ -403,14 +403,14 @@ function explainShortfall(r: BenchLayersResult, g: { size: number; batch: number
 /** Runs `bench layers` for every registered plugin with conv layers (or the ones named). */
 export async function runBenchLayers(
   flags: BenchLayersFlags,
-  deps: { container?: DependencyContainer; startBackend?: BackendStarter; log?: (line: string) => void } = {},
+  deps: { container?: PluginRegistry; startBackend?: BackendStarter; log?: (line: string) => void } = {},
 ): Promise<BenchLayersResult[]> {
   const f = parseFlags(benchLayersFlagsSchema, flags);
   const start = deps.startBackend ?? ((n: string) => selectBackend(n));
   const sel = await start(f.backend);
   deps.log?.(describeBackend(sel));
   const only = f.formats;
-  const plugins = listPlugins(deps.container ?? defaultContainer).filter(
+  const plugins = listPlugins(deps.container ?? defaultRegistry).filter(
     (p) => p.layers?.kinds.includes('conv2d') && (!only || only.includes(p.id)),
   );
   if (plugins.length === 0) {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCodes, fail, isTensorslimError } from '@tensorslim/linalg';
-import { defaultContainer, listPlugins, type DependencyContainer } from '../registry.js';
+import { defaultRegistry, listPlugins, type PluginRegistry } from '../registry.js';
 import { isRegisteredClass, topologyLayers, type JsonObject } from '../surgery/replace.js';
 import { writeFileAtomic } from './atomic.js';
 import { groupByteLength, parseManifest, type ManifestEntry } from './manifest.js';
@@ -33,7 +33,7 @@ export interface ModelJsonExtras {
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   /** Registry searched for plugins defining unknown layer classes (default: the process-wide one). */
-  readonly container?: DependencyContainer;
+  readonly container?: PluginRegistry;
   /** Fail when a weight of the file has no variable in the model or the reverse (default true). */
   readonly strict?: boolean;
 }
@@ -41,7 +41,7 @@ export interface LoadModelOptions {
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
   /** Registry used to record which plugin defines each factorized layer class. */
-  readonly container?: DependencyContainer;
+  readonly container?: PluginRegistry;
 }
 
 /** The artifacts read from disk by {@link readModelArtifacts}, ready for `tf.loadLayersModel`. */
@@ -179,7 +179,7 @@ export function topologyClassNames(topology: JsonObject): string[] {
  * defines is registered on the spot; anything else is a `TS_MODEL` error saying which package
  * to import.
  */
-export function ensureLayerClasses(json: JsonObject, source: string, container: DependencyContainer = defaultContainer): void {
+export function ensureLayerClasses(json: JsonObject, source: string, container: PluginRegistry = defaultRegistry): void {
   const names = topologyClassNames(json.modelTopology as Json).filter((c) => !isRegisteredClass(c));
   if (!names.length) return;
   const plugins = listPlugins(container);
@@ -267,7 +267,7 @@ async function previousShards(dir: string): Promise<string[]> {
  */
 export async function saveModel(model: tfl.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<tf.io.ModelArtifactsInfo> {
   const { fs, path } = await nodeFs();
-  const container = opts.container ?? defaultContainer;
+  const container = opts.container ?? defaultRegistry;
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {

@@ -1,7 +1,8 @@
 /**
- * Base classes of the factorized TF.js layers. A plugin subclasses {@link FactorizedConv2D} or
- * {@link FactorizedDense}, declares its cores ({@link FactorizedConv2D.coreShapes}) and says how
- * they become the three stages ({@link FactorizedConv2D.maps}); the base handles the
+ * Base classes of the factorized TF.js layers. Core's `defineLayers` builds every format's
+ * layers on them from plain data; a plugin may also subclass {@link FactorizedConv2D} or
+ * {@link FactorizedDense} itself, declare its cores ({@link FactorizedConv2D.coreShapes}) and say
+ * how they become the three stages ({@link FactorizedConv2D.maps}). The base handles the
  * convolution geometry, bias, activation, the forward mode, serialization config and FLOPs.
  *
  * @module

@@ -6,10 +6,11 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DecomposeOptions, FactorizedLayerSpec } from '../contracts.js';
-import { ErrorCodes, fail, relError, TensorslimError, type DenseTensor } from '@tensorslim/linalg';
+import { ErrorCodes, fail, relError, type DenseTensor } from '@tensorslim/linalg';
 import type { CompressionPlan } from '../plan.js';
-import { defaultContainer, resolvePlugin, type DependencyContainer } from '../registry.js';
+import { defaultRegistry, resolvePlugin, type PluginRegistry } from '../registry.js';
 import { tensorize } from '../tensorize.js';
+import { decomposeLayer } from './factorize-layer.js';
 import { denseLayerInfo } from './layer-info.js';
 import { replaceLayers } from './replace.js';
 import { modelSummary } from './summary.js';
@@ -18,7 +19,7 @@ import { resolvePlanTargets } from './targets.js';
 /** Options of {@link factorizeModel}. */
 export interface FactorizeOptions {
   /** Registry to resolve format plugins from (default: the process-wide one). */
-  readonly container?: DependencyContainer;
+  readonly container?: PluginRegistry;
   /** Options for every decomposition (rng, svd, ...); a plan entry's `options` override them per layer. */
   readonly decompose?: DecomposeOptions;
   /**
@@ -69,31 +70,19 @@ export interface FactorizeResult {
   readonly layers: readonly FactorizedLayerReport[];
 }
 
-/** Runs `f`, prefixing a TensorslimError's message with the layer it concerns. */
-function withLayerName<T>(name: string, modes: readonly number[], f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof TensorslimError && !e.message.includes(`"${name}"`)) {
-      throw new TensorslimError(e.code, `layer "${name}" (modes [${modes.join(', ')}]): ${e.message}`, undefined, e.details);
-    }
-    throw e;
-  }
-}
-
 /**
  * Factorizes the layers a plan names: for each, resolves the format plugin from the registry,
  * tensorizes the kernel in the paper's layout, decomposes it at the planned ranks, asks the
  * plugin's layer factory for the factorized layer and rebuilds the model with
  * {@link replaceLayers}. Decomposition options passed to the plugin are
- * `{ ...opts.decompose, ...entry.options, layout }`.
+ * `{ ...opts.decompose, ...entry.options, layout }` (see {@link decomposeLayer}).
  */
 export async function factorizeModel(
   model: tfl.LayersModel,
   plan: CompressionPlan,
   opts: FactorizeOptions = {},
 ): Promise<FactorizeResult> {
-  const container = opts.container ?? defaultContainer;
+  const container = opts.container ?? defaultRegistry;
   const targets = resolvePlanTargets(model, plan);
   for (const [what, given] of [['weights', opts.weights], ['reference kernels', opts.reference]] as const) {
     for (const name of Object.keys(given ?? {})) {
@@ -107,14 +96,7 @@ export async function factorizeModel(
   const partial: Omit<FactorizedLayerReport, 'paramsAfter' | 'flopsAfter' | 'forwardMode'>[] = [];
   for (const target of targets) {
     const plugin = resolvePlugin(target.format, container);
-    if (!plugin.layers) {
-      fail(ErrorCodes.PLUGIN, `format "${plugin.id}" has no factorized layers; it can serve as an ADMM projector only`, 'choose a format with layers for the layers to factorize');
-    }
-    const layer = model.getLayer(target.name);
-    const info0 = denseLayerInfo(layer);
-    if (!plugin.layers.kinds.includes(info0.kind)) {
-      fail(ErrorCodes.PLUGIN, `format "${plugin.id}" cannot factorize ${info0.kind} layers such as ${target.name}`, `it handles: ${plugin.layers.kinds.join(', ')}`);
-    }
+    const info0 = denseLayerInfo(model.getLayer(target.name));
     const given = opts.weights?.[target.name];
     const reference = opts.reference?.[target.name];
     for (const [what, k] of [['weights', given], ['the reference kernel', reference]] as const) {
@@ -124,12 +106,7 @@ export async function factorizeModel(
     }
     const info = given ? { ...info0, kernel: given } : info0;
     const t = tensorize(info.kernel, target.layout);
-    const decomposeOpts: DecomposeOptions = { ...(opts.decompose ?? {}), ...target.options, layout: target.layout };
-    const layers = plugin.layers;
-    const { factors, spec } = withLayerName(target.name, t.shape, () => {
-      const factors = plugin.decomposition.decompose(t, target.ranks, decomposeOpts);
-      return { factors, spec: layers.fromFactors(info, factors, target) };
-    });
+    const { factors, spec } = decomposeLayer(plugin, info, target, opts.decompose);
     const rec = plugin.decomposition.reconstruct(factors);
     const err = relError(t, rec);
     specs[target.name] = { ...spec, config: { ...spec.config, name: target.name } };

@@ -11,3 +11,4 @@ export * from './summary.js';
 export * from './targets.js';
 export * from './replace.js';
 export * from './factorize.js';
+export * from './factorize-layer.js';

@@ -78,16 +78,21 @@ export function kernelAndBias(layer: tfl.layers.Layer): { kernel: tf.Tensor; bia
   return { kernel: vals[ki]!, ...(bi >= 0 && vals[bi] ? { bias: vals[bi] } : {}) };
 }
 
-/** The {@link DenseLayerInfo} of one factorizable layer (kernel and bias copied to float64). */
-export function denseLayerInfo(layer: tfl.layers.Layer): DenseLayerInfo {
+/**
+ * The {@link DenseLayerInfo} of one factorizable layer (kernel and bias copied to float64). Its
+ * input and output shapes come from the layer's first call; pass `inputShape` (without the
+ * batch dimension) for a layer built but never called on a symbolic input.
+ */
+export function denseLayerInfo(layer: tfl.layers.Layer, inputShape?: readonly number[]): DenseLayerInfo {
   const f = factorizability(layer);
   const { kernel, bias } = kernelAndBias(layer);
+  const given = inputShape ? [null, ...inputShape] : undefined;
   return {
     name: layer.name,
     kind: f.kind ?? 'dense',
     config: { ...(layer.getConfig() as Record<string, unknown>) },
-    inputShape: withoutBatch(layerInputShape(layer)),
-    outputShape: withoutBatch(layerOutputShape(layer)),
+    inputShape: withoutBatch(given ?? layerInputShape(layer)),
+    outputShape: withoutBatch(given ? firstShape(layer.computeOutputShape(given)) : layerOutputShape(layer)),
     kernel: toDenseTensor(kernel),
     ...(bias ? { bias: toDenseTensor(bias) } : {}),
   };
@@ -98,5 +103,5 @@ export function denseLayerInfo(layer: tfl.layers.Layer): DenseLayerInfo {
  * kernel/bias as float64 tensors, Keras config and input/output shapes without the batch.
  */
 export function denseLayers(model: tfl.LayersModel): DenseLayerInfo[] {
-  return model.layers.filter((l) => factorizability(l).ok).map(denseLayerInfo);
+  return model.layers.filter((l) => factorizability(l).ok).map((l) => denseLayerInfo(l));
 }

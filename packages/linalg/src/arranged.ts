@@ -1,14 +1,96 @@
 /**
- * Tensors kept in whatever mode order the last mode product left them in. A mode product runs
- * as one matrix product (linalg's `matmul`) once the contracted mode is the innermost (last)
- * axis, and leaves the new mode last; a Gram matrix (linalg's `gram`) wants the mode first.
- * Tracking the order instead of restoring the canonical one after every product saves a copy
- * per product: a Tucker-2 HOOI sweep copies nothing.
+ * Tensors kept in whatever mode order the last mode product left them in, and the blocked
+ * transposes that move one axis of a row-major tensor to the front or the back. A mode product
+ * runs as one matrix product (`matmul`) once the contracted mode is the innermost (last) axis,
+ * and leaves the new mode last; a Gram matrix (`gram`) wants the mode first. Tracking the order
+ * instead of restoring the canonical one after every product saves a copy per product (a
+ * Tucker-2 HOOI sweep copies nothing).
  *
  * @module
  */
-import { gram, matmul, matrix, permute, type DenseTensor } from '@tensorslim/linalg';
-import { middleToBack, middleToFront } from './transpose.js';
+import { gram, matmul, matrix } from './matrix.js';
+import { permute, sizeOf, type DenseTensor } from './tensor.js';
+
+/** dst[c·rows + r] = src[r·cols + c] (an r×c matrix transposed), blocked for the cache. */
+export function transposeInto(
+  src: Float64Array,
+  sOff: number,
+  rows: number,
+  cols: number,
+  dst: Float64Array,
+  dOff: number,
+): void {
+  if (cols === 1 || rows === 1) {
+    dst.set(src.subarray(sOff, sOff + rows * cols), dOff);
+    return;
+  }
+  const BS = 32;
+  for (let r0 = 0; r0 < rows; r0 += BS) {
+    const r1 = Math.min(rows, r0 + BS);
+    for (let c0 = 0; c0 < cols; c0 += BS) {
+      const c1 = Math.min(cols, c0 + BS);
+      for (let r = r0; r < r1; r++) {
+        const s = sOff + r * cols;
+        for (let c = c0; c < c1; c++) dst[dOff + c * rows + r] = src[s + c]!;
+      }
+    }
+  }
+}
+
+/**
+ * [A, n, B] → [A, B, n]: moves the middle axis of a row-major tensor to the back.
+ */
+export function middleToBack(src: Float64Array, A: number, n: number, B: number): Float64Array {
+  const out = new Float64Array(src.length);
+  if (B === 1 || n === 1) {
+    out.set(src);
+    return out;
+  }
+  const slab = n * B;
+  for (let a = 0; a < A; a++) transposeInto(src, a * slab, n, B, out, a * slab);
+  return out;
+}
+
+/**
+ * [A, n, B] → [n, A, B]: moves the middle axis of a row-major tensor to the front.
+ */
+export function middleToFront(src: Float64Array, A: number, n: number, B: number): Float64Array {
+  const out = new Float64Array(src.length);
+  if (A === 1 || n === 1) {
+    out.set(src);
+    return out;
+  }
+  if (B === 1) {
+    transposeInto(src, 0, A, n, out, 0);
+    return out;
+  }
+  // runs of B contiguous entries: out[i, a, :] = src[a, i, :]
+  for (let a = 0; a < A; a++) {
+    for (let i = 0; i < n; i++) {
+      const s = (a * n + i) * B;
+      out.set(src.subarray(s, s + B), (i * A + a) * B);
+    }
+  }
+  return out;
+}
+
+/**
+ * Cyclic rotation of a tensor's modes: the result's modes are `[m, m+1, …, d−1, 0, …, m−1]`. A
+ * 2-D transpose of the tensor viewed as `[n_0···n_{m−1}, n_m···n_{d−1}]`; `m = 0` returns the input.
+ */
+export function rotateModes(t: DenseTensor, m: number): DenseTensor {
+  const d = t.shape.length;
+  if (m === 0 || d < 2) return t;
+  const rows = sizeOf(t.shape.slice(0, m));
+  const out = new Float64Array(t.data.length);
+  transposeInto(t.data, 0, rows, t.data.length / rows, out, 0);
+  return { shape: [...t.shape.slice(m), ...t.shape.slice(0, m)], data: out };
+}
+
+/** Rotates a list the same way as {@link rotateModes}: `[x_m, …, x_{d−1}, x_0, …, x_{m−1}]`. */
+export function rotateList<T>(xs: readonly T[], m: number): T[] {
+  return [...xs.slice(m), ...xs.slice(0, m)];
+}
 
 /** A tensor whose stored axis q holds the original mode `order[q]`, of size `dims[q]`. */
 export interface Arranged {

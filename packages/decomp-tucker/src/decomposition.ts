@@ -1,6 +1,7 @@
 /**
  * Truncated HOSVD and HOOI (higher-order orthogonal iteration), over all modes or chosen modes
- * only (partial Tucker), as plain functions over linalg's dense tensor.
+ * only (partial Tucker), as plain functions over linalg's dense tensor, and the
+ * {@link tuckerDecomposition} object that wraps them for the plugin.
  *
  * Factors layout: `cores[0]` is the core (the tensor's shape with each decomposed mode's size
  * replaced by its rank), then one n×r factor with orthonormal columns per decomposed mode, in
@@ -13,16 +14,38 @@ import {
   ErrorCodes,
   fail,
   type DecomposeOptions,
+  type Decomposition,
   type Factors,
   type RankSpec,
   type TensorLayout,
 } from '@tensorslim/core';
-import { sizeOf, type DenseTensor, type Rng, type SymEig } from '@tensorslim/linalg';
-import type { Arranged } from './arranged.js';
-import { arrange, canonical, contractBack, modeTimes, toBack } from './arranged.js';
-import { resolveTuckerSpec, type SpectrumSource } from './rank-specs.js';
-import { leadingBasis, modeGramEig, modeSpectrum, type ModeBasis, type SvdMethod } from './spectrum.js';
-import { coreShape, modesFromOptions, normalizeModes, validateTuckerRanks } from './validate.js';
+import {
+  arrange,
+  canonical,
+  contractBack,
+  leadingBasis,
+  modeGramEig,
+  modeSpectrum,
+  modeTimes,
+  sizeOf,
+  toBack,
+  type Arranged,
+  type DenseTensor,
+  type ModeBasis,
+  type Rng,
+  type SvdMethod,
+  type SymEig,
+} from '@tensorslim/linalg';
+import {
+  coreShape,
+  modesFromOptions,
+  normalizeModes,
+  resolveTuckerSpec,
+  TUCKER_RANK_CONVENTION,
+  tuckerParamCount,
+  validateTuckerRanks,
+  type SpectrumSource,
+} from './ranks.js';
 
 /** The plugin id, also `Factors.format` of Tucker factors. */
 export const TUCKER_FORMAT = 'tucker';
@@ -296,7 +319,7 @@ export function validateTuckerFactors(f: Factors): { modes: number[]; ranks: num
 }
 
 /** Rebuilds the dense tensor: core ×_m U_m over the decomposed modes. */
-export function reconstructTucker(f: Factors): DenseTensor {
+export function tuckerReconstruct(f: Factors): DenseTensor {
   const { modes } = validateTuckerFactors(f);
   let a = arrange(f.cores[0]!);
   // expand the modes that grow least first (the intermediate tensors stay small)
@@ -324,3 +347,12 @@ export function resolveTuckerRanks(
   }
   return resolveTuckerSpec(shape, spec, modesFromOptions(shape, opts), source).ranks;
 }
+
+/** The Tucker decomposition: HOOI (or HOSVD), reconstruction, parameter count, rank resolution. */
+export const tuckerDecomposition: Decomposition = {
+  decompose: (tensor, spec, opts = {}) => tucker(tensor, spec, opts),
+  reconstruct: tuckerReconstruct,
+  paramCount: (shape, ranks, opts = {}) => tuckerParamCount(shape, ranks, modesFromOptions(shape, opts)),
+  resolveRanks: (shape, spec, opts = {}) => resolveTuckerRanks(shape, spec, opts),
+  rankConvention: TUCKER_RANK_CONVENTION,
+};

@@ -1,11 +1,11 @@
 /**
- * The one place that checks CP shapes, ranks and factors. Every entry point of the plugin
- * (decompose, reconstruct, paramCount, resolveRanks, the projector, the layers and their
- * factory) calls these helpers, so a bad rank fails the same way wherever it comes in.
+ * CP ranks: the one place that checks CP shapes and ranks. Every entry point of the plugin
+ * (decompose, reconstruct, paramCount, resolveRanks, the projector, the layers) calls these
+ * helpers, so a bad rank fails the same way wherever it comes in.
  *
  * @module
  */
-import { ErrorCodes, evaluateRank, fail, type Factors, type RankValue } from '@tensorslim/core';
+import { ErrorCodes, evaluateRank, fail, type RankValue } from '@tensorslim/core';
 
 /** The rank convention, as shown in help texts and errors. */
 export const CP_RANK_CONVENTION = 'one number: the CP rank R (ranks: [R])';
@@ -75,43 +75,21 @@ export function validateCpRanks(shape: readonly number[], ranks: readonly RankVa
   return { rank: Math.min(requested, bound), requested, clamped: requested > bound };
 }
 
-/** What {@link validateCpFactors} returns: the pieces of a CP factorization. */
-export interface CpParts {
-  /** The CP rank R. */
-  readonly rank: number;
-  /** The d factor matrices, each [I_k, R] row-major. */
-  readonly factors: readonly { readonly shape: readonly number[]; readonly data: Float64Array }[];
-  /** The weights λ, length R. */
-  readonly weights: Float64Array;
-}
-
-/**
- * Checks that `f` is a CP factorization as this plugin writes it: `format: 'cp'`,
- * `ranks: [R]`, `cores = [A_1, ..., A_d, λ]` with A_k of shape [I_k, R] and λ of shape [R].
- */
-export function validateCpFactors(f: Factors, where = 'cp'): CpParts {
-  if (!f || typeof f !== 'object') fail(ErrorCodes.SHAPE, `${where}: factors must be an object`);
-  if (f.format !== 'cp') {
-    fail(ErrorCodes.SHAPE, `${where}: factors of format "${String(f.format)}" are not CP factors`, 'decompose with the cp plugin');
+/** The rank R whose CP parameter count R·ΣI_k gives at least compression `ratio` (entries / parameters). */
+export function ratioCpRank(shape: readonly number[], ratio: number): number {
+  validateCpShape(shape);
+  if (typeof ratio !== 'number' || !Number.isFinite(ratio) || !(ratio > 0)) {
+    fail(ErrorCodes.RANK, `cp: compression ratio ${String(ratio)} must be a positive finite number`);
   }
-  validateCpShape(f.shape, 'factors');
-  const { rank } = validateCpRanks(f.shape, f.ranks, where);
-  const d = f.shape.length;
-  if (!Array.isArray(f.cores) || f.cores.length !== d + 1) {
+  const entries = shape.reduce((p, s) => p * s, 1);
+  const perRank = shape.reduce((s, n) => s + n, 0);
+  const r = Math.floor(entries / ratio / perRank + 1e-9);
+  if (r < 1) {
     fail(
-      ErrorCodes.SHAPE,
-      `${where}: a CP factorization of a ${d}-mode tensor has ${d + 1} cores (${d} factor matrices and the weights λ), got ${Array.isArray(f.cores) ? f.cores.length : 'none'}`,
+      ErrorCodes.RANK,
+      `cp: compression ratio ${ratio} cannot be reached for shape [${shape.join(', ')}]: rank 1 stores ${perRank} parameters (ratio ${(entries / perRank).toFixed(3)})`,
+      `ask for a ratio of at most ${(entries / perRank).toFixed(3)}`,
     );
   }
-  for (let k = 0; k < d; k++) {
-    const c = f.cores[k]!;
-    if (c.shape.length !== 2 || c.shape[0] !== f.shape[k] || c.shape[1] !== rank || c.data.length !== f.shape[k]! * rank) {
-      fail(ErrorCodes.SHAPE, `${where}: factor ${k} has shape [${c.shape.join(', ')}], expected [${f.shape[k]}, ${rank}]`);
-    }
-  }
-  const w = f.cores[d]!;
-  if (w.shape.length !== 1 || w.shape[0] !== rank || w.data.length !== rank) {
-    fail(ErrorCodes.SHAPE, `${where}: the weights λ have shape [${w.shape.join(', ')}], expected [${rank}]`);
-  }
-  return { rank, factors: f.cores.slice(0, d), weights: w.data };
+  return Math.min(r, maxCpRank(shape));
 }

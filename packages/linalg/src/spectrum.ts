@@ -11,10 +11,12 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from '@tensorslim/core';
-import { matrix, randomizedSvd, Rng, svd, symEig, type SymEig } from '@tensorslim/linalg';
-import type { Arranged } from './arranged.js';
-import { modeGram, unfolding } from './arranged.js';
+import { modeGram, unfolding, type Arranged } from './arranged.js';
+import { symEig, type SymEig } from './eig.js';
+import { ErrorCodes, fail } from './errors.js';
+import { matrix } from './matrix.js';
+import { Rng } from './rng.js';
+import { randomizedSvd, svd } from './svd.js';
 
 /** How the leading singular vectors of an unfolding are computed. */
 export type SvdMethod = 'auto' | 'exact' | 'randomized';

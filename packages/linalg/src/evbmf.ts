@@ -20,8 +20,9 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from '@tensorslim/core';
-import { matrix, svd, type Matrix } from '@tensorslim/linalg';
+import { ErrorCodes, fail } from './errors.js';
+import { matrix, type Matrix } from './matrix.js';
+import { svd } from './svd.js';
 
 /** What EVBMF finds. */
 export interface EvbmfResult {
