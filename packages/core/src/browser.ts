@@ -16,6 +16,7 @@ export * from './ranks.js';
 export * from './tensorize.js';
 export * from './plan.js';
 export * from './contracts.js';
+export * from './compose.js';
 export * from './kernel.js';
 export * from './registry.js';
 export * from './layers/index.js';

@@ -64,6 +64,25 @@ export interface Projector {
   project(weight: DenseTensor, target: LayerTarget): DenseTensor;
 }
 
+/**
+ * A penalty that pulls a weight towards a structure by regularization instead of projection (e.g.
+ * the reweighted group penalty of Zhang et al., arXiv 2004.05531: α_g‖W_g‖² with
+ * α_g = 1/(‖W_g‖² + ε)). It is the quadratic form ½ Σ_i c_i·w_i² whose coefficients the trainer
+ * re-estimates from the current weight every K steps; between re-estimates the trainer adds the
+ * gradient c ⊙ W to the loss gradient on the device, so no weight leaves it on a step.
+ * A regularizer is registered and resolved by id, like a projector.
+ */
+export interface Regularizer {
+  /** Id under which the regularizer is registered. */
+  readonly id: string;
+  /**
+   * The coefficients c (the layer's kernel shape, all finite and ≥ 0) of the penalty
+   * ½ Σ c_i·w_i² at the current weight; `target.options` carries the regularizer's settings
+   * (granularity, ε, strength, ...).
+   */
+  coefficients(weight: DenseTensor, target: LayerTarget): DenseTensor;
+}
+
 /** What a layer factory needs to know about the dense layer it replaces. */
 export interface DenseLayerInfo {
   /** Layer name. */

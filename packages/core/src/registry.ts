@@ -8,7 +8,7 @@
  * @module
  */
 import { ErrorCodes, fail } from '@tensorslim/linalg';
-import type { FormatPlugin, Projector } from './contracts.js';
+import type { FormatPlugin, Projector, Regularizer } from './contracts.js';
 
 /** Where plugins and projectors are registered and looked up by id. */
 export interface PluginRegistry {
@@ -20,10 +20,14 @@ export interface PluginRegistry {
   register(plugin: FormatPlugin): void;
   /** Adds a projector alone (no decomposition, no layers), for ADMM; replaces one of the same id. */
   registerProjector(projector: Projector): void;
+  /** Adds a regularizer (the penalty alternative to a projector); replaces one of the same id. */
+  registerRegularizer(regularizer: Regularizer): void;
   /** The plugin with this id, if registered. */
   get(id: string): FormatPlugin | undefined;
   /** The projector with this id (a plugin's or one registered alone), if any. */
   projector(id: string): Projector | undefined;
+  /** The regularizer with this id, if any. */
+  regularizer(id: string): Regularizer | undefined;
   /** The registered plugins, in registration order. */
   list(): FormatPlugin[];
 }
@@ -36,6 +40,7 @@ export interface PluginRegistry {
 export function createRegistry(): PluginRegistry {
   const plugins = new Map<string, FormatPlugin>();
   const projectors = new Map<string, Projector>();
+  const regularizers = new Map<string, Regularizer>();
   return {
     register(plugin) {
       validatePlugin(plugin);
@@ -50,8 +55,15 @@ export function createRegistry(): PluginRegistry {
       }
       projectors.set(projector.id, projector);
     },
+    registerRegularizer(regularizer) {
+      if (!regularizer || typeof regularizer.coefficients !== 'function' || typeof regularizer.id !== 'string') {
+        fail(ErrorCodes.PLUGIN, 'a regularizer needs an id and a coefficients(weight, target) function');
+      }
+      regularizers.set(regularizer.id, regularizer);
+    },
     get: (id) => plugins.get(id),
     projector: (id) => projectors.get(id),
+    regularizer: (id) => regularizers.get(id),
     list: () => [...plugins.values()],
   };
 }
@@ -111,4 +123,16 @@ export function resolvePlugin(id: string, registry: PluginRegistry = defaultRegi
 /** The projector with this id (a plugin's or a projector registered alone). */
 export function resolveProjector(id: string, registry: PluginRegistry = defaultRegistry): Projector {
   return registry.projector(id) ?? resolvePlugin(id, registry).projector;
+}
+
+/** Registers a regularizer (a penalty re-estimated every K steps) for use by the solver. */
+export function registerRegularizer(regularizer: Regularizer, registry: PluginRegistry = defaultRegistry): void {
+  registry.registerRegularizer(regularizer);
+}
+
+/** The regularizer with this id; `TS_UNKNOWN_NAME` lists the registered ones otherwise. */
+export function resolveRegularizer(id: string, registry: PluginRegistry = defaultRegistry): Regularizer {
+  const r = registry.regularizer(id);
+  if (r) return r;
+  return fail(ErrorCodes.UNKNOWN_NAME, `unknown regularizer "${id}"`, 'register it first with registerRegularizer(), e.g. from @tensorslim/prune');
 }

@@ -5,8 +5,10 @@ import {
   listPlugins,
   registerPlugin,
   registerProjector,
+  registerRegularizer,
   resolvePlugin,
   resolveProjector,
+  resolveRegularizer,
   type FormatPlugin,
   type Projector,
 } from '../src/index.js';
@@ -95,5 +97,23 @@ describe('createRegistry', () => {
     expect(listPlugins(r)).toEqual([]);
     expect(codeOf(() => registerProjector({ id: 'x' } as unknown as Projector, r))).toBe('TS_PLUGIN');
     expect(codeOf(() => registerPlugin({ id: 'Bad Id' } as unknown as FormatPlugin, r))).toBe('TS_PLUGIN');
+  });
+});
+
+describe('regularizers in the registry', () => {
+  it('are registered and resolved by id, per registry', () => {
+    const a = createRegistry();
+    const b = createRegistry();
+    const l2 = { id: 'l2', coefficients: (w: { shape: readonly number[]; data: Float64Array }) => ({ shape: w.shape, data: new Float64Array(w.data.length).fill(1) }) };
+    registerRegularizer(l2, a);
+    expect(resolveRegularizer('l2', a)).toBe(l2);
+    let code = 'none';
+    try {
+      resolveRegularizer('l2', b);
+    } catch (e) {
+      code = isTensorslimError(e) ? e.code : 'other';
+    }
+    expect(code).toBe('TS_UNKNOWN_NAME');
+    expect(() => registerRegularizer({ id: 'bad' } as never, a)).toThrow(/coefficients/);
   });
 });
