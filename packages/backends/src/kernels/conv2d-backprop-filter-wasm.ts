@@ -14,7 +14,8 @@
  *
  * The transposed-convolution formulation this replaces on wasm (./conv2d-backprop-filter.ts:
  * one XNNPACK Conv2D with the batch as the contracted axis) cost 1.1–8× the forward convolution
- * on ResNet-20's shapes, 2.4× over a whole step; `npm run bench -- conv-grad` prints both
+ * on ResNet-20's shapes (1.4× summed over a step's convolutions; the issue measured 2.4× in a step profile);
+ * `npm run bench -- conv-grad` prints both
  * against the forward convolution.
  *
  * @module
