@@ -1,5 +1,6 @@
 /**
- * `tensorslim bench train` (images per second of a full training step per backend) and
+ * `tensorslim bench train` (images per second of a full training step per backend; on wasm also
+ * data-parallel on N worker threads, beside PyTorch on CPU at 1 and N threads) and
  * `tensorslim bench layers` (each registered format's factorized convolution against the dense
  * one it replaces: FLOP ratio and measured time ratio side by side).
  *
@@ -134,7 +135,8 @@ function parseBackends(s: string): string[] {
 
 /**
  * Runs `bench train`: for each backend, start it, build the model, time full training steps
- * (forward, backward, SGD momentum), and report images per second.
+ * (forward, backward, SGD momentum), and report images per second; with `threads` N > 1, wasm
+ * again on N worker threads; with `torch`, PyTorch's figures at 1 and N threads (or why none).
  */
 export async function runBenchTrain(flags: BenchTrainFlags, deps: BenchTrainDeps = {}): Promise<BenchTrainResult[]> {
   const build = deps.buildModel ?? (buildBuiltinModel as ModelBuilder);
