@@ -101,6 +101,16 @@ describe('two workers, a model without batch norm', () => {
     tf.dispose([xs, ys, ...Object.values(par.grads), ...Object.values(one.grads), ...Object.values(s0.grads), ...Object.values(s1.grads)]);
   });
 
+  it('steps must not overlap (their shared buffers are in use)', async () => {
+    const { xs, ys } = batch(4, 9);
+    const first = engine.gradients(xs, ys);
+    await expect(engine.gradients(xs, ys)).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_OPTION') && /still running/.test((e as Error).message));
+    const done = await first;
+    expect(done.shards).toEqual([2, 2]);
+    expect(done.workerMs).toHaveLength(2);
+    tf.dispose([xs, ys, ...Object.values(done.grads)]);
+  });
+
   it('a training run (3 SGD-momentum steps) gives identical weights on rerun', async () => {
     const start = model.getWeights().map((w) => w.clone());
     const runOnce = async (): Promise<Float32Array[]> => {

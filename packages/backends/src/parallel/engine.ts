@@ -214,6 +214,7 @@ export class WorkerEngine implements GradientEngine {
 
   async gradients(xs: tf.Tensor, ys: tf.Tensor): Promise<GradientStep> {
     if (this.disposed) fail(ErrorCodes.OPTION, 'the parallel engine was disposed', 'start a new one');
+    if (this.slots.some((s) => s.pending)) fail(ErrorCodes.OPTION, 'a step of the parallel engine is still running', 'await each gradients() call before the next');
     const n = xs.shape[0]!;
     if (ys.shape[0] !== n) fail(ErrorCodes.SHAPE, `inputs have ${n} examples, targets ${ys.shape[0]}`);
     const xDtype = batchDtype(xs);
@@ -249,7 +250,12 @@ export class WorkerEngine implements GradientEngine {
       row += rows;
       replies.push(this.request(slot, { type: 'step', ...(fresh ? { work: fresh } : {}), layout, rows, xShape, xDtype, yShape, yDtype } satisfies StepMessage));
     });
-    const results = (await Promise.all(replies)) as Extract<WorkerReply, { type: 'done' }>[];
+    let results: Extract<WorkerReply, { type: 'done' }>[];
+    try {
+      results = (await Promise.all(replies)) as Extract<WorkerReply, { type: 'done' }>[];
+    } catch (e) {
+      return fail(ErrorCodes.BACKEND, `a worker of the parallel engine failed during a step: ${(e as Error).message}`, 'dispose the engine; run with workers: 1 to see the error in process');
+    }
     const active = shards.map((r, w) => ({ r, w })).filter((s) => s.r > 0);
     // Σ_w (n_w / n) · g_w in worker order, in float64
     const acc = new Float64Array(this.gradLayout.total);
@@ -264,7 +270,7 @@ export class WorkerEngine implements GradientEngine {
       correct = correct === null || c === null ? null : correct + c;
     });
     const grads: tf.NamedTensorMap = {};
-    const names = trainableVariables(this.model).map((v) => v.name);
+    const names = this.trainable.map((i) => (this.model.weights[i]!.read() as tf.Variable).name);
     this.trainable.forEach((_, j) => {
       const o = this.gradLayout.offsets[j]!;
       grads[names[j]!] = tf.tensor(Float32Array.from(acc.subarray(o, o + this.gradLayout.sizes[j]!)), this.gradLayout.shapes[j] as number[], 'float32');

@@ -83,6 +83,7 @@ export interface GradientEngine {
    * model's current weights, in training mode. Non-trainable weights the forward pass updates
    * (batch-norm moving statistics) are updated in the model: by the forward pass itself in
    * process; with workers, to the shard-size-weighted mean of the workers' updated values.
+   * Await each call before the next (a step's shared buffers are in use until it resolves).
    */
   gradients(xs: tf.Tensor, ys: tf.Tensor): Promise<GradientStep>;
   /** Stops the workers (idempotent). */
