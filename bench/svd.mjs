@@ -1,6 +1,6 @@
 // SVD benchmark: @tensorslim/linalg's float64 numerics vs numpy (python3, OPENBLAS_NUM_THREADS=1), same
 // matrices, measured in the same run.
-//   npm run bench -- svd [--repeat N] [--no-kernels]
+//   npm run bench -- svd [--repeat N] [--no-kernels | --kernels-only]     (TSBENCH_CLOCK=cpu: CPU time on both sides)
 // Rows:
 //   top-64 of 512×4608   ours: truncatedSvd 'auto' (Gram path) and randomizedSvd (oversample 10,
 //                        2 power iterations);  numpy: full economy SVD, and the same randomized SVD
@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import {
   gram, kernelMode, matmul, matrix, qr, randomizedSvd, Rng, svd, symEig, truncatedSvd, writeNpy,
 } from '@tensorslim/linalg';
-import { hasNumpy, runPython, timeIt } from './_numpy.mjs';
+import { CLOCK, hasNumpy, PY_CLOCK, runPython, timeIt } from './_numpy.mjs';
 
 const argRepeat = process.argv.indexOf('--repeat');
 const repeat = argRepeat > 0 ? Number(process.argv[argRepeat + 1]) : 5;
 const withKernels = !process.argv.includes('--no-kernels');
+const kernelsOnly = process.argv.includes('--kernels-only');
 const dir = mkdtempSync(join(tmpdir(), 'tsbench-svd-'));
 const rng = new Rng(7);
 
@@ -76,7 +77,7 @@ REPEAT = ${repeat}
 def med(f, r=REPEAT):
     f(); ts = []
     for _ in range(r):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+        t0 = ${PY_CLOCK}; f(); ts.append(${PY_CLOCK} - t0)
     ts.sort(); return ts[len(ts) // 2] * 1000
 rng = np.random.default_rng(0)
 def rsvd(a, k, p=${OVERSAMPLE}, q=${POWER}):
@@ -126,31 +127,33 @@ function maxRel(a, b, n) {
 try {
   // warm-up: V8 first runs WebAssembly through its baseline compiler and tiers hot functions up
   // in the background; a few untimed runs keep that out of the figures
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 3 && !kernelsOnly; i++) {
     truncatedSvd(big, K);
     svd(mid);
     randomizedSvd(big, K);
   }
-  let ref = np('big_full');
-  const bigAuto = timeIt(() => truncatedSvd(big, K), repeat);
-  row(`top-${K} of 512×4608, ours auto vs numpy full SVD`, bigAuto.ms, ref?.ms, ref ? `top-${K} σ vs numpy: max rel ${maxRel(bigAuto.last.s, ref.s, K).toExponential(1)}` : '');
-  const bigS = ref?.s;
-  ref = np('big_rand');
-  const bigAuto2 = timeIt(() => truncatedSvd(big, K), repeat);
-  row(`top-${K} of 512×4608, ours auto vs numpy randomized`, bigAuto2.ms, ref?.ms, `numpy: p=${OVERSAMPLE}, q=${POWER}`);
-  const bigRand = timeIt(() => randomizedSvd(big, K, { oversample: OVERSAMPLE, powerIters: POWER }), repeat);
-  row(`top-${K} of 512×4608, ours randomized vs numpy randomized`, bigRand.ms, ref?.ms, bigS ? `σ max rel ${maxRel(bigRand.last.s, bigS, K).toExponential(1)} (both randomized ones are this loose here)` : '');
-  ref = np('mid_full');
-  const midFull = timeIt(() => svd(mid), repeat);
-  row('full SVD of 256×2304', midFull.ms, ref?.ms, ref ? `σ vs numpy: max rel ${maxRel(midFull.last.s, ref.s, 256).toExponential(1)}` : '');
-  const midR16 = timeIt(() => truncatedSvd(mid, 16), repeat);
-  row('rank-16 of 256×2304, ours auto vs numpy full SVD', midR16.ms, ref?.ms, ref ? `σ max rel ${maxRel(midR16.last.s, ref.s, 16).toExponential(1)}` : '');
-  ref = np('mid_rand');
-  const midR16b = timeIt(() => truncatedSvd(mid, 16), repeat);
-  row('rank-16 of 256×2304, ours auto vs numpy randomized', midR16b.ms, ref?.ms);
-  ref = np('tt');
-  const tt = timeIt(() => ttSvdOurs(ttData, ttShape, ttRanks), repeat);
-  row('TT-SVD 16×16×9×16×16 ranks 16 (np: full SVD per step)', tt.ms, ref?.ms);
+  if (!kernelsOnly) {
+    let ref = np('big_full');
+    const bigAuto = timeIt(() => truncatedSvd(big, K), repeat);
+    row(`top-${K} of 512×4608, ours auto vs numpy full SVD`, bigAuto.ms, ref?.ms, ref ? `top-${K} σ vs numpy: max rel ${maxRel(bigAuto.last.s, ref.s, K).toExponential(1)}` : '');
+    const bigS = ref?.s;
+    ref = np('big_rand');
+    const bigAuto2 = timeIt(() => truncatedSvd(big, K), repeat);
+    row(`top-${K} of 512×4608, ours auto vs numpy randomized`, bigAuto2.ms, ref?.ms, `numpy: p=${OVERSAMPLE}, q=${POWER}`);
+    const bigRand = timeIt(() => randomizedSvd(big, K, { oversample: OVERSAMPLE, powerIters: POWER }), repeat);
+    row(`top-${K} of 512×4608, ours randomized vs numpy randomized`, bigRand.ms, ref?.ms, bigS ? `σ max rel ${maxRel(bigRand.last.s, bigS, K).toExponential(1)} (both randomized ones are this loose here)` : '');
+    ref = np('mid_full');
+    const midFull = timeIt(() => svd(mid), repeat);
+    row('full SVD of 256×2304', midFull.ms, ref?.ms, ref ? `σ vs numpy: max rel ${maxRel(midFull.last.s, ref.s, 256).toExponential(1)}` : '');
+    const midR16 = timeIt(() => truncatedSvd(mid, 16), repeat);
+    row('rank-16 of 256×2304, ours auto vs numpy full SVD', midR16.ms, ref?.ms, ref ? `σ max rel ${maxRel(midR16.last.s, ref.s, 16).toExponential(1)}` : '');
+    ref = np('mid_rand');
+    const midR16b = timeIt(() => truncatedSvd(mid, 16), repeat);
+    row('rank-16 of 256×2304, ours auto vs numpy randomized', midR16b.ms, ref?.ms);
+    ref = np('tt');
+    const tt = timeIt(() => ttSvdOurs(ttData, ttShape, ttRanks), repeat);
+    row('TT-SVD 16×16×9×16×16 ranks 16 (np: full SVD per step)', tt.ms, ref?.ms);
+  }
 
   if (withKernels) {
     const a1 = matrix(1000, 1000, rng.normalArray(1e6));
@@ -173,7 +176,7 @@ try {
     }
   }
 
-  console.log(`SVD benchmark — median of ${repeat}; ours on ${kernelMode()} kernels; numpy with OPENBLAS_NUM_THREADS=1, each case right before ours${numpyOk ? '' : ' (numpy not found: no reference)'}`);
+  console.log(`SVD benchmark — median of ${repeat} (${CLOCK} clock); ours on ${kernelMode()} kernels; numpy with OPENBLAS_NUM_THREADS=1, each case right before ours${numpyOk ? '' : ' (numpy not found: no reference)'}`);
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`${'case'.padEnd(w)}  ${'ours ms'.padStart(8)}  ${'numpy ms'.padStart(8)}  ${'ours/np'.padStart(7)}`);
   for (const r of rows) {

@@ -8,7 +8,7 @@ import { tensorize } from '@tensorslim/core';
 import { matrix, relError, Rng, truncatedSvd, writeNpy } from '@tensorslim/linalg';
 import { decomposeKernel } from '@tensorslim/core';
 import { ttDecomposition, ttReconstruct, ttSvd } from '@tensorslim/decomp-tt';
-import { hasNumpy, runPython, timeIt } from './_numpy.mjs';
+import { hasNumpy, PY_CLOCK, runPython, timeIt } from './_numpy.mjs';
 
 const argRepeat = process.argv.indexOf('--repeat');
 const repeat = argRepeat > 0 ? Number(process.argv[argRepeat + 1]) : 5;
@@ -52,7 +52,7 @@ for path, ranks, conv, repeat in CASES:
     t = prep(x, conv); cores, r = tt_svd(t, ranks)
     ts = []
     for i in range(repeat):
-        t0 = time.perf_counter(); t = prep(x, conv); cores, r = tt_svd(t, ranks); ts.append(time.perf_counter() - t0)
+        t0 = ${PY_CLOCK}; t = prep(x, conv); cores, r = tt_svd(t, ranks); ts.append(${PY_CLOCK} - t0)
     rel = float(np.linalg.norm(t - full(cores)) / np.linalg.norm(t))
     res.append({"ms": sorted(ts)[len(ts) // 2] * 1000, "relError": rel, "ranks": r})
 print(json.dumps(res))

@@ -24,6 +24,7 @@ import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -31,54 +32,10 @@ import torch.nn.functional as F
 
 
 # ----------------------------------------------------------------------------- the model
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
-        self.shortcut = None
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1))
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = self.bn2(self.conv2(h))
-        return F.relu(h + (x if self.shortcut is None else self.shortcut(x)))
-
-
-class ResNetCifar(nn.Module):
-    """ResNet-20/32/56 for CIFAR; layer names follow @tensorslim/models (stage{s}_block{b}_conv1...)."""
-
-    def __init__(self, blocks=(3, 3, 3), channels=(16, 32, 64), num_classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, channels[0], 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels[0], eps=1e-5, momentum=0.1)
-        self.blocks = nn.ModuleDict()
-        cin = channels[0]
-        for s, (n, c) in enumerate(zip(blocks, channels)):
-            for b in range(n):
-                stride = 2 if s > 0 and b == 0 else 1
-                self.blocks[f"stage{s + 1}_block{b + 1}"] = BasicBlock(cin, c, stride)
-                cin = c
-        self.fc = nn.Linear(cin, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        for blk in self.blocks.values():
-            x = blk(x)
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-
-    def kernel(self, name):
-        """The weight of a layer named as in @tensorslim/models (stage1_block1_conv1, conv1, ...)."""
-        if name == "conv1":
-            return self.conv1.weight
-        block, _, conv = name.rpartition("_")
-        return getattr(self.blocks[block], conv).weight
+# The PyTorch twin of @tensorslim/models' ResNets lives with `tensorslim bench train`'s reference.
+sys.dont_write_bytecode = True  # no __pycache__ inside the cli package
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packages" / "cli" / "python"))
+from torch_train import ResNetCifar  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- timing

@@ -29,6 +29,14 @@ export {
 export { registerLeanGradients, unregisterLeanGradients, leanGradientsRegistered } from './gradients.js';
 export { KernelScope, type CompositeBackend, type KernelInputs } from './kernels/scope.js';
 export { conv2dBackpropFilterNhwc, conv2dBackpropFilterKernel, conv2dBackpropFilterConfig, type Conv2DBackpropFilterAttrs } from './kernels/conv2d-backprop-filter.js';
+export {
+  conv2dBackpropFilterGemm,
+  conv2dBackpropFilterWasmKernel,
+  conv2dBackpropFilterWasmConfig,
+  paddedInput,
+  padInto,
+  type PaddedInput,
+} from './kernels/conv2d-backprop-filter-wasm.js';
 export { conv2dBackpropInputNhwc, conv2dBackpropInputByPhases, conv2dBackpropInputKernel, conv2dBackpropInputConfig, spreadOnGrid, type Conv2DBackpropInputAttrs } from './kernels/conv2d-backprop-input.js';
 export { convGradGeometry, type ConvGradGeometry, type ConvGradAttrs } from './kernels/conv-geometry.js';
 export { tileInto, simplifyTile, type TilePlan } from './kernels/tile.js';
@@ -36,3 +44,7 @@ export { middleSplit, reduceMiddle } from './kernels/reduce.js';
 export { segmentSumInto } from './kernels/unsorted-segment-sum.js';
 export { normalizeRows } from './kernels/batch-norm.js';
 export * from './webgpu-kernels.js';
+export { startGradientEngine, InProcessEngine, WorkerEngine } from './parallel/engine.js';
+export { shardSizes, packedLayout, workLayout, type PackedLayout, type WorkLayout } from './parallel/layout.js';
+export { runnableSpecifier, workerLaunch, type WorkerLaunch } from './parallel/load.js';
+export type { GradientEngine, GradientEngineOptions, GradientStep, LossRef, ModuleRef } from './parallel/types.js';

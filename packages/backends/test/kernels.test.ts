@@ -6,11 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { assembleKernels, renderModule } from '../../linalg/scripts/assemble-kernels.mjs';
 import {
   KernelScope,
   WASM_TRAINING_KERNELS,
+  conv2dBackpropFilterGemm,
   conv2dBackpropInputByPhases,
   convGradGeometry,
+  paddedInput,
   type CompositeBackend,
   selectBackend,
   simplifyTile,
@@ -18,19 +23,9 @@ import {
   registerWasmTrainingKernels,
   wasmTrainingKernelsRegistered,
 } from '../src/index.js';
+import { values } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
-/** Deterministic pseudo-random values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed * 2654435761;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 1073741824 - 1;
-  }
-  return out;
-}
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -175,6 +170,66 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput agree with the cpu backen
       tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(values(size(xShape), 7), xShape), dy: tf.tensor(values(size(dyShape), 8), dyShape) }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: fShape } as never) as tf.Tensor,
     );
     expect(relMaxDiff(dw.cpu, dw.wasm)).toBeLessThan(1e-4);
+  });
+});
+
+describe('the wasm filter gradient (implicit-im2col GEMM, filter-grad.wat)', () => {
+  it('the committed src/kernels/wat/assembled.ts is what the .wat assembles to (else run `npm run kernels`)', async () => {
+    const dir = fileURLToPath(new URL('../src/kernels/wat', import.meta.url));
+    const binaries = await assembleKernels(dir);
+    expect(Object.keys(binaries)).toEqual(['filter-grad.wat']);
+    expect(readFileSync(`${dir}/assembled.ts`, 'utf8')).toBe(renderModule(binaries, 'packages/backends'));
+  });
+
+  // the register blocks are 4 rows × 8 (then 4) columns, over chunks of images that fit in cache:
+  // these shapes reach every edge (rows not a multiple of 4, 8 + 4 columns, columns padded to 4,
+  // several chunks, strided windows that read no padding, padding below/right only)
+  it.each([
+    { x: [3, 40, 40, 16], k: [3, 3], s: 1, pad: 'same' as Pad, co: 12 }, // 144 rows, 8 + 4 columns, 3 chunks of 1 image
+    { x: [9, 6, 6, 5], k: [3, 3], s: 1, pad: 'same' as Pad, co: 16 }, // 45 rows (last block of 1), 9 images in one chunk
+    { x: [4, 28, 28, 1], k: [5, 5], s: 1, pad: 'same' as Pad, co: 6 }, // LeNet conv1: 25 rows, 6 columns padded to 8
+    { x: [4, 14, 14, 6], k: [5, 5], s: 1, pad: 'valid' as Pad, co: 16 }, // LeNet conv2: no padding, no copy
+    { x: [2, 16, 16, 16], k: [1, 1], s: 2, pad: 'same' as Pad, co: 32 }, // strided 1×1 shortcut: reads no padding
+    { x: [2, 16, 16, 8], k: [3, 3], s: 2, pad: 'same' as Pad, co: 8 }, // TF 'same' stride 2: zeros below and right only
+  ])('%j agrees with the cpu backend', async ({ x, k, s, pad, co }) => {
+    const fShape = [k[0]!, k[1]!, x[3]!, co];
+    const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], fShape as [number, number, number, number], s, 1, pad);
+    const dyShape = [x[0]!, info.outHeight, info.outWidth, co];
+    const xv = values(size(x), 41);
+    const dyv = values(size(dyShape), 42);
+    const dw = await onBoth(() =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, x), dy: tf.tensor(dyv, dyShape) }, { strides: s, pad, dataFormat: 'NHWC', filterShape: fShape } as never) as tf.Tensor,
+    );
+    expect(dw.shape).toEqual(fShape);
+    expect(relMaxDiff(dw.cpu, dw.wasm)).toBeLessThan(1e-5);
+  });
+
+  it('runs on the wasm heap (null elsewhere, where the registered kernel falls back)', async () => {
+    const xShape = [2, 6, 6, 4];
+    const fShape = [3, 3, 4, 8];
+    const attrs = { strides: 1, pad: 'same' as const, filterShape: fShape as [number, number, number, number] };
+    await tf.setBackend('cpu');
+    const xc = tf.tensor(values(size(xShape), 43), xShape);
+    const dyc = tf.tensor(values(2 * 36 * 8, 44), [2, 6, 6, 8]);
+    expect(conv2dBackpropFilterGemm(tf.backend(), xc, dyc, attrs)).toBeNull();
+    tf.dispose([xc, dyc]);
+    await tf.setBackend('wasm');
+    const x = tf.tensor(values(size(xShape), 43), xShape);
+    const dy = tf.tensor(values(2 * 36 * 8, 44), [2, 6, 6, 8]);
+    const info = conv2dBackpropFilterGemm(tf.backend(), x, dy, attrs);
+    expect(info).not.toBeNull();
+    const got = tf.engine().makeTensorFromTensorInfo(info!);
+    const want = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, dataFormat: 'NHWC' } as never) as tf.Tensor;
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync())); // the registered kernel is this one
+    tf.dispose([x, dy, got, want]);
+  });
+
+  it('copies the input only when the convolution reads padding', () => {
+    const g = (x: number[], k: number[], s: number, pad: 'same' | 'valid') => paddedInput(convGradGeometry(x, k, { strides: s, pad }));
+    expect(g([1, 16, 16, 8], [1, 1, 8, 8], 2, 'same')).toEqual({ hp: 16, wp: 16, copy: false });
+    expect(g([1, 14, 14, 6], [5, 5, 6, 16], 1, 'valid')).toEqual({ hp: 14, wp: 14, copy: false });
+    expect(g([1, 32, 32, 16], [3, 3, 16, 16], 1, 'same')).toEqual({ hp: 34, wp: 34, copy: true });
+    expect(g([1, 32, 32, 16], [3, 3, 16, 32], 2, 'same')).toEqual({ hp: 33, wp: 33, copy: true }); // TF pads 0 above, 1 below
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Command-line flags from option schemas: a command's settings are one zod object schema, and
  * this adapter derives its commander options from it — the flag (the key in kebab case), the
- * value placeholder, booleans as bare flags, comma-separated and repeatable lists, required
+ * value placeholder, booleans as bare flags (`--no-<flag>` when the default is on), comma-separated
+ * and repeatable lists, required
  * flags — with a `--help` line made of the option's description, its allowed values (enums) and
  * its default. {@link parseFlags} turns what was given (strings from the command line, or typed
  * values from a program) into the command's typed settings, validated by the same schema: a bad
@@ -28,7 +29,7 @@ export type FlagsInput<S extends z.ZodObject> = { [K in keyof z.input<S>]: z.inp
 export interface FlagSpec {
   /** Key in the settings (commander's attribute name: the camel case of the flag). */
   readonly key: string;
-  /** `--` + kebab(key). */
+  /** `--` + kebab(key), or `--no-` + kebab(key) for a boolean whose default is true. */
   readonly flag: string;
   /** The field's JSON Schema (input side), with its option metadata. */
   readonly json: JsonSchema;
@@ -46,7 +47,7 @@ export function flagSpecs(schema: z.ZodObject): FlagSpec[] {
   const required = new Set((js.required as string[] | undefined) ?? []);
   return Object.entries((js.properties ?? {}) as Record<string, JsonSchema>).map(([key, json]) => ({
     key,
-    flag: `--${kebab(key)}`,
+    flag: json.type === 'boolean' && json.default === true ? `--no-${kebab(key)}` : `--${kebab(key)}`,
     json,
     required: required.has(key),
     bare: json.type === 'boolean',
@@ -77,7 +78,8 @@ export function flagHelp(s: FlagSpec): string {
   const description = renderDescription(meta.description ?? '', (k) => `--${kebab(k)}`) + (values ? `: ${wordList(values)}` : '');
   const hasDefault = 'default' in s.json && !s.bare && !(Array.isArray(s.json.default) && s.json.default.length === 0);
   const dflt = meta.defaultText !== undefined ? `default: ${meta.defaultText}` : hasDefault ? `default ${showDefault(s.json.default)}` : null;
-  const tail = [dflt, meta.note].filter(Boolean).join('; ');
+  const negated = s.bare && s.flag.startsWith('--no-') ? 'on by default; this flag turns it off' : null;
+  const tail = [dflt, negated, meta.note].filter(Boolean).join('; ');
   return tail ? `${description} (${tail})` : description;
 }
 

@@ -19,7 +19,9 @@ import {
 } from '@tensorslim/core';
 import { tensor, type DenseTensor } from '@tensorslim/linalg';
 import { buildModel } from '@tensorslim/models';
-import { runBenchLayers, runBenchTrain } from '../src/commands/bench.js';
+import { runBenchLayers, runBenchTrain, torchRatios } from '../src/commands/bench.js';
+import { detectTorch, TORCH_PYTHONS, TORCH_SCRIPT, type ProcessRunner } from '../src/commands/bench-torch.js';
+import { existsSync } from 'node:fs';
 
 describe('bench train', () => {
   it('reports one line per backend; cpu at its smaller batch, with a note', async () => {
@@ -64,6 +66,49 @@ describe('bench train', () => {
   it('rejects unknown backends and bad numbers', async () => {
     await expect(runBenchTrain({ model: 'lenet5', backends: 'cpu,webgl' })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_UNKNOWN_NAME'));
     await expect(runBenchTrain({ model: 'lenet5', batch: '0' })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_OPTION'));
+  });
+});
+
+describe('bench train: the PyTorch reference (detection only; nothing here times anything)', () => {
+  it('tries the system python first (Debian puts torch there), then python3 on PATH', () => {
+    expect(TORCH_PYTHONS).toEqual(['/usr/bin/python3', 'python3']);
+    expect(existsSync(TORCH_SCRIPT)).toBe(true); // shipped in the package's python/ folder
+    const calls: string[] = [];
+    const runner = (ok: string | null): ProcessRunner => (cmd, args) => {
+      calls.push(`${cmd} ${args.join(' ')}`);
+      return cmd === ok ? { status: 0, stdout: '1.13.0\n', stderr: '' } : { status: 1, stdout: '', stderr: "Traceback ...\nModuleNotFoundError: No module named 'torch'\n" };
+    };
+    expect(detectTorch(TORCH_PYTHONS, runner('python3'))).toEqual({ found: true, python: 'python3', version: '1.13.0' });
+    expect(calls).toEqual(['/usr/bin/python3 -c import torch; print(torch.__version__)', 'python3 -c import torch; print(torch.__version__)']);
+    expect(detectTorch(TORCH_PYTHONS, runner('/usr/bin/python3'))).toMatchObject({ found: true, python: '/usr/bin/python3' });
+    expect(detectTorch(TORCH_PYTHONS, runner(null))).toEqual({
+      found: false,
+      tried: ["/usr/bin/python3: ModuleNotFoundError: No module named 'torch'", "python3: ModuleNotFoundError: No module named 'torch'"],
+    });
+    // a python that does not exist at all
+    expect(detectTorch(['/nonexistent/python3'])).toEqual({ found: false, tried: [expect.stringMatching(/^\/nonexistent\/python3: .*ENOENT/)] });
+  });
+
+  it('without torch: says so, and prints tensorslim\'s figures alone', async () => {
+    const res = await runBenchTrain(
+      { model: 'lenet5', batch: '2', steps: '1', warmup: '0', backends: 'wasm', torch: true },
+      { detectTorch: () => ({ found: false, tried: ["/usr/bin/python3: No module named 'torch'", 'python3: not found'] }) },
+    );
+    expect(res.map((r) => [r.backend, r.imgPerSec === null])).toEqual([
+      ['wasm', false],
+      ['pytorch', true],
+    ]);
+    expect(res[1]!.note).toBe("PyTorch not found, tensorslim's figures alone (tried /usr/bin/python3: No module named 'torch'; python3: not found)");
+    expect(torchRatios(res)).toEqual([]);
+  });
+
+  it('ratios pair tensorslim in process with PyTorch on 1 thread, N workers with N threads', () => {
+    const line = (backend: string, imgPerSec: number, extra: object) => ({ model: 'm', backend, batch: 8, steps: 1, msPerStep: 1, imgPerSec, ...extra });
+    const lines = torchRatios([line('wasm', 50, {}), line('wasm', 90, { workers: 2 }), line('pytorch', 100, { threads: 1 }), line('pytorch', 200, { threads: 2 }), line('pytorch', 300, { threads: 4 })]);
+    expect(lines).toEqual([
+      'tensorslim wasm / PyTorch at 1 thread: 0.50× the images per second (50.0 vs 100.0)',
+      'tensorslim wasm / PyTorch at 2 threads: 0.45× the images per second (90.0 vs 200.0)',
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * General matrix products on strided float64 arrays: packed panels, a 4×4 register-blocked
+ * General matrix products on strided float64 arrays: packed panels, a 2×8 register-blocked
  * micro-kernel (WebAssembly SIMD, or JavaScript), and a lower-triangle mode for Gram matrices.
  *
  * Every operand is described by an array, an offset and two strides (row stride, column stride),
@@ -134,10 +134,10 @@ function gemmStaged(
 }
 
 /**
- * The same product when C lives in the arena with unit column stride: full 4×4 tiles accumulate
- * straight into C (no staging buffer, no write-back pass); the ragged last row panel and column
- * panel (under 4 wide) are computed from the same packed blocks into a small staging tile and
- * added in.
+ * The same product when C lives in the arena with unit column stride: full MR×NR tiles accumulate
+ * straight into C (no staging buffer, no write-back pass); the ragged last row panel (under MR
+ * tall) and column panel (under NR wide) are computed from the same packed blocks into a small
+ * staging tile and added in.
  */
 function gemmDirect(
   h: ReturnType<typeof heap>, m: number, n: number, k: number, alpha: number,
@@ -153,7 +153,7 @@ function gemmDirect(
     const ncMax = Math.min(NC, roundUp(n, NR));
     const apO = h.alloc(MC * kcMax);
     const bpO = h.alloc(kcMax * ncMax);
-    const sO = h.alloc(Math.max(MC, ncMax) * MR);
+    const sO = h.alloc(Math.max(MC * NR, MR * ncMax));
     const F = h.f64;
     if (A === arena) A = F;
     if (B === arena) B = F;
@@ -164,7 +164,7 @@ function gemmDirect(
     };
     for (let jc = 0; jc < n; jc += NC) {
       const nc = Math.min(NC, n - jc);
-      const nc4 = nc - (nc % NR);
+      const nc4 = nc - (nc % NR); // columns in full panels
       for (let pc = 0; pc < k; pc += KC) {
         const kc = Math.min(KC, k - pc);
         packB(F, bpO, B, bOff, bRs, bCs, pc, kc, jc, nc);
@@ -175,14 +175,14 @@ function gemmDirect(
           const cp = cOff + ic * ldc + jc;
           if (mc4 > 0 && nc4 > 0) macro(kc, mc4, nc4, apO, bpO, cp, ldc);
           if (nc4 < nc) {
-            // last column panel: all rows of the block into S (mcp×4), then add its nc−nc4 columns
+            // last column panel: all rows of the block into S (mcp×NR), then add its nc−nc4 columns
             const mcp = roundUp(mc, MR);
             F.fill(0, sO, sO + mcp * NR);
             macro(kc, mcp, NR, apO, bpO + nc4 * kc, sO, NR);
             for (let i = 0; i < mc; i++) for (let j = nc4; j < nc; j++) F[cp + i * ldc + j] += F[sO + i * NR + j - nc4]!;
           }
           if (mc4 < mc && nc4 > 0) {
-            // last row panel (full-tile columns only): S (4×nc4), then add its mc−mc4 rows
+            // last row panel (full-tile columns only): S (MR×nc4), then add its mc−mc4 rows
             F.fill(0, sO, sO + MR * nc4);
             macro(kc, MR, nc4, apO + mc4 * kc, bpO, sO, nc4);
             for (let i = mc4; i < mc; i++) {
@@ -235,105 +235,60 @@ function smallGemm(
   }
 }
 
-/** Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels, p-major inside a panel, zero-padded. */
+/** Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (MR = 2), p-major inside a panel, zero-padded, times alpha. */
 function packA(F: Float64Array, dst: number, A: Float64Array, aOff: number, aRs: number, aCs: number, i0: number, mc: number, p0: number, kc: number, alpha = 1): void {
-  if (aRs === 1) {
-    // column-major source: read each column segment once, contiguously
-    const full = mc - (mc % MR);
-    for (let p = 0; p < kc; p++) {
-      const src = aOff + i0 + (p0 + p) * aCs;
-      let d = dst + p * MR;
-      for (let ir = 0; ir < full; ir += MR, d += MR * kc) {
-        F[d] = alpha * A[src + ir]!;
-        F[d + 1] = alpha * A[src + ir + 1]!;
-        F[d + 2] = alpha * A[src + ir + 2]!;
-        F[d + 3] = alpha * A[src + ir + 3]!;
-      }
-      if (full < mc) for (let ii = 0; ii < MR; ii++) F[d + ii] = full + ii < mc ? alpha * A[src + full + ii]! : 0;
-    }
-    return;
-  }
-  if (alpha !== 1) {
-    packAScaled(F, dst, A, aOff, aRs, aCs, i0, mc, p0, kc, alpha);
-    return;
-  }
-  for (let ir = 0; ir < mc; ir += MR) {
-    const h = Math.min(MR, mc - ir);
+  const full = mc - (mc % MR);
+  for (let ir = 0; ir < full; ir += MR) {
     let d = dst + ir * kc;
     const r0 = aOff + (i0 + ir) * aRs + p0 * aCs;
-    if (h === MR) {
-      const r1 = r0 + aRs;
-      const r2 = r1 + aRs;
-      const r3 = r2 + aRs;
-      if (aCs === 1) {
-        for (let p = 0; p < kc; p++, d += 4) {
-          F[d] = A[r0 + p]!;
-          F[d + 1] = A[r1 + p]!;
-          F[d + 2] = A[r2 + p]!;
-          F[d + 3] = A[r3 + p]!;
-        }
-      } else if (aRs === 1) {
-        for (let p = 0, q = r0; p < kc; p++, d += 4, q += aCs) {
-          F[d] = A[q]!;
-          F[d + 1] = A[q + 1]!;
-          F[d + 2] = A[q + 2]!;
-          F[d + 3] = A[q + 3]!;
-        }
-      } else {
-        for (let p = 0, q = 0; p < kc; p++, d += 4, q += aCs) {
-          F[d] = A[r0 + q]!;
-          F[d + 1] = A[r1 + q]!;
-          F[d + 2] = A[r2 + q]!;
-          F[d + 3] = A[r3 + q]!;
-        }
+    const r1 = r0 + aRs;
+    if (alpha === 1) {
+      for (let p = 0, q = 0; p < kc; p++, d += MR, q += aCs) {
+        F[d] = A[r0 + q]!;
+        F[d + 1] = A[r1 + q]!;
       }
     } else {
-      for (let p = 0; p < kc; p++, d += 4) {
-        for (let ii = 0; ii < MR; ii++) F[d + ii] = ii < h ? A[r0 + ii * aRs + p * aCs]! : 0;
+      for (let p = 0, q = 0; p < kc; p++, d += MR, q += aCs) {
+        F[d] = alpha * A[r0 + q]!;
+        F[d + 1] = alpha * A[r1 + q]!;
       }
     }
   }
-}
-
-/** {@link packA} with every entry multiplied by alpha. */
-function packAScaled(F: Float64Array, dst: number, A: Float64Array, aOff: number, aRs: number, aCs: number, i0: number, mc: number, p0: number, kc: number, alpha: number): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const h = Math.min(MR, mc - ir);
-    let d = dst + ir * kc;
-    const r0 = aOff + (i0 + ir) * aRs + p0 * aCs;
-    for (let p = 0, q = 0; p < kc; p++, d += 4, q += aCs) {
-      for (let ii = 0; ii < MR; ii++) F[d + ii] = ii < h ? alpha * A[r0 + ii * aRs + q]! : 0;
+  if (full < mc) {
+    // the last panel: one row, and a row of zeros
+    let d = dst + full * kc;
+    const r0 = aOff + (i0 + full) * aRs + p0 * aCs;
+    for (let p = 0, q = 0; p < kc; p++, d += MR, q += aCs) {
+      F[d] = alpha * A[r0 + q]!;
+      F[d + 1] = 0;
     }
   }
 }
 
-/** Packs B[p0:p0+kc, j0:j0+nc] as NR-column panels, p-major inside a panel, zero-padded. */
+/** Packs B[p0:p0+kc, j0:j0+nc] as NR-column panels (NR = 8), p-major inside a panel, zero-padded. */
 function packB(F: Float64Array, dst: number, B: Float64Array, bOff: number, bRs: number, bCs: number, p0: number, kc: number, j0: number, nc: number): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const w = Math.min(NR, nc - jr);
     let d = dst + jr * kc;
     const c0 = bOff + p0 * bRs + (j0 + jr) * bCs;
-    if (w === NR) {
-      if (bCs === 1) {
-        for (let p = 0, q = c0; p < kc; p++, d += 4, q += bRs) {
-          F[d] = B[q]!;
-          F[d + 1] = B[q + 1]!;
-          F[d + 2] = B[q + 2]!;
-          F[d + 3] = B[q + 3]!;
-        }
-      } else {
-        const c1 = c0 + bCs;
-        const c2 = c1 + bCs;
-        const c3 = c2 + bCs;
-        for (let p = 0, q = 0; p < kc; p++, d += 4, q += bRs) {
-          F[d] = B[c0 + q]!;
-          F[d + 1] = B[c1 + q]!;
-          F[d + 2] = B[c2 + q]!;
-          F[d + 3] = B[c3 + q]!;
-        }
+    if (w === NR && bCs === 1) {
+      for (let p = 0, q = c0; p < kc; p++, d += NR, q += bRs) {
+        F[d] = B[q]!;
+        F[d + 1] = B[q + 1]!;
+        F[d + 2] = B[q + 2]!;
+        F[d + 3] = B[q + 3]!;
+        F[d + 4] = B[q + 4]!;
+        F[d + 5] = B[q + 5]!;
+        F[d + 6] = B[q + 6]!;
+        F[d + 7] = B[q + 7]!;
+      }
+    } else if (w === NR) {
+      // column-major (or strided) source: each column's kc entries in one pass
+      for (let jj = 0; jj < NR; jj++) {
+        for (let p = 0, q = c0 + jj * bCs, e = d + jj; p < kc; p++, q += bRs, e += NR) F[e] = B[q]!;
       }
     } else {
-      for (let p = 0; p < kc; p++, d += 4) {
+      for (let p = 0; p < kc; p++, d += NR) {
         for (let jj = 0; jj < NR; jj++) F[d + jj] = jj < w ? B[c0 + p * bRs + jj * bCs]! : 0;
       }
     }
@@ -351,7 +306,8 @@ function writeBack(
     let c = cOff + gi * cRs + jc * cCs;
     const f = cO + i * ldc;
     if (beta === 0) {
-      if (alpha === 1) for (let j = 0; j < jEnd; j++, c += cCs) C[c] = F[f + j]!;
+      if (alpha === 1 && cCs === 1) C.set(F.subarray(f, f + jEnd), c);
+      else if (alpha === 1) for (let j = 0; j < jEnd; j++, c += cCs) C[c] = F[f + j]!;
       else for (let j = 0; j < jEnd; j++, c += cCs) C[c] = alpha * F[f + j]!;
     } else {
       for (let j = 0; j < jEnd; j++, c += cCs) C[c] = beta * C[c]! + alpha * F[f + j]!;

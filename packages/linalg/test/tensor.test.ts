@@ -3,6 +3,7 @@ import {
   fold, gemm, gram, kernelMode, matmul, matrix, modeProduct, permute, reshape, Rng, setKernelMode, tensor, transpose, unfold,
 } from '../src/index.js';
 import { fixture, fixtureMatrix, maxAbs, naiveMatmul } from './helpers.js';
+import { heap } from '../src/heap.js';
 
 afterAll(() => {
   setKernelMode('auto');
@@ -63,6 +64,28 @@ describe.each(['auto', 'js'] as const)('blocked matrix products (kernels: %s)', 
       }
     }
     expect(() => matmul(matrix(2, 3), matrix(4, 2))).toThrow(/inner sizes differ/);
+  });
+
+  it('gemm into the arena accumulates in place: ragged row and column panels, alpha, beta', () => {
+    setKernelMode(mode);
+    const rng = new Rng(10);
+    const h = heap();
+    const mark = h.top;
+    try {
+      for (const [m, n, k] of [[37, 29, 41], [130, 67, 300], [3, 21, 50], [2, 8, 5]] as const) {
+        const a = matrix(m, k, rng.normalArray(m * k));
+        const b = matrix(k, n, rng.normalArray(k * n));
+        const c0 = rng.normalArray(m * n);
+        const cO = h.alloc(m * n);
+        h.f64.set(c0, cO);
+        gemm(m, n, k, 1.5, a.data, 0, k, 1, b.data, 0, n, 1, 0.25, h.f64, cO, n, 1);
+        const ref = naiveMatmul(a, b, false, false);
+        const got = h.f64.subarray(cO, cO + m * n);
+        expect(maxAbs(got.map((v, i) => v - (1.5 * ref.data[i]! + 0.25 * c0[i]!)))).toBeLessThan(1e-12 * Math.sqrt(k) * 4);
+      }
+    } finally {
+      h.top = mark;
+    }
   });
 
   it('gram is A·Aᵀ or Aᵀ·A, exactly symmetric', () => {

@@ -6,7 +6,8 @@
  * @module
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { conv2dBackpropFilterWasmConfig } from './conv2d-backprop-filter-wasm.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { tileWasmConfig } from './tile.js';
 import { reduceWasmConfig } from './reduce.js';
@@ -39,8 +40,8 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
   {
     kernelName: 'Conv2DBackpropFilter',
     action: 'added',
-    how: 'one Conv2D of the transposed input [Cin,H,W,N] with the transposed output gradient [Ho,Wo,N,Cout] (stride↔dilation swapped)',
-    make: () => conv2dBackpropFilterConfig('wasm'),
+    how: 'an implicit-im2col GEMM in WebAssembly SIMD on the heap (4×8 register blocks over the zero-padded input, chunks of images in cache); the forward convolution\'s multiply-adds',
+    make: () => conv2dBackpropFilterWasmConfig(conv2dBackpropFilterKernel('wasm')),
   },
   {
     kernelName: 'Conv2DBackpropInput',

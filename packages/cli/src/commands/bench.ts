@@ -1,5 +1,6 @@
 /**
- * `tensorslim bench train` (images per second of a full training step per backend) and
+ * `tensorslim bench train` (images per second of a full training step per backend; on wasm also
+ * data-parallel on N worker threads, beside PyTorch on CPU at 1 and N threads) and
  * `tensorslim bench layers` (each registered format's factorized convolution against the dense
  * one it replaces: FLOP ratio and measured time ratio side by side).
  *
@@ -27,8 +28,13 @@ import { Rng, tensor } from '@tensorslim/linalg';
 import { BACKEND_ORDER, describeBackend, selectBackend, type BackendSelection } from '@tensorslim/backends';
 import { buildModel as buildBuiltinModel, MODEL_NAMES } from '@tensorslim/models';
 import { FLAGS } from '../context.js';
+import { availableParallelism } from 'node:os';
 import { median } from '../output.js';
 import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
+import { timeParallelSteps, timeTrainingSteps, type EngineStarter, type StepTimes } from './bench-steps.js';
+import { detectTorch, runTorchReference, type ProcessRunner, type TorchDetection } from './bench-torch.js';
+
+export { timeTrainingSteps, timeParallelSteps, type StepTimes } from './bench-steps.js';
 
 /** Builds a model by name (default: @tensorslim/models' `buildModel`). */
 export type ModelBuilder = (name: string, opts: { inputShape?: number[]; numClasses?: number; seed?: number }) => tfl.LayersModel;
@@ -49,11 +55,20 @@ export const benchTrainFlagsSchema = z.strictObject({
   warmup: opt(z.number().int().min(0).default(1), { description: 'untimed steps first', arg: 'N' }),
   inputShape: opt(z.array(positiveInt).optional(), { description: "one example's shape", defaultText: "the model's, e.g. 224,224,3 for resnet18", arg: 'H,W,C', list: 'comma' }),
   classes: opt(positiveInt.optional(), { description: 'number of classes', defaultText: "the model's", arg: 'K' }),
+  threads: opt(positiveInt.optional(), {
+    description: 'also measure wasm data-parallel on N worker threads, and PyTorch on 1 and N threads',
+    defaultText: 'every core on the command line, 1 (in process only) through the API',
+    arg: 'N',
+  }),
+  torch: opt(z.boolean().default(false), { description: 'run the PyTorch CPU reference when a python3 that imports torch is found' }),
   json: opt(FLAGS.json, { description: 'one JSON line per backend {model, backend, batch, imgPerSec, ...}' }),
 });
 
 /** Flags of `bench train` (typed values, or the strings of a command line). */
 export type BenchTrainFlags = FlagsInput<typeof benchTrainFlagsSchema>;
+
+/** The command line's `bench train`: the PyTorch reference runs unless `--no-torch`. */
+const benchTrainCliSchema = withDefaults(benchTrainFlagsSchema, { torch: { default: true } });
 
 /** One line of `bench train --json`. */
 export interface BenchTrainResult {
@@ -73,70 +88,42 @@ export interface BenchTrainResult {
   cpuMsPerStep?: number;
   /** How the backend started (threads, why others were skipped). */
   backendInfo?: string;
+  /** Worker threads of a data-parallel measurement (absent: in process, one thread). */
+  workers?: number;
+  /** Threads of a PyTorch line (backend 'pytorch'). */
+  threads?: number;
   /** Anything the reader must know (smaller batch on cpu, failure). */
   note?: string;
 }
 
-/** Random inputs and one-hot labels for a model (integer ids for int32 inputs). */
-function syntheticBatch(model: tfl.LayersModel, batch: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
-  return tf.tidy(() => {
-    const inShape = model.inputs[0]!.shape.slice(1) as number[];
-    const outShape = model.outputs[0]!.shape;
-    const classes = outShape[outShape.length - 1]!;
-    const x =
-      model.inputs[0]!.dtype === 'int32'
-        ? tf.randomUniform([batch, ...inShape], 0, 8, 'int32', seed)
-        : tf.randomNormal([batch, ...inShape], 0, 1, 'float32', seed);
-    const labels = tf.randomUniform([batch], 0, classes, 'int32', seed + 1);
-    return { x, y: tf.oneHot(labels, classes) };
-  });
+/** What `runBenchTrain` may be given instead of the real thing (tests). */
+export interface BenchTrainDeps {
+  /** Builds the model. */
+  buildModel?: ModelBuilder;
+  /** Starts a backend. */
+  startBackend?: BackendStarter;
+  /** Starts the data-parallel engine. */
+  startEngine?: EngineStarter;
+  /** Finds torch (default: {@link detectTorch}). */
+  detectTorch?: () => TorchDetection;
+  /** Runs python (default: spawnSync). */
+  runProcess?: ProcessRunner;
+  /** Progress lines. */
+  log?: (line: string) => void;
 }
 
-/** Wall and process-CPU times (ms) of timed steps. */
-export interface StepTimes {
-  /** Wall time per step. */
-  wall: number[];
-  /** Process CPU time per step (empty outside Node.js). */
-  cpu: number[];
-}
-
-/** Times `steps` training steps of `model` at `batch` on the active backend. */
-export async function timeTrainingSteps(model: tfl.LayersModel, batch: number, steps: number, warmup: number): Promise<StepTimes> {
-  const last = model.layers[model.layers.length - 1]!.getConfig()['activation'];
-  const loss =
-    last === 'softmax'
-      ? 'categoricalCrossentropy'
-      : (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
-  model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss });
-  const { x, y } = syntheticBatch(model, batch, 7);
-  try {
-    for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
-    const proc = (globalThis as { process?: { cpuUsage?: (prev?: unknown) => { user: number; system: number } } }).process;
-    const times: StepTimes = { wall: [], cpu: [] };
-    for (let i = 0; i < steps; i++) {
-      const c0 = proc?.cpuUsage?.();
-      const t0 = performance.now();
-      await model.trainOnBatch(x, y); // reads the loss back: the step has finished
-      times.wall.push(performance.now() - t0);
-      if (c0) {
-        const d = proc!.cpuUsage!(c0);
-        times.cpu.push((d.user + d.system) / 1000);
-      }
-    }
-    return times;
-  } finally {
-    tf.dispose([x, y]);
-  }
+/** Images per second and medians of timed steps. */
+function figures(batch: number, t: StepTimes): Pick<BenchTrainResult, 'imgPerSec' | 'msPerStep' | 'cpuMsPerStep'> {
+  const total = t.wall.reduce((s, v) => s + v, 0);
+  return { imgPerSec: (batch * t.wall.length * 1000) / total, msPerStep: median(t.wall), ...(t.cpu.length ? { cpuMsPerStep: median(t.cpu) } : {}) };
 }
 
 /**
  * Runs `bench train`: for each backend, start it, build the model, time full training steps
- * (forward, backward, SGD momentum), and report images per second.
+ * (forward, backward, SGD momentum), and report images per second; with `threads` N > 1, wasm
+ * again on N worker threads; with `torch`, PyTorch's figures at 1 and N threads (or why none).
  */
-export async function runBenchTrain(
-  flags: BenchTrainFlags,
-  deps: { buildModel?: ModelBuilder; startBackend?: BackendStarter; log?: (line: string) => void } = {},
-): Promise<BenchTrainResult[]> {
+export async function runBenchTrain(flags: BenchTrainFlags, deps: BenchTrainDeps = {}): Promise<BenchTrainResult[]> {
   const f = parseFlags(benchTrainFlagsSchema, flags);
   const build = deps.buildModel ?? (buildBuiltinModel as ModelBuilder);
   const start = deps.startBackend ?? ((n: string) => selectBackend(n));
@@ -144,6 +131,7 @@ export async function runBenchTrain(
   const { batch, steps, warmup, inputShape, classes: numClasses } = f;
   const cpuBatch = f.cpuBatch ?? Math.min(batch, 8);
   const cpuSteps = f.cpuSteps ?? Math.min(steps, 2);
+  const threads = f.threads ?? 1;
   const results: BenchTrainResult[] = [];
   for (const backend of f.backends) {
     const b = backend === 'cpu' ? cpuBatch : batch;
@@ -160,15 +148,7 @@ export async function runBenchTrain(
     const model = build(f.model, { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 });
     try {
       log(`${f.model} on ${backend}: batch ${b}, ${warmup} warm-up + ${n} timed steps`);
-      const times = await timeTrainingSteps(model, b, n, warmup);
-      const total = times.wall.reduce((s, t) => s + t, 0);
-      const r: BenchTrainResult = {
-        ...base,
-        imgPerSec: (b * n * 1000) / total,
-        msPerStep: median(times.wall),
-        ...(times.cpu.length ? { cpuMsPerStep: median(times.cpu) } : {}),
-        backendInfo: describeBackend(sel),
-      };
+      const r: BenchTrainResult = { ...base, ...figures(b, await timeTrainingSteps(model, b, n, warmup)), backendInfo: describeBackend(sel) };
       if (backend === 'cpu' && (b !== batch || n !== steps)) {
         const what = b !== batch ? `batch ${b} and ${n} step${n === 1 ? '' : 's'}` : `${n} step${n === 1 ? '' : 's'}`;
         const why = b !== batch ? `the pure-JS backend is too slow for batch ${batch}; images per second barely depends on the batch there` : 'the pure-JS backend is slow';
@@ -178,8 +158,67 @@ export async function runBenchTrain(
     } finally {
       model.dispose();
     }
+    if (backend === 'wasm' && threads > 1) results.push(await benchWorkers(f.model, { ...base, batch: b, steps: n }, threads, warmup, build, { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 }, deps));
   }
+  if (f.torch) results.push(...benchTorch(f.model, { batch, steps, warmup, threads, ...(inputShape ? { inputShape } : {}), ...(numClasses ? { classes: numClasses } : {}) }, deps));
   return results;
+}
+
+/** The wasm line measured data-parallel on `workers` worker threads. */
+async function benchWorkers(
+  name: string,
+  base: { model: string; backend: string; batch: number; steps: number },
+  workers: number,
+  warmup: number,
+  build: ModelBuilder,
+  buildOpts: { inputShape?: number[]; numClasses?: number; seed: number },
+  deps: BenchTrainDeps,
+): Promise<BenchTrainResult> {
+  const model = build(name, buildOpts);
+  try {
+    deps.log?.(`${name} on wasm, ${workers} worker threads: batch ${base.batch} (${Math.ceil(base.batch / workers)} per worker), ${warmup} warm-up + ${base.steps} timed steps`);
+    const t = await timeParallelSteps(model, base.batch, base.steps, warmup, workers, deps.startEngine);
+    return { ...base, ...figures(base.batch, t), workers };
+  } catch (e) {
+    return { ...base, workers, imgPerSec: null, msPerStep: null, note: `not measured on ${workers} workers: ${(e as Error).message}` };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The PyTorch lines (1 and N threads), or one line saying why there are none. */
+function benchTorch(
+  model: string,
+  o: { batch: number; steps: number; warmup: number; threads: number; inputShape?: number[]; classes?: number },
+  deps: BenchTrainDeps,
+): BenchTrainResult[] {
+  const base = { model, backend: 'pytorch', batch: o.batch, steps: o.steps };
+  const found = (deps.detectTorch ?? detectTorch)();
+  if (!found.found) {
+    return [{ ...base, imgPerSec: null, msPerStep: null, note: `PyTorch not found, tensorslim's figures alone (tried ${found.tried.join('; ')})` }];
+  }
+  const counts = [...new Set([1, o.threads])];
+  deps.log?.(`PyTorch ${found.version} (${found.python}), CPU, NCHW: ${model} batch ${o.batch} on ${counts.join(' and ')} thread${o.threads > 1 ? 's' : ''}`);
+  try {
+    const rep = runTorchReference(found.python, { model, batch: o.batch, steps: o.steps, warmup: o.warmup, threads: counts, ...(o.inputShape ? { inputShape: o.inputShape } : {}), ...(o.classes ? { classes: o.classes } : {}) }, deps.runProcess);
+    return rep.runs.map((r) => ({ ...base, threads: r.threads, imgPerSec: r.imgPerSec, msPerStep: r.msPerStep, cpuMsPerStep: r.cpuMsPerStep, backendInfo: `PyTorch ${rep.torch} (${found.python}), CPU, ${r.threads} thread${r.threads > 1 ? 's' : ''}, NCHW` }));
+  } catch (e) {
+    return [{ ...base, imgPerSec: null, msPerStep: null, note: `PyTorch ${found.version} did not run: ${(e as Error).message}` }];
+  }
+}
+
+/**
+ * tensorslim's wasm images per second over PyTorch's at the same thread count (tensorslim in
+ * process for 1, on N worker threads for N): one line per thread count measured on both sides.
+ */
+export function torchRatios(results: readonly BenchTrainResult[]): string[] {
+  const lines: string[] = [];
+  for (const t of results) {
+    if (t.backend !== 'pytorch' || !t.imgPerSec || t.threads === undefined) continue;
+    const ours = results.find((r) => r.backend === 'wasm' && (r.workers ?? 1) === t.threads && r.imgPerSec);
+    if (ours) lines.push(`tensorslim wasm / PyTorch at ${t.threads} thread${t.threads > 1 ? 's' : ''}: ${(ours.imgPerSec! / t.imgPerSec).toFixed(2)}× the images per second (${ours.imgPerSec!.toFixed(1)} vs ${t.imgPerSec.toFixed(1)})`);
+  }
+  return lines;
 }
 
 /** The flags of `bench layers`. */
@@ -432,22 +471,27 @@ export function benchCommand(program: Command): void {
   const bench = program.command('bench').description('Measure training throughput per backend, and factorized layers against dense ones.');
   addFlags(
     bench.command('train').description('Images per second of a full training step (forward, backward, SGD momentum) of a built-in model, per backend.'),
-    benchTrainFlagsSchema,
+    benchTrainCliSchema,
   )
     .action(async (flags: BenchTrainFlags) => {
-      const results = await runBenchTrain(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
+      const results = await runBenchTrain({ ...flags, threads: flags.threads ?? availableParallelism() }, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
       if (flags.json) {
         for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
         return;
       }
-      const lines = [`model ${flags.model}`, 'backend      batch  steps   ms/step  cpu ms/step    img/s'];
+      const lines = [`model ${flags.model}`, 'backend                 batch  steps   ms/step  cpu ms/step    img/s'];
+      const label = (r: BenchTrainResult) =>
+        r.threads !== undefined ? `${r.backend} ${r.threads} thread${r.threads > 1 ? 's' : ''}` : r.workers ? `${r.backend} ${r.workers} workers` : r.backend;
       for (const r of results) {
         lines.push(
-          `${r.backend.padEnd(10)} ${String(r.batch).padStart(7)} ${String(r.steps).padStart(6)} ${f2(r.msPerStep).padStart(9)} ${f2(r.cpuMsPerStep ?? null).padStart(12)} ${f2(r.imgPerSec).padStart(8)}`,
+          `${label(r).padEnd(21)} ${String(r.batch).padStart(7)} ${String(r.steps).padStart(6)} ${f2(r.msPerStep).padStart(9)} ${f2(r.cpuMsPerStep ?? null).padStart(12)} ${f2(r.imgPerSec).padStart(8)}`,
         );
       }
       const cpu = results.find((r) => r.backend === 'cpu' && r.imgPerSec);
-      for (const r of results) if (cpu && r !== cpu && r.imgPerSec) lines.push(`${r.backend} / cpu: ${(r.imgPerSec / cpu.imgPerSec!).toFixed(1)}× the images per second`);
+      for (const r of results) if (cpu && r !== cpu && r.imgPerSec && r.backend !== 'pytorch') lines.push(`${label(r)} / cpu: ${(r.imgPerSec / cpu.imgPerSec!).toFixed(1)}× the images per second`);
+      const one = results.find((r) => r.backend === 'wasm' && !r.workers && r.imgPerSec);
+      for (const r of results) if (one && r.workers && r.imgPerSec) lines.push(`wasm ${r.workers} workers / 1: ${(r.imgPerSec / one.imgPerSec!).toFixed(2)}× the images per second`);
+      lines.push(...torchRatios(results));
       for (const r of results) if (r.note) lines.push(`note (${r.backend}): ${r.note}`);
       process.stdout.write(lines.join('\n') + '\n');
     });

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernels behind the numerics: gemm.wat (the 4×4 GEMM micro-kernel and the
+ * The WebAssembly SIMD kernels behind the numerics: gemm.wat (the 2×8 GEMM micro-kernel and the
  * loop that sweeps it over packed blocks) and level1.wat (dot, axpy, plane rotation and the fused
  * vector kernels of the Householder and QR-iteration code). Both are assembled at build time
  * into ./assembled.ts; here they are compiled once and instantiated on the arena's memory.
@@ -8,14 +8,14 @@
  */
 import { GEMM_WASM, LEVEL1_WASM } from './assembled.js';
 
-/** Register block of the GEMM micro-kernel: MR rows × NR columns of C per call. */
-export const MR = 4;
+/** Register block of the GEMM micro-kernel: MR rows × NR columns of C per call (gemm.wat says why 2×8). */
+export const MR = 2;
 /** Register block of the GEMM micro-kernel (columns). */
-export const NR = 4;
+export const NR = 8;
 
 /** The exported functions of the kernel modules. Offsets are in bytes. */
 export interface WasmKernels {
-  /** C[4×4] += packed A panel · packed B panel. */
+  /** C[MR×NR] += packed A panel · packed B panel. */
   micro(kc: number, ap: number, bp: number, cp: number, ldcBytes: number): void;
   /** Sweeps the micro-kernel over a packed block; tiles above column − row = diag are skipped. */
   macro(kc: number, mcp: number, ncp: number, ap: number, bp: number, cp: number, ldcBytes: number, diag: number): void;
