@@ -15,7 +15,7 @@ import { factorizeFlagsSchema } from '../src/commands/factorize.js';
 import { inspectFlagsSchema } from '../src/commands/inspect.js';
 import { decomposeFlagsSchema } from '../src/commands/decompose.js';
 import { DEMO_SETTINGS, demoFlagsSchema } from '../src/commands/demo.js';
-import { benchLayersFlagsSchema, benchTrainFlagsSchema } from '../src/commands/bench.js';
+import { benchLayersFlagsSchema, benchTrainCliSchema } from '../src/commands/bench.js';
 import { experimentFlagsSchema, toFlags } from '../src/commands/experiment.js';
 
 const src = fileURLToPath(new URL('../src', import.meta.url));
@@ -129,7 +129,7 @@ describe('every flag of the program comes from a schema', () => {
     'tensorslim inspect': inspectFlagsSchema,
     'tensorslim evaluate': evaluateFlagsSchema,
     'tensorslim train': trainFlagsSchema,
-    'tensorslim bench train': benchTrainFlagsSchema,
+    'tensorslim bench train': benchTrainCliSchema,
     'tensorslim bench layers': benchLayersFlagsSchema,
     'tensorslim experiment': experimentFlagsSchema,
   };

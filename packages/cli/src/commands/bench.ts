@@ -68,7 +68,7 @@ export const benchTrainFlagsSchema = z.strictObject({
 export type BenchTrainFlags = FlagsInput<typeof benchTrainFlagsSchema>;
 
 /** The command line's `bench train`: the PyTorch reference runs unless `--no-torch`. */
-const benchTrainCliSchema = withDefaults(benchTrainFlagsSchema, { torch: { default: true } });
+export const benchTrainCliSchema = withDefaults(benchTrainFlagsSchema, { torch: { default: true } });
 
 /** One line of `bench train --json`. */
 export interface BenchTrainResult {
