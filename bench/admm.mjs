@@ -62,7 +62,10 @@ function lenet5(seed) {
     const n = w.shape.reduce((a, b) => a * b, 1);
     if (w.shape.length === 1) return tf.zeros(w.shape);
     const fanIn = w.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    return tf.tensor(Float32Array.from(rng.normalArray(n), (v) => v * Math.sqrt(2 / fanIn)), w.shape);
+    return tf.tensor(
+      Float32Array.from(rng.normalArray(n), (v) => v * Math.sqrt(2 / fanIn)),
+      w.shape,
+    );
   });
   m.setWeights(ws);
   tf.dispose(ws);
@@ -159,7 +162,11 @@ async function epoch(withAdmm) {
   let solver = null;
   if (withAdmm) {
     const planned = resolvePlannedLayers(model, plan, container);
-    solver = createAdmmSolver(planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })), { rho: 1e-3 }, container);
+    solver = createAdmmSolver(
+      planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
+      { rho: 1e-3 },
+      container,
+    );
     solver.initialize(); // Z₀ = Π(W): part of the set-up, not of an epoch
   }
   const t0 = performance.now();
@@ -194,7 +201,11 @@ for (let i = 0; i < repeat; i++) {
 const termMs = (() => {
   const model = lenet5(11);
   const planned = resolvePlannedLayers(model, plan, container);
-  const solver = createAdmmSolver(planned.map((q) => ({ name: q.name, target: q.target, variable: q.kernel })), { rho: 1e-3 }, container);
+  const solver = createAdmmSolver(
+    planned.map((q) => ({ name: q.name, target: q.target, variable: q.kernel })),
+    { rho: 1e-3 },
+    container,
+  );
   solver.initialize();
   const grads = Object.fromEntries(planned.map((q) => [q.kernel.name, tf.onesLike(q.kernel)]));
   const once = () => tf.tidy(() => Object.values(solver.augmentGradients(grads)).forEach((g) => g.dataSync()));
@@ -216,4 +227,6 @@ const work = termMs * steps + median(updates);
 console.log(`epoch without ADMM  ${p.toFixed(0)} ms (median of ${repeat})`);
 console.log(`epoch with ADMM     ${a.toFixed(0)} ms (of which the Z/U update with 3 projections: ${median(updates).toFixed(1)} ms)`);
 console.log(`ratio with/without  ${(a / p).toFixed(3)} (target ≤ 1.10)`);
-console.log(`ADMM work alone     ${termMs.toFixed(3)} ms/step × ${steps} + ${median(updates).toFixed(1)} ms update = ${work.toFixed(0)} ms per epoch → ratio ${((p + work) / p).toFixed(3)} by addition`);
+console.log(
+  `ADMM work alone     ${termMs.toFixed(3)} ms/step × ${steps} + ${median(updates).toFixed(1)} ms update = ${work.toFixed(0)} ms per epoch → ratio ${((p + work) / p).toFixed(3)} by addition`,
+);

@@ -90,7 +90,10 @@ const leftS = () => opts.budgetS - elapsedS();
 const torchReserve = opts.torch ? (quick ? 8 : 60) : 0; // seconds kept for the PyTorch reference at the end
 const log = (line) => process.stdout.write(`${line}\n`);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
-const messageOf = (e) => String(e?.message ?? e).replace(/\s*\n\s*/g, ' ').slice(0, 500);
+const messageOf = (e) =>
+  String(e?.message ?? e)
+    .replace(/\s*\n\s*/g, ' ')
+    .slice(0, 500);
 
 /** Imports the first of `urls` that loads (a module of the built workspace not exported by its package). */
 async function importFirst(...urls) {
@@ -113,11 +116,19 @@ const cliBench = await importFirst(pathToFileURL(join(root, 'packages/cli/dist/c
 function nvidiaSmi() {
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 15000 });
   if (r.status !== 0 || !r.stdout.trim()) return null;
-  const [name, driver, memory] = r.stdout.trim().split('\n')[0].split(',').map((s) => s.trim());
+  const [name, driver, memory] = r.stdout
+    .trim()
+    .split('\n')[0]
+    .split(',')
+    .map((s) => s.trim());
   return { name, driver, memory };
 }
 
-const slug = (s) => String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s) =>
+  String(s)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 /** max |a − b| / max |a|. */
 function relMaxDiff(a, b) {
@@ -136,8 +147,21 @@ const result = {
   schema: 'tensorslim-gpu-bench/1',
   date: new Date().toISOString(),
   options: { ...opts },
-  host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, node: process.version, tfjs: tf.version_core, nvidiaSmi: nvidiaSmi() },
-  build: existsSync(join(root, '.device', 'MANIFEST.txt')) ? readFileSync(join(root, '.device', 'MANIFEST.txt'), 'utf8').trim().split('\n') : null,
+  host: {
+    hostname: hostname(),
+    platform: platform(),
+    arch: arch(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    node: process.version,
+    tfjs: tf.version_core,
+    nvidiaSmi: nvidiaSmi(),
+  },
+  build: existsSync(join(root, '.device', 'MANIFEST.txt'))
+    ? readFileSync(join(root, '.device', 'MANIFEST.txt'), 'utf8')
+        .trim()
+        .split('\n')
+    : null,
   backend: null,
   card: null,
   sections: {},
@@ -213,7 +237,9 @@ tucker.registerTucker(defaultRegistry);
 const format = opts.format ?? listPlugins(defaultRegistry)[0].id;
 result.format = format;
 
-const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col-dyT,im2col+lean' : 'original,im2col')).split(',').filter(Boolean);
+const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col-dyT,im2col+lean' : 'original,im2col'))
+  .split(',')
+  .filter(Boolean);
 const originalFilterGrad = backendName ? tf.getKernel('Conv2DBackpropFilter', backendName)?.kernelFunc : undefined;
 const leanAtStart = backends.leanGradientsRegistered(); // selectBackend registers them on wasm and cpu
 
@@ -242,7 +268,12 @@ function useVariant(variant) {
 function im2colOptions(v) {
   const m = /^im2col(-dyT)?(?:-s(\d+)|-x([\d.]+))?$/.exec(v);
   if (!m) throw new Error(`unknown variant "${v}" (original, transposed-conv, im2col[-dyT][-s<N>|-x<F>], each with an optional +lean)`);
-  return { filterGrad: 'im2col', product: m[1] ? 'transposeDy' : 'transposeA', splitK: m[2] ? Number(m[2]) : 'auto', ...(m[3] ? { splitScale: Number(m[3]) } : {}) };
+  return {
+    filterGrad: 'im2col',
+    product: m[1] ? 'transposeDy' : 'transposeA',
+    splitK: m[2] ? Number(m[2]) : 'auto',
+    ...(m[3] ? { splitScale: Number(m[3]) } : {}),
+  };
 }
 
 // ------------------------------------------------------------------ filter-gradient kernels alone
@@ -282,7 +313,7 @@ if (sel) {
     ];
     const rows = [];
     for (const s of shapes) {
-      const [n, h, w, cin] = s.x;
+      const [n, , , cin] = s.x;
       const filterShape = [3, 3, cin, s.cout];
       const g = backends.convGradGeometry(s.x, filterShape, { strides: s.strides, pad: 'same' });
       const x = tf.randomNormal(s.x, 0, 1, 'float32', 1);
@@ -311,7 +342,12 @@ if (sel) {
       }
       tf.dispose([x, dy]);
       rows.push(row);
-      log(`  ${s.name.padEnd(14)} ` + Object.entries(row.ms).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', '));
+      log(
+        `  ${s.name.padEnd(14)} ` +
+          Object.entries(row.ms)
+            .map(([k, v]) => `${k} ${fmt(v)} ms`)
+            .join(', '),
+      );
     }
     const total = (name) => rows.reduce((acc, r) => acc + (r.ms[name] ?? Infinity), 0);
     const best = Object.keys(rows[0].ms).reduce((a, c) => (total(c) < total(a) ? c : a));
@@ -454,10 +490,20 @@ trainModel?.dispose();
 if (sel) {
   await section('layers', 20, async () => {
     const res = await cliBench.runBenchLayers(
-      { backend: backendName, batch: String(opts.layersBatch), size: String(opts.layersSize), channels: String(opts.layersChannels), ratio: String(opts.ratio), repeat: String(opts.quick ? 3 : 5) },
+      {
+        backend: backendName,
+        batch: String(opts.layersBatch),
+        size: String(opts.layersSize),
+        channels: String(opts.layersChannels),
+        ratio: String(opts.ratio),
+        repeat: String(opts.quick ? 3 : 5),
+      },
       { container: defaultRegistry, startBackend: async () => sel },
     );
-    for (const r of res) log(`  ${r.format.padEnd(7)} ranks [${r.ranks.join(',')}]  dense ${fmt(r.denseMs)} ms  factorized ${fmt(r.factorizedMs)} ms  FLOP ratio ${fmt(r.flopRatio)}  time ratio ${fmt(r.timeRatio)}`);
+    for (const r of res)
+      log(
+        `  ${r.format.padEnd(7)} ranks [${r.ranks.join(',')}]  dense ${fmt(r.denseMs)} ms  factorized ${fmt(r.factorizedMs)} ms  FLOP ratio ${fmt(r.flopRatio)}  time ratio ${fmt(r.timeRatio)}`,
+      );
     return { batch: opts.layersBatch, size: opts.layersSize, channels: opts.layersChannels, ratio: opts.ratio, results: res };
   });
 }
@@ -479,14 +525,22 @@ if (sel) {
       let r = null;
       try {
         r = await admm.admmTrain(model, data, plan, { epochs: 1, batchSize: b, lr: 0.1, seed: 1, container: defaultRegistry });
-        out.pipeline = { ok: true, wallMs: performance.now() - s0, epochMs: r.history[0]?.ms ?? null, updateMs: r.solver.history[0]?.ms ?? null, primal: r.solver.history[0]?.primal ?? null };
+        out.pipeline = {
+          ok: true,
+          wallMs: performance.now() - s0,
+          epochMs: r.history[0]?.ms ?? null,
+          updateMs: r.solver.history[0]?.ms ?? null,
+          primal: r.solver.history[0]?.primal ?? null,
+        };
         log(`  admmTrain (pipeline): epoch ${fmt(out.pipeline.epochMs, 0)} ms, of which the Z/U update ${fmt(out.pipeline.updateMs, 0)} ms`);
       } catch (e) {
         out.pipeline = {
           ok: false,
           error: messageOf(e),
           ...(backendName === 'webgpu'
-            ? { why: 'the pipeline reads tensors synchronously (dataSync in trainer/solver/evaluate); the webgpu backend in Node cannot (its readSync needs OffscreenCanvas); the async slice below measures the same work' }
+            ? {
+                why: 'the pipeline reads tensors synchronously (dataSync in trainer/solver/evaluate); the webgpu backend in Node cannot (its readSync needs OffscreenCanvas); the async slice below measures the same work',
+              }
             : {}),
         };
         log(`  admmTrain (pipeline) failed: ${messageOf(e)}`);
@@ -501,7 +555,11 @@ if (sel) {
       const model = buildModel('resnet20', { seed: 1 });
       const planned = admm.resolvePlannedLayers(model, plan, defaultRegistry);
       await Promise.all(planned.map((p) => p.kernel.data())); // cached on the CPU: the solver's reads find them
-      const solver = admm.createAdmmSolver(planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })), { rho: 1e-3 }, defaultRegistry);
+      const solver = admm.createAdmmSolver(
+        planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
+        { rho: 1e-3 },
+        defaultRegistry,
+      );
       const optimizer = admm.makeOptimizer({ lr: 0.1, momentum: 0.9 });
       const lossFn = admm.makeLoss('crossentropy', admm.detectOutputKind(model), 0);
       const vars = admm.trainableVariables(model);
@@ -536,7 +594,17 @@ if (sel) {
         const rec = solver.update({ epoch: 0, step: batches.length });
         const updateMs = performance.now() - u0;
         for (const bt of batches) tf.dispose([bt.xs, bt.ys]);
-        out.slice = { steps: batches.length, stepsMs, msPerStep: stepsMs / batches.length, updateMs, totalMs: stepsMs + updateMs, initMs, primal: rec.primal, dual: rec.dual, loss };
+        out.slice = {
+          steps: batches.length,
+          stepsMs,
+          msPerStep: stepsMs / batches.length,
+          updateMs,
+          totalMs: stepsMs + updateMs,
+          initMs,
+          primal: rec.primal,
+          dual: rec.dual,
+          loss,
+        };
         log(`  async slice: ${batches.length} steps ${fmt(stepsMs, 0)} ms (${fmt(out.slice.msPerStep, 1)} ms/step) + Z/U update ${fmt(updateMs, 0)} ms`);
         if (format === 'tt') {
           const plugin = resolvePlugin(format, defaultRegistry);
@@ -570,7 +638,10 @@ if (sel) {
 
 // ------------------------------------------------------------------ PyTorch, same card, same run
 function torchAvailable() {
-  const r = spawnSync(opts.python, ['-c', 'import torch, json; print(json.dumps({"torch": torch.__version__, "cuda": torch.cuda.is_available()}))'], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(opts.python, ['-c', 'import torch, json; print(json.dumps({"torch": torch.__version__, "cuda": torch.cuda.is_available()}))'], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   if (r.error) return { ok: false, why: `${opts.python} not found (${r.error.code ?? r.error.message})` };
   if (r.status !== 0) return { ok: false, why: `${opts.python} has no torch (${(r.stderr || '').trim().split('\n').pop()})` };
   return { ok: true, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
@@ -598,15 +669,33 @@ else {
         ...(admmSpec ? { admm: admmSpec } : {}),
         layers: (result.sections.layers?.results ?? [])
           .filter((r) => r.stages)
-          .map((r) => ({ format: r.format, batch: opts.layersBatch, size: opts.layersSize, channels: opts.layersChannels, ranks: r.stages.ranks, inMap: r.stages.inMapMs !== null, outMap: r.stages.outMapMs !== null })),
+          .map((r) => ({
+            format: r.format,
+            batch: opts.layersBatch,
+            size: opts.layersSize,
+            channels: opts.layersChannels,
+            ranks: r.stages.ranks,
+            inMap: r.stages.inMapMs !== null,
+            outMap: r.stages.outMapMs !== null,
+          })),
       };
       const specPath = join(dir, 'spec.json');
       writeFileSync(specPath, JSON.stringify(spec));
       const timeoutMs = Math.floor(Math.max(10, leftS() - 3) * 1000);
-      const r = spawnSync(opts.python, [join(root, 'bench', 'gpu', 'torch_resnet20.py'), '--spec', specPath], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-      if (r.error || r.status !== 0) throw new Error(`torch_resnet20.py ${r.error ? `did not finish: ${r.error.message}` : `exited ${r.status}`}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}`);
+      const r = spawnSync(opts.python, [join(root, 'bench', 'gpu', 'torch_resnet20.py'), '--spec', specPath], {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        maxBuffer: 16 << 20,
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      });
+      if (r.error || r.status !== 0)
+        throw new Error(
+          `torch_resnet20.py ${r.error ? `did not finish: ${r.error.message}` : `exited ${r.status}`}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}`,
+        );
       const t = JSON.parse(r.stdout.trim().split('\n').pop());
-      log(`  PyTorch ${t.torch} on ${t.device}: ${fmt(t.train.imgPerSec, 0)} img/s (batch ${t.train.batch})${t.trainFp32 ? `, ${fmt(t.trainFp32.imgPerSec, 0)} img/s without TF32` : ''}`);
+      log(
+        `  PyTorch ${t.torch} on ${t.device}: ${fmt(t.train.imgPerSec, 0)} img/s (batch ${t.train.batch})${t.trainFp32 ? `, ${fmt(t.trainFp32.imgPerSec, 0)} img/s without TF32` : ''}`,
+      );
       return { spec, ...t };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -638,7 +727,12 @@ else {
   }
   const a = result.sections.admm?.slice;
   if (t?.admm?.totalMs && a) {
-    result.ratios.admm = { what: "PyTorch's ms ÷ our ms for one ADMM slice (K steps + one Z/U update)", total: t.admm.totalMs / a.totalMs, steps: t.admm.stepsMs / a.stepsMs, update: t.admm.updateMs / a.updateMs };
+    result.ratios.admm = {
+      what: "PyTorch's ms ÷ our ms for one ADMM slice (K steps + one Z/U update)",
+      total: t.admm.totalMs / a.totalMs,
+      steps: t.admm.stepsMs / a.stepsMs,
+      update: t.admm.updateMs / a.updateMs,
+    };
   }
   const L = result.sections.layers?.results;
   if (t?.layers && L) {
@@ -661,10 +755,21 @@ log('');
 log(`tensorslim GPU benchmark: ${result.backend?.line ?? `no backend (${result.backend?.error})`}`);
 log(`card: ${result.card ?? 'none'}; host ${result.host.hostname}, ${result.host.cpus} CPUs, node ${result.host.node}`);
 const R = result.ratios;
-if (R.train) log(`train: ${fmt(R.train.best * 100, 2)}% of PyTorch's img/s at batch ${R.train.batch} (${R.train.bestVariant}; target 10%)` + Object.entries(R.train.byVariant).map(([k, v]) => `; ${k} ${fmt(v * 100, 2)}%`).join(''));
+if (R.train)
+  log(
+    `train: ${fmt(R.train.best * 100, 2)}% of PyTorch's img/s at batch ${R.train.batch} (${R.train.bestVariant}; target 10%)` +
+      Object.entries(R.train.byVariant)
+        .map(([k, v]) => `; ${k} ${fmt(v * 100, 2)}%`)
+        .join(''),
+  );
 if (R.trainExtraBatches) for (const e of R.trainExtraBatches) log(`train: ${fmt(e.ratio * 100, 2)}% of PyTorch's img/s at batch ${e.batch}`);
-if (R.admm) log(`admm slice: ${fmt(R.admm.total * 100, 2)}% of PyTorch's speed (steps ${fmt(R.admm.steps * 100, 2)}%, Z/U update ${fmt(R.admm.update * 100, 2)}%)`);
-if (R.layers) for (const l of R.layers) log(`layers ${l.format}: dense ${fmt(l.dense * 100, 1)}%, factorized ${fmt(l.factorized * 100, 1)}% of PyTorch's speed; time ratio dense/factorized ours ${fmt(l.oursTimeRatio)} vs PyTorch ${fmt(l.torchTimeRatio)}`);
+if (R.admm)
+  log(`admm slice: ${fmt(R.admm.total * 100, 2)}% of PyTorch's speed (steps ${fmt(R.admm.steps * 100, 2)}%, Z/U update ${fmt(R.admm.update * 100, 2)}%)`);
+if (R.layers)
+  for (const l of R.layers)
+    log(
+      `layers ${l.format}: dense ${fmt(l.dense * 100, 1)}%, factorized ${fmt(l.factorized * 100, 1)}% of PyTorch's speed; time ratio dense/factorized ours ${fmt(l.oursTimeRatio)} vs PyTorch ${fmt(l.torchTimeRatio)}`,
+    );
 for (const s of result.skipped) log(`skipped ${s.section}: ${s.why}`);
 log(`wrote ${outFile} (${fmt(elapsedS(), 1)} s)`);
 process.exit(result.backend?.error ? 3 : 0);

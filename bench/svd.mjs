@@ -11,9 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  gram, kernelMode, matmul, matrix, qr, randomizedSvd, Rng, svd, symEig, truncatedSvd, writeNpy,
-} from '@tensorslim/linalg';
+import { gram, kernelMode, matmul, matrix, qr, randomizedSvd, Rng, svd, symEig, truncatedSvd, writeNpy } from '@tensorslim/linalg';
 import { CLOCK, hasNumpy, PY_CLOCK, runPython, timeIt } from './_numpy.mjs';
 
 const argRepeat = process.argv.indexOf('--repeat');
@@ -28,7 +26,11 @@ function weightLike(m, n) {
   const p = Math.min(m, n);
   const l = matrix(m, p, rng.normalArray(m * p));
   for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) l.data[i * p + j] *= 0.985 ** j;
-  const r = matrix(p, n, rng.normalArray(p * n).map((v) => v / Math.sqrt(n)));
+  const r = matrix(
+    p,
+    n,
+    rng.normalArray(p * n).map((v) => v / Math.sqrt(n)),
+  );
   return matmul(l, r);
 }
 const save = (name, a) => {
@@ -135,13 +137,23 @@ try {
   if (!kernelsOnly) {
     let ref = np('big_full');
     const bigAuto = timeIt(() => truncatedSvd(big, K), repeat);
-    row(`top-${K} of 512×4608, ours auto vs numpy full SVD`, bigAuto.ms, ref?.ms, ref ? `top-${K} σ vs numpy: max rel ${maxRel(bigAuto.last.s, ref.s, K).toExponential(1)}` : '');
+    row(
+      `top-${K} of 512×4608, ours auto vs numpy full SVD`,
+      bigAuto.ms,
+      ref?.ms,
+      ref ? `top-${K} σ vs numpy: max rel ${maxRel(bigAuto.last.s, ref.s, K).toExponential(1)}` : '',
+    );
     const bigS = ref?.s;
     ref = np('big_rand');
     const bigAuto2 = timeIt(() => truncatedSvd(big, K), repeat);
     row(`top-${K} of 512×4608, ours auto vs numpy randomized`, bigAuto2.ms, ref?.ms, `numpy: p=${OVERSAMPLE}, q=${POWER}`);
     const bigRand = timeIt(() => randomizedSvd(big, K, { oversample: OVERSAMPLE, powerIters: POWER }), repeat);
-    row(`top-${K} of 512×4608, ours randomized vs numpy randomized`, bigRand.ms, ref?.ms, bigS ? `σ max rel ${maxRel(bigRand.last.s, bigS, K).toExponential(1)} (both randomized ones are this loose here)` : '');
+    row(
+      `top-${K} of 512×4608, ours randomized vs numpy randomized`,
+      bigRand.ms,
+      ref?.ms,
+      bigS ? `σ max rel ${maxRel(bigRand.last.s, bigS, K).toExponential(1)} (both randomized ones are this loose here)` : '',
+    );
     ref = np('mid_full');
     const midFull = timeIt(() => svd(mid), repeat);
     row('full SVD of 256×2304', midFull.ms, ref?.ms, ref ? `σ vs numpy: max rel ${maxRel(midFull.last.s, ref.s, 256).toExponential(1)}` : '');
@@ -176,7 +188,9 @@ try {
     }
   }
 
-  console.log(`SVD benchmark — median of ${repeat} (${CLOCK} clock); ours on ${kernelMode()} kernels; numpy with OPENBLAS_NUM_THREADS=1, each case right before ours${numpyOk ? '' : ' (numpy not found: no reference)'}`);
+  console.log(
+    `SVD benchmark — median of ${repeat} (${CLOCK} clock); ours on ${kernelMode()} kernels; numpy with OPENBLAS_NUM_THREADS=1, each case right before ours${numpyOk ? '' : ' (numpy not found: no reference)'}`,
+  );
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`${'case'.padEnd(w)}  ${'ours ms'.padStart(8)}  ${'numpy ms'.padStart(8)}  ${'ours/np'.padStart(7)}`);
   for (const r of rows) {

@@ -97,6 +97,10 @@ for (const [i, c] of cases.entries()) {
   console.log(c.name + (c.note ? `  (${c.note})` : ''));
   console.log(`  ranks        ours [${o.ranks.join(', ')}]${p ? `  numpy [${p.ranks.join(', ')}]` : ''}`);
   console.log(`  steps        ${o.steps.join(', ')}   (linalg truncatedSvd alone on those unfoldings: ${o.svdMs.toFixed(1)} ms)`);
-  console.log(`  time         ours ${o.ms.toFixed(1)} ms${p ? `  numpy ${p.ms.toFixed(1)} ms  ratio ${(o.ms / p.ms).toFixed(2)} (target ≤ 1.0)` : '  (numpy not available)'}`);
-  console.log(`  relError     ours ${o.relError.toExponential(6)}${p ? `  numpy ${p.relError.toExponential(6)}  ratio ${(o.relError / p.relError).toFixed(6)} (target ≤ 1.01)` : ''}`);
+  console.log(
+    `  time         ours ${o.ms.toFixed(1)} ms${p ? `  numpy ${p.ms.toFixed(1)} ms  ratio ${(o.ms / p.ms).toFixed(2)} (target ≤ 1.0)` : '  (numpy not available)'}`,
+  );
+  console.log(
+    `  relError     ours ${o.relError.toExponential(6)}${p ? `  numpy ${p.relError.toExponential(6)}  ratio ${(o.relError / p.relError).toFixed(6)} (target ≤ 1.01)` : ''}`,
+  );
 }

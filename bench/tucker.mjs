@@ -26,7 +26,10 @@ const sweeps = 10;
 
 const rng = new Rng(2024);
 const n = shape.reduce((a, b) => a * b, 1);
-const x = tensor(shape, rng.normalArray(n).map((v) => v * Math.sqrt(2 / (256 * 9)))); // He-style init scale
+const x = tensor(
+  shape,
+  rng.normalArray(n).map((v) => v * Math.sqrt(2 / (256 * 9))),
+); // He-style init scale
 
 // numpy runs in one long-lived python process; rounds alternate ours / numpy-svd / numpy-gram
 // so that load from other processes hits all three alike.
@@ -56,7 +59,7 @@ function pythonWorker(code) {
 
 const times = { ours: [], svd: [], gram: [] };
 let np = null;
-let ourErr = NaN;
+let ourErr;
 let lastOurs = hooi(x, { ranks }, { modes, maxSweeps: sweeps, tol: 0 }); // warm-up
 if (lastOurs.meta.sweeps !== sweeps) throw new Error(`ran ${lastOurs.meta.sweeps} sweeps, not ${sweeps}`);
 const dir = mkdtempSync(join(tmpdir(), 'tucker-bench-'));

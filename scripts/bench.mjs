@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // npm run bench -- <name> [args...]: builds the packages (nx, cached), then runs bench/<name>.mjs.
 // Every benchmark prints its figures beside a reference measured in the same run, as a ratio.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = join(root, 'bench');
-const names = readdirSync(benchDir).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4)).sort();
+const names = readdirSync(benchDir)
+  .filter((f) => f.endsWith('.mjs'))
+  .map((f) => f.slice(0, -4))
+  .sort();
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !names.includes(name)) {
   console.error(`usage: npm run bench -- <name> [args]\nbenchmarks: ${names.join(', ')}`);

@@ -51,5 +51,10 @@ export function sourceAliases() {
       .map((k) => [`${p.name}/${k.slice(2)}`, join(p.path, 'src', k.slice(2), 'index.ts')])
       .filter(([, entry]) => existsSync(entry));
   });
-  return Object.fromEntries([...subpaths, ...publishedPackages().filter((p) => p.entry).map((p) => [p.name, p.entry])]);
+  return Object.fromEntries([
+    ...subpaths,
+    ...publishedPackages()
+      .filter((p) => p.entry)
+      .map((p) => [p.name, p.entry]),
+  ]);
 }

@@ -25,6 +25,8 @@ if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
 // conformance suite, @tensorslim/core/testing) and @tensorslim/linalg.
 const source = (path: string) => fileURLToPath(new URL(`../../packages/${path}/index.ts`, import.meta.url));
 export default defineConfig({
-  resolve: { alias: { '@tensorslim/core/testing': source('core/src/testing'), '@tensorslim/core': source('core/src'), '@tensorslim/linalg': source('linalg/src') } },
+  resolve: {
+    alias: { '@tensorslim/core/testing': source('core/src/testing'), '@tensorslim/core': source('core/src'), '@tensorslim/linalg': source('linalg/src') },
+  },
   test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, pool: 'forks', maxWorkers: 1 },
 });

@@ -105,10 +105,41 @@ describe.skipIf(SKIP)(SKIP ? `browser (skipped: ${MISSING})` : 'a CLI-compressed
 
     const models = (async () => {
       const c = await timed('cli compress', () =>
-        runCli(['compress', '--model', 'lenet5', '--dataset', 'mnist', '--limit', '64', '--eval-limit', '64', '--batch', '32', '--pretrain-epochs', '1', '--admm-epochs', '1', '--finetune-epochs', '1', '--format', 'tt', '--ratio', '5', '--backend', 'wasm', '--out', tt, '--json']),
+        runCli([
+          'compress',
+          '--model',
+          'lenet5',
+          '--dataset',
+          'mnist',
+          '--limit',
+          '64',
+          '--eval-limit',
+          '64',
+          '--batch',
+          '32',
+          '--pretrain-epochs',
+          '1',
+          '--admm-epochs',
+          '1',
+          '--finetune-epochs',
+          '1',
+          '--format',
+          'tt',
+          '--ratio',
+          '5',
+          '--backend',
+          'wasm',
+          '--out',
+          tt,
+          '--json',
+        ]),
       );
       if (c.code !== 0) throw new Error(`tensorslim compress failed (${c.code}):\n${c.err}`);
-      expect(lastJson<CompressReport>(c.out).admm.layers.map((l) => [l.name, l.format])).toEqual([['conv2', 'tt'], ['fc1', 'tt'], ['fc2', 'tt']]);
+      expect(lastJson<CompressReport>(c.out).admm.layers.map((l) => [l.name, l.format])).toEqual([
+        ['conv2', 'tt'],
+        ['fc1', 'tt'],
+        ['fc2', 'tt'],
+      ]);
       const f = await timed('cli factorize', () =>
         runCli(['factorize', '--model', join(tt, 'model.json'), '--plan', join(work, 'plan.json'), '--backend', 'wasm', '--out', mixedDir, '--json']),
       );
@@ -121,7 +152,17 @@ describe.skipIf(SKIP)(SKIP ? `browser (skipped: ${MISSING})` : 'a CLI-compressed
       browser = await timed('chromium launch', () =>
         chromium.launch({
           executablePath: CHROMIUM,
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--disable-dev-shm-usage',
+          ],
         }),
       );
       page = await browser.newPage();
@@ -145,12 +186,17 @@ describe.skipIf(SKIP)(SKIP ? `browser (skipped: ${MISSING})` : 'a CLI-compressed
     await browser?.close();
     await server?.close();
     if (work) rmSync(work, { recursive: true, force: true });
-    if (Object.keys(timings).length) console.log(`[e2e-browser] timings (ms): ${JSON.stringify(timings)}; page.js ${bundle ? (bundle.bytes / 1e6).toFixed(2) : '?'} MB`);
+    if (Object.keys(timings).length)
+      console.log(`[e2e-browser] timings (ms): ${JSON.stringify(timings)}; page.js ${bundle ? (bundle.bytes / 1e6).toFixed(2) : '?'} MB`);
   });
 
   const inBrowser = (name: string) =>
     timed(`browser predict ${name}`, () =>
-      page.evaluate(([url, data, shape]) => window.tensorslimPage!.predict(url, data, shape), [`${server!.origin}/models/${name}/model.json`, Array.from(input), SHAPE] as const),
+      page.evaluate(([url, data, shape]) => window.tensorslimPage!.predict(url, data, shape), [
+        `${server!.origin}/models/${name}/model.json`,
+        Array.from(input),
+        SHAPE,
+      ] as const),
     );
   const inNode = async (name: string) => {
     const model = await loadModel(join(work, name, 'model.json'));
@@ -176,7 +222,12 @@ describe.skipIf(SKIP)(SKIP ? `browser (skipped: ${MISSING})` : 'a CLI-compressed
     const n = await inNode('tt');
     expect(pageErrors).toEqual([]);
     expect(b.layers.map((l) => l.className)).toEqual(['Conv2D', 'MaxPooling2D', 'TTConv2D', 'MaxPooling2D', 'Flatten', 'TTDense', 'TTDense', 'Dense']);
-    expect(server!.requests).toEqual(expect.arrayContaining([{ path: '/models/tt/model.json', status: 200 }, { path: expect.stringMatching(/^\/models\/tt\/weights-[0-9a-f]{16}\.bin$/), status: 200 }]));
+    expect(server!.requests).toEqual(
+      expect.arrayContaining([
+        { path: '/models/tt/model.json', status: 200 },
+        { path: expect.stringMatching(/^\/models\/tt\/weights-[0-9a-f]{16}\.bin$/), status: 200 },
+      ]),
+    );
     // the comparison means something: the factorized layers are alive and the prediction varies
     for (const l of b.layers.filter((x) => x.className.startsWith('TT'))) expect(maxAbs(l), l.name).toBeGreaterThan(1e-2);
     expect(b.prediction.shape).toEqual([BATCH, 10]);
@@ -185,7 +236,10 @@ describe.skipIf(SKIP)(SKIP ? `browser (skipped: ${MISSING})` : 'a CLI-compressed
   });
 
   it('loads a model with TT, TR and Tucker layers (factorize --plan) and predicts what Node predicts', async () => {
-    expect(mixed.layers.map((l) => [l.name, l.className])).toEqual([['conv1', 'Tucker2Conv2D'], ['fc3', 'TRDense']]);
+    expect(mixed.layers.map((l) => [l.name, l.className])).toEqual([
+      ['conv1', 'Tucker2Conv2D'],
+      ['fc3', 'TRDense'],
+    ]);
     const b = await inBrowser('mixed');
     const n = await inNode('mixed');
     expect(pageErrors).toEqual([]);

@@ -205,7 +205,11 @@ function initialFactors(
   if (Array.isArray(init)) {
     const given = init as readonly FactorMatrixLike[];
     if (given.length !== shape.length) {
-      fail(ErrorCodes.SHAPE, `cp: init gives ${given.length} factor matrices for a ${shape.length}-mode tensor`, `pass ${shape.length} matrices of shape [I_k, ${R}]`);
+      fail(
+        ErrorCodes.SHAPE,
+        `cp: init gives ${given.length} factor matrices for a ${shape.length}-mode tensor`,
+        `pass ${shape.length} matrices of shape [I_k, ${R}]`,
+      );
     }
     return given.map((g, k) => {
       if (!g || g.shape.length !== 2 || g.shape[0] !== shape[k] || g.shape[1] !== R || g.data.length !== shape[k]! * R) {

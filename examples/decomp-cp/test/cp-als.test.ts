@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { factorsFromJson, factorsToJson } from '@tensorslim/core';
 import { relError, Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
-import {
-  cpAls,
-  cpAlsAtRank,
-  cpDecomposition,
-  cpParamCount,
-  maxCpRank,
-  cpReconstruct as reconstructCp,
-  resolveCpRanks,
-  type CpAlsMeta,
-} from '../src/index.js';
+import { cpAls, cpAlsAtRank, cpDecomposition, cpParamCount, maxCpRank, cpReconstruct as reconstructCp, resolveCpRanks, type CpAlsMeta } from '../src/index.js';
 import { codeOf, cpTensor, randomFactors } from './helpers.js';
 
 const meta = (f: { meta?: unknown }) => f.meta as CpAlsMeta & { epsReached?: boolean };
@@ -55,7 +46,10 @@ describe('CP-ALS recovers exact low-rank tensors', () => {
 
   it('the error never increases from sweep to sweep (ALS is monotone) and a seeded random init is reproducible', () => {
     const x = cpTensor(randomFactors([6, 7, 5], 5, 31));
-    const noisy = tensor(x.shape, x.data.map((v, i) => v + 0.3 * Math.sin(i)));
+    const noisy = tensor(
+      x.shape,
+      x.data.map((v, i) => v + 0.3 * Math.sin(i)),
+    );
     const a = cpAls(noisy, { ranks: [3] }, { init: 'random', seed: 7, sweeps: 40, tol: 0 });
     const b = cpAls(noisy, { ranks: [3] }, { init: 'random', seed: 7, sweeps: 40, tol: 0 });
     const c = cpAls(noisy, { ranks: [3] }, { init: 'random', seed: 8, sweeps: 40, tol: 0 });
@@ -68,7 +62,10 @@ describe('CP-ALS recovers exact low-rank tensors', () => {
 
   it('stops on tol: fewer sweeps than the limit and converged = true', () => {
     const x = cpTensor(randomFactors([5, 6, 4], 2, 41));
-    const noisy = tensor(x.shape, x.data.map((v, i) => v + 0.2 * Math.cos(3 * i)));
+    const noisy = tensor(
+      x.shape,
+      x.data.map((v, i) => v + 0.2 * Math.cos(3 * i)),
+    );
     const f = cpAls(noisy, { ranks: [2] }, { sweeps: 500, tol: 1e-6 });
     expect(meta(f).converged).toBe(true);
     expect(meta(f).sweeps).toBeLessThan(500);

@@ -2,14 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  denseFlops,
-  detensorize,
-  resolveLayerTarget,
-  tensorize,
-  type DenseLayerInfo,
-  type FactorizedLayerSpec,
-} from '@tensorslim/core';
+import { denseFlops, detensorize, resolveLayerTarget, tensorize, type DenseLayerInfo, type FactorizedLayerSpec } from '@tensorslim/core';
 import { Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import { cpAls, cpLayers, CPConv2D, CPDense, cpReconstruct as reconstructCp } from '../src/index.js';
 
@@ -45,8 +38,14 @@ const R = 4;
 /** A random conv layer, its CP factors (ALS, rank R) and the CP layer spec that replaces it. */
 function convSetup(c: ConvCase, seed: number, forwardMode: string) {
   const rng = new Rng(seed);
-  const kernel = tensor([K, K, CIN, COUT], rng.normalArray(K * K * CIN * COUT).map((v) => 0.3 * v));
-  const bias = tensor([COUT], rng.normalArray(COUT).map((v) => 0.1 * v));
+  const kernel = tensor(
+    [K, K, CIN, COUT],
+    rng.normalArray(K * K * CIN * COUT).map((v) => 0.3 * v),
+  );
+  const bias = tensor(
+    [COUT],
+    rng.normalArray(COUT).map((v) => 0.1 * v),
+  );
   const ho = outSize(HW, K, c.strides, c.dilation, c.padding);
   const layer: DenseLayerInfo = {
     name: 'conv',
@@ -138,7 +137,15 @@ describe('CPDense', () => {
     const rng = new Rng(3);
     const kernel = tensor([12, 10], rng.normalArray(120));
     const bias = tensor([10], rng.normalArray(10));
-    const layerInfo: DenseLayerInfo = { name: 'fc', kind: 'dense', config: { activation: 'relu', useBias: true }, inputShape: [12], outputShape: [10], kernel, bias };
+    const layerInfo: DenseLayerInfo = {
+      name: 'fc',
+      kind: 'dense',
+      config: { activation: 'relu', useBias: true },
+      inputShape: [12],
+      outputShape: [10],
+      kernel,
+      bias,
+    };
     const target = resolveLayerTarget('fc', { format: 'cp', outModes, inModes, ranks: [3], options: { forwardMode: 'factorized' } }, 'dense', [12, 10]);
     const factors = cpAls(tensorize(kernel, target.layout), target.ranks);
     const spec = cpLayerFromFactors(layerInfo, factors, target);
@@ -156,7 +163,18 @@ describe('CPDense', () => {
 
 describe('training', () => {
   it('one SGD step changes every core of CPConv2D (factorized forward) and CPDense', async () => {
-    const conv = new CPConv2D({ units: 5, inputChannels: 3, kernelSize: [3, 3], strides: [2, 2], padding: 'same', rank: 4, outModes: [5], inModes: [3], mode: 'factorized', inputShape: [6, 6, 3] });
+    const conv = new CPConv2D({
+      units: 5,
+      inputChannels: 3,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: 'same',
+      rank: 4,
+      outModes: [5],
+      inModes: [3],
+      mode: 'factorized',
+      inputShape: [6, 6, 3],
+    });
     const model = tfl.sequential({
       layers: [conv, tfl.layers.flatten(), new CPDense({ units: 4, inputChannels: 45, rank: 3, outModes: [2, 2], inModes: [9, 5], mode: 'factorized' })],
     });
@@ -183,7 +201,9 @@ describe('layer errors', () => {
     expect(codeOf(() => new CPConv2D({ ...base, rank: 0 }))).toBe('TS_RANK');
     expect(codeOf(() => new CPConv2D({ ...base, rank: 2.5 }))).toBe('TS_RANK');
     expect(codeOf(() => new CPConv2D({ ...base, rank: 2, outModes: [3, 2] }))).toBe('TS_FACTOR');
-    expect(() => new CPConv2D({ ...base, rank: 2, inModes: [4] })).toThrow(/inModes \[4\] must be positive integers multiplying to the layer's 6 input channels/);
+    expect(() => new CPConv2D({ ...base, rank: 2, inModes: [4] })).toThrow(
+      /inModes \[4\] must be positive integers multiplying to the layer's 6 input channels/,
+    );
     expect(codeOf(() => new CPDense({ units: 4, inputChannels: 6, rank: -1 }))).toBe('TS_RANK');
   });
   it('fromFactors rejects factors of another layout', () => {

@@ -61,6 +61,8 @@ describe('agreement with numpy CP-ALS (test/fixtures/make_fixtures.py)', () => {
     const ours = reconstructCp(f);
     expect(Math.abs(relError(x, ours) - c.history[c.history.length - 1]!)).toBeLessThan(1e-10);
     expect(relError(theirs, ours)).toBeLessThan(1e-8);
-    console.log(`${c.name}: ${m.history.length} sweeps, relError ${m.relError.toExponential(4)}, max |Δ history| ${worst.toExponential(1)}, reconstruction Δ ${relError(theirs, ours).toExponential(1)}`);
+    console.log(
+      `${c.name}: ${m.history.length} sweeps, relError ${m.relError.toExponential(4)}, max |Δ history| ${worst.toExponential(1)}, reconstruction Δ ${relError(theirs, ours).toExponential(1)}`,
+    );
   });
 });

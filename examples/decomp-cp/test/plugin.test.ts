@@ -55,7 +55,10 @@ describe('projector', () => {
   });
 
   it('maps a kernel to its rank-3 CP-ALS approximation', () => {
-    const w: DenseTensor = tensor(kernelShape, Float64Array.from({ length: 432 }, (_, i) => Math.sin(i * 1.7) + Math.cos(i * 0.3)));
+    const w: DenseTensor = tensor(
+      kernelShape,
+      Float64Array.from({ length: 432 }, (_, i) => Math.sin(i * 1.7) + Math.cos(i * 0.3)),
+    );
     const z = cpProjector.project(w, target);
     const f = cpAls(tensorize(w, target.layout), { ranks: [3] });
     expect(relError(z, detensorize(reconstructCp(f), target.layout))).toBeLessThan(1e-12);
@@ -81,10 +84,18 @@ describe('model surgery with the plugin (core factorizeModel)', () => {
     const fc = tfl.layers.dense({ name: 'fc', units: 6 });
     const model = tfl.sequential({ layers: [conv, tfl.layers.flatten(), fc] });
     // kernels of exact CP rank 3 (conv, in the layout [8, 9, 6]) and 4 (dense, modes [3, 2, 16, 8])
-    const kc = detensorize(cpTensor(randomFactors([8, 9, 6], 3, 1)), resolveLayerTarget('conv', { format: 'cp', outModes: [8], inModes: [6], ranks: [3] }, 'conv2d', [3, 3, 6, 8]).layout);
+    const kc = detensorize(
+      cpTensor(randomFactors([8, 9, 6], 3, 1)),
+      resolveLayerTarget('conv', { format: 'cp', outModes: [8], inModes: [6], ranks: [3] }, 'conv2d', [3, 3, 6, 8]).layout,
+    );
     const fcLayout = resolveLayerTarget('fc', { format: 'cp', outModes: [3, 2], inModes: [16, 8], ranks: [4] }, 'dense', [128, 6]).layout;
     const kd = detensorize(cpTensor(randomFactors([3, 2, 16, 8], 4, 2)), fcLayout);
-    const toTf = (t: DenseTensor) => tf.tensor(Array.from(t.data).map((v) => 0.3 * v), [...t.shape], 'float32');
+    const toTf = (t: DenseTensor) =>
+      tf.tensor(
+        Array.from(t.data).map((v) => 0.3 * v),
+        [...t.shape],
+        'float32',
+      );
     conv.setWeights([toTf(kc), tf.randomNormal([8], 0, 0.1, 'float32', 1)]);
     fc.setWeights([toTf(kd), tf.randomNormal([6], 0, 0.1, 'float32', 2)]);
     const plan = {

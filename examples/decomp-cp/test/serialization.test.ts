@@ -36,7 +36,13 @@ function model(mode: 'factorized' | 'reconstructed'): tfl.LayersModel {
     ],
   });
   const rng = new Rng(9);
-  const ws = m.getWeights().map((w) => tf.tensor(Float32Array.from(rng.normalArray(w.size), (v) => 0.5 * v), w.shape, "float32"));
+  const ws = m.getWeights().map((w) =>
+    tf.tensor(
+      Float32Array.from(rng.normalArray(w.size), (v) => 0.5 * v),
+      w.shape,
+      'float32',
+    ),
+  );
   m.setWeights(ws);
   return m;
 }

@@ -47,7 +47,10 @@ export function registerAdmm(container: DependencyContainer): void {
   }
   if (!container.isRegistered(ADMM_SOLVER, true)) {
     container.register<AdmmSolverFactory>(ADMM_SOLVER, {
-      useFactory: (c) => (layers, options = {}) => new AdmmSolver(layers, options, c.resolve<ProjectorResolver>(PROJECTOR_RESOLVER)),
+      useFactory:
+        (c) =>
+        (layers, options = {}) =>
+          new AdmmSolver(layers, options, c.resolve<ProjectorResolver>(PROJECTOR_RESOLVER)),
     });
   }
 }

@@ -25,7 +25,10 @@ export interface Evaluation {
 export const evaluateOptionsSchema = z.strictObject({
   batchSize: evalBatchSizeSchema,
   loss: lossSchema,
-  batches: z.custom<Iterable<Batch>>((v) => typeof (v as Iterable<Batch> | null)?.[Symbol.iterator] === 'function', 'an iterable of batches').optional().describe('evaluate on these batches instead of the validation split (e.g. a test split)'),
+  batches: z
+    .custom<Iterable<Batch>>((v) => typeof (v as Iterable<Batch> | null)?.[Symbol.iterator] === 'function', 'an iterable of batches')
+    .optional()
+    .describe('evaluate on these batches instead of the validation split (e.g. a test split)'),
 });
 
 /** Options of {@link evaluate} (see {@link evaluateOptionsSchema}). */

@@ -204,16 +204,7 @@ export interface SavedEvent {
 
 /** Everything a listener can receive. */
 export type ProgressEvent =
-  | PhaseStartEvent
-  | PhaseEndEvent
-  | StepEvent
-  | EpochEvent
-  | AdmmUpdateEvent
-  | EarlyStopEvent
-  | CheckpointEvent
-  | ResumeEvent
-  | EvaluateEvent
-  | SavedEvent;
+  PhaseStartEvent | PhaseEndEvent | StepEvent | EpochEvent | AdmmUpdateEvent | EarlyStopEvent | CheckpointEvent | ResumeEvent | EvaluateEvent | SavedEvent;
 
 /** A progress listener; may be async (the loop awaits it). */
 export type ProgressListener = (event: ProgressEvent) => void | Promise<void>;

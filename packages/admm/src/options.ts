@@ -23,7 +23,9 @@ const positive = z.number().positive();
 const tolerance = z.number().min(0).nullable().default(null);
 
 /** The loss the training loop minimises: `'crossentropy'` (classification) or `'mse'` (regression). */
-export const lossSchema = opt(z.union([z.literal('crossentropy'), z.literal('mse')]).default('crossentropy'), { description: 'the loss (crossentropy for classification, mse for regression)' });
+export const lossSchema = opt(z.union([z.literal('crossentropy'), z.literal('mse')]).default('crossentropy'), {
+  description: 'the loss (crossentropy for classification, mse for regression)',
+});
 
 /** How ρ grows: multiplied by `factor` after every `every` ADMM updates, never above `max` (≥ rho). */
 export const rhoScheduleSchema = z.strictObject({
@@ -87,7 +89,11 @@ export const compressSettingsSchema = z.strictObject({
   admmEpochs: opt(epochs.default(200), { description: 'ADMM training epochs', note: "the paper's, CIFAR", arg: 'N' }),
   admmLr: opt(positive.default(0.1), { description: 'learning rate of the ADMM phase', note: "the paper's, CIFAR", arg: 'LR' }),
   ...ADMM_FIELDS,
-  finetuneEpochs: opt(epochs.default(200), { description: 'fine-tuning epochs after decomposition, the same for every arm', note: "the paper's, CIFAR", arg: 'N' }),
+  finetuneEpochs: opt(epochs.default(200), {
+    description: 'fine-tuning epochs after decomposition, the same for every arm',
+    note: "the paper's, CIFAR",
+    arg: 'N',
+  }),
   finetuneLr: opt(positive.default(0.005), { description: 'fine-tuning learning rate', note: "the paper's", arg: 'LR' }),
   baseline: opt(z.boolean().default(false), {
     description:
@@ -102,15 +108,27 @@ export const compressSettingsSchema = z.strictObject({
 
 /** Runtime hooks of the pipeline (not serialized into checkpoints or reports). */
 export const compressRuntimeSchema = z.strictObject({
-  checkpointDir: opt(z.string().min(1).optional(), { description: 'write checkpoints here (atomically) at every phase end and every {checkpointEvery} steps', arg: 'dir' }),
+  checkpointDir: opt(z.string().min(1).optional(), {
+    description: 'write checkpoints here (atomically) at every phase end and every {checkpointEvery} steps',
+    arg: 'dir',
+  }),
   resume: opt(z.boolean().optional(), { description: 'continue from the newest complete checkpoint in {checkpointDir}' }),
   outDir: opt(z.string().min(1).optional(), {
     description: 'where to write the compressed model (model.json + weights-<hash>.bin), baseline/, continued/, report.json, report.md and plots',
     arg: 'dir',
   }),
-  container: z.custom<PluginRegistry>((v) => typeof v === 'object' && v !== null, 'a registry (PluginRegistry)').optional().describe("registry of formats (default: core's default registry)"),
-  surgery: z.custom<Partial<ModelSurgery>>((v) => typeof v === 'object' && v !== null, 'an object of model surgery functions').optional().describe("model surgery / IO overrides (default: core's factorizeModel and saveModel)"),
-  onEvent: z.custom<ProgressListener>((v) => typeof v === 'function', 'a function').optional().describe('progress events'),
+  container: z
+    .custom<PluginRegistry>((v) => typeof v === 'object' && v !== null, 'a registry (PluginRegistry)')
+    .optional()
+    .describe("registry of formats (default: core's default registry)"),
+  surgery: z
+    .custom<Partial<ModelSurgery>>((v) => typeof v === 'object' && v !== null, 'an object of model surgery functions')
+    .optional()
+    .describe("model surgery / IO overrides (default: core's factorizeModel and saveModel)"),
+  onEvent: z
+    .custom<ProgressListener>((v) => typeof v === 'function', 'a function')
+    .optional()
+    .describe('progress events'),
 });
 
 /** {@link compressSettingsSchema} with its check across options (rhoSchedule.max ≥ rho). */

@@ -127,7 +127,8 @@ export class CompressRun {
     // weights into this.model, so the checkpoint's own dense weights go in last
     const at = STAGES.indexOf(state.stage);
     for (const arm of Object.keys(ARM_STAGES) as Arm[]) {
-      if (armRuns(this.settings, arm) && at > STAGES.indexOf(ARM_STAGES[arm].last)) this.arms[arm] = await this.rebuild(arm, checkpoints.tagged(ARM_STAGES[arm].endTag));
+      if (armRuns(this.settings, arm) && at > STAGES.indexOf(ARM_STAGES[arm].last))
+        this.arms[arm] = await this.rebuild(arm, checkpoints.tagged(ARM_STAGES[arm].endTag));
     }
     if (state.modelKind === 'dense') {
       writeModelWeights(this.model, checkpoints.weights(path), `checkpoint ${path}`);
@@ -137,7 +138,13 @@ export class CompressRun {
     }
     if (state.stage === 'admm' && state.position) {
       this.solver = this.makeSolver();
-      this.solver.importState({ ...state.solver!, layers: checkpoints.solverLayers(path, this.planned.map((p) => p.name)) });
+      this.solver.importState({
+        ...state.solver!,
+        layers: checkpoints.solverLayers(
+          path,
+          this.planned.map((p) => p.name),
+        ),
+      });
     }
     if (TRAINING[state.stage] && state.position) {
       this.optimizer = makeOptimizer({ lr: phaseLr(this.settings, state.stage), momentum: this.settings.momentum });
@@ -176,7 +183,10 @@ export class CompressRun {
 
   /** Trains the working model for a training stage (from its loop position when resumed). */
   private async train(stage: Stage, solver: AdmmSolver | null): Promise<void> {
-    const opts: TrainOptions = { ...trainOptionsOf(this.settings, phaseEpochs(this.settings, stage), phaseLr(this.settings, stage)), seed: phaseSeed(this.settings, stage) };
+    const opts: TrainOptions = {
+      ...trainOptionsOf(this.settings, phaseEpochs(this.settings, stage), phaseLr(this.settings, stage)),
+      seed: phaseSeed(this.settings, stage),
+    };
     if (!this.state.position) {
       if (this.optimizer) disposeOptimizer(this.optimizer);
       this.optimizer = makeOptimizer(opts);
@@ -393,7 +403,15 @@ export class CompressRun {
       const { layers, trained, afterDecompose, final, params, modelDir } = a;
       return buildMethodResult(
         method,
-        { layers: layers!, trained: trained ?? null, afterDecompose: afterDecompose!, final, paramsBefore: r.denseParams!, paramsAfter: params!, modelDir: modelDir ?? null },
+        {
+          layers: layers!,
+          trained: trained ?? null,
+          afterDecompose: afterDecompose!,
+          final,
+          paramsBefore: r.denseParams!,
+          paramsAfter: params!,
+          modelDir: modelDir ?? null,
+        },
         this.settings,
       );
     };

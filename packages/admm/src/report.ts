@@ -57,7 +57,13 @@ export interface EpochBudget {
 export function epochBudget(arm: Arm, s: Pick<CompressSettings, 'pretrainEpochs' | 'admmEpochs' | 'finetuneEpochs'>): EpochBudget {
   const beforeDecompose = arm === 'baseline' ? 0 : s.admmEpochs;
   const beforeDecomposeKind = arm === 'baseline' ? 'none' : arm === 'admm' ? 'admm' : 'dense';
-  return { pretrain: s.pretrainEpochs, beforeDecompose, beforeDecomposeKind, finetune: s.finetuneEpochs, total: s.pretrainEpochs + beforeDecompose + s.finetuneEpochs };
+  return {
+    pretrain: s.pretrainEpochs,
+    beforeDecompose,
+    beforeDecomposeKind,
+    finetune: s.finetuneEpochs,
+    total: s.pretrainEpochs + beforeDecompose + s.finetuneEpochs,
+  };
 }
 
 /** An epoch budget as text, e.g. "2 ADMM + 1 fine-tuning = 3", with `dense` epochs of earlier training in front when given. */
@@ -260,10 +266,7 @@ function curves(epochs: readonly EpochRecord[], pick: (e: EpochRecord) => number
 
 /** The SVG plots of a report, by file name. */
 export function reportPlots(r: CompressReport): Record<string, string> {
-  const loss = [
-    ...curves(r.epochs, (e) => e.trainLoss, 'train'),
-    ...curves(r.epochs, (e) => e.valLoss, 'val').map((s) => ({ ...s, dashed: true })),
-  ];
+  const loss = [...curves(r.epochs, (e) => e.trainLoss, 'train'), ...curves(r.epochs, (e) => e.valLoss, 'val').map((s) => ({ ...s, dashed: true }))];
   const accuracy = [
     ...curves(r.epochs, (e) => e.trainAccuracy, 'train'),
     ...curves(r.epochs, (e) => e.valAccuracy, 'val').map((s) => ({ ...s, dashed: true })),
@@ -274,7 +277,12 @@ export function reportPlots(r: CompressReport): Record<string, string> {
     { name: 'primal ‖W−Z‖/‖W‖ (max)', x: h.map((u) => u.update), y: h.map((u) => u.primal) },
     { name: 'dual ρ‖Z−Z_prev‖ (max)', x: h.map((u) => u.update), y: h.map((u) => u.dual) },
     ...(layerNames.length <= 6
-      ? layerNames.map((n) => ({ name: `primal ${n}`, x: h.map((u) => u.update), y: h.map((u) => u.layers.find((l) => l.name === n)?.primal ?? null), dashed: true }))
+      ? layerNames.map((n) => ({
+          name: `primal ${n}`,
+          x: h.map((u) => u.update),
+          y: h.map((u) => u.layers.find((l) => l.name === n)?.primal ?? null),
+          dashed: true,
+        }))
       : []),
   ];
   return {
@@ -326,14 +334,33 @@ export function reportMarkdown(r: CompressReport): string {
   const s = r.settings;
   const methods = reportArms(r);
   const denseFlops = formatNumber(r.admm.flopsBefore);
-  const rows: (string | number | null)[][] = [['dense (before)', acc(r.dense.evaluation), formatNumber(r.dense.evaluation.loss), r.dense.params, '1×', denseFlops, String(s.pretrainEpochs)]];
+  const rows: (string | number | null)[][] = [
+    ['dense (before)', acc(r.dense.evaluation), formatNumber(r.dense.evaluation.loss), r.dense.params, '1×', denseFlops, String(s.pretrainEpochs)],
+  ];
   for (const m of methods) {
     const name = ARM_LABELS[m.method];
     const ratio = `${formatNumber(m.compressionRatio, 3)}× (model ${formatNumber(m.modelCompressionRatio, 3)}×)`;
     const flops = `${formatNumber(m.flopsBefore)} → ${formatNumber(m.flopsAfter)}`;
     const b = m.budget;
-    if (m.trained) rows.push([`${name}: trained, before decomposition`, acc(m.trained), formatNumber(m.trained.loss), r.dense.params, '1×', denseFlops, String(b.pretrain + b.beforeDecompose)]);
-    rows.push([`${name}: decomposed, before fine-tuning`, acc(m.afterDecompose), formatNumber(m.afterDecompose.loss), m.paramsAfter, ratio, flops, String(b.pretrain + b.beforeDecompose)]);
+    if (m.trained)
+      rows.push([
+        `${name}: trained, before decomposition`,
+        acc(m.trained),
+        formatNumber(m.trained.loss),
+        r.dense.params,
+        '1×',
+        denseFlops,
+        String(b.pretrain + b.beforeDecompose),
+      ]);
+    rows.push([
+      `${name}: decomposed, before fine-tuning`,
+      acc(m.afterDecompose),
+      formatNumber(m.afterDecompose.loss),
+      m.paramsAfter,
+      ratio,
+      flops,
+      String(b.pretrain + b.beforeDecompose),
+    ]);
     rows.push([`${name}: final`, acc(m.final), formatNumber(m.final.loss), m.paramsAfter, ratio, flops, String(b.total)]);
   }
   const out: string[] = [];
@@ -357,7 +384,9 @@ export function reportMarkdown(r: CompressReport): string {
   out.push(
     `Epochs of training in this run per arm, from the same dense model${s.pretrainEpochs ? ` (after ${s.pretrainEpochs} epochs of pretraining here)` : ' (its own training before this run is not counted)'}:`,
     '',
-    ...methods.map((m) => `- ${ARM_LABELS[m.method]}: ${budgetText(m.budget)}${m.method === 'continued' ? ` (lr ${s.admmLr}, the ADMM batch order, no penalty)` : ''}.`),
+    ...methods.map(
+      (m) => `- ${ARM_LABELS[m.method]}: ${budgetText(m.budget)}${m.method === 'continued' ? ` (lr ${s.admmLr}, the ADMM batch order, no penalty)` : ''}.`,
+    ),
     '',
   );
   out.push('## Summary', '');
@@ -385,7 +414,11 @@ export function reportMarkdown(r: CompressReport): string {
     );
   }
   out.push('## Phase times', '');
-  out.push(markdownTable(['phase', 'time'], [...r.phases.map((p) => [p.name, formatDuration(p.ms)]), ['total', formatDuration(r.totalMs)]], { align: ['left', 'right'] }));
+  out.push(
+    markdownTable(['phase', 'time'], [...r.phases.map((p) => [p.name, formatDuration(p.ms)]), ['total', formatDuration(r.totalMs)]], {
+      align: ['left', 'right'],
+    }),
+  );
   out.push('## Settings', '', '```json', JSON.stringify({ settings: r.settings, plan: r.plan }, null, 2), '```', '');
   return out.join('\n');
 }

@@ -76,7 +76,11 @@ function checkFormat(target: LayerTarget, kernel: tf.Variable, container: Plugin
   }
   const plugin = resolvePlugin(target.format, container);
   if (requireDecomposition && !plugin.layers) {
-    fail(ErrorCodes.PLUGIN, `format "${target.format}" has no factorized layers, so layer "${target.name}" cannot be decomposed into it`, 'use a format whose plugin provides layers');
+    fail(
+      ErrorCodes.PLUGIN,
+      `format "${target.format}" has no factorized layers, so layer "${target.name}" cannot be decomposed into it`,
+      'use a format whose plugin provides layers',
+    );
   }
   const modes = layoutModes(target.layout);
   try {

@@ -33,7 +33,13 @@ export interface TrainRunOptions extends Partial<TrainOptions> {
   readonly onEvent?: ProgressListener;
 }
 
-async function plainTrain(phase: string, model: tfl.LayersModel, data: DataSource, options: TrainRunOptions, schema: typeof trainRunOptionsSchema): Promise<TrainResult> {
+async function plainTrain(
+  phase: string,
+  model: tfl.LayersModel,
+  data: DataSource,
+  options: TrainRunOptions,
+  schema: typeof trainRunOptionsSchema,
+): Promise<TrainResult> {
   const { onEvent, ...o } = parseOptions(schema, definedOnly(options));
   const t0 = performance.now();
   const optimizer = makeOptimizer(o);

@@ -25,7 +25,11 @@ export function writeModelWeights(model: tfl.LayersModel, values: readonly Array
   const tensors = ws.map((w, i) => {
     const n = (w.shape as number[]).reduce((a, b) => a * b, 1);
     if (values[i]!.length !== n) {
-      fail(ErrorCodes.CHECKPOINT, `${what}: weight ${w.name} has ${n} values in the model, ${values[i]!.length} saved`, 'resume with the model the run started with');
+      fail(
+        ErrorCodes.CHECKPOINT,
+        `${what}: weight ${w.name} has ${n} values in the model, ${values[i]!.length} saved`,
+        'resume with the model the run started with',
+      );
     }
     return tf.tensor(values[i] as Float32Array, w.shape as number[], w.dtype);
   });

@@ -36,7 +36,10 @@ function durable(target: string, dir: string): void {
   const i = io.log.findIndex((l) => l.startsWith('rename .tmp-') && l.endsWith(` -> ${target}`));
   expect(i, `no rename onto ${target} in:\n${io.log.join('\n')}`).toBeGreaterThanOrEqual(0);
   const temp = io.log[i]!.slice('rename '.length, io.log[i]!.indexOf(' -> '));
-  expect(io.log.slice(0, i).some((l) => l === `sync ${join(dir, temp)}`), `${temp} fsynced before its rename`).toBe(true);
+  expect(
+    io.log.slice(0, i).some((l) => l === `sync ${join(dir, temp)}`),
+    `${temp} fsynced before its rename`,
+  ).toBe(true);
   expect(io.log.slice(i + 1)).toContain(`sync ${dir}`);
 }
 
@@ -49,7 +52,10 @@ describe('CheckpointStore', () => {
     const path = await s.write({ n: 1 }, tensors, 'start');
     expect(basename(path)).toBe('ckpt-000001-start');
     durable(path, dir);
-    const temp = io.log.find((l) => l.endsWith(` -> ${path}`))!.slice('rename '.length).split(' -> ')[0]!;
+    const temp = io.log
+      .find((l) => l.endsWith(` -> ${path}`))!
+      .slice('rename '.length)
+      .split(' -> ')[0]!;
     for (const f of ['tensors.bin', 'checkpoint.json', '']) expect(io.log).toContain(`sync ${join(dir, temp, f)}`);
   });
 
@@ -79,7 +85,11 @@ describe('writeReport', () => {
   it('writes report.json, report.md and every plot durably', async () => {
     const evaluation = { loss: 0.5, accuracy: 0.75, examples: 8 };
     const settings = resolveCompressSettings();
-    const method = buildMethodResult('admm', { layers: [], trained: evaluation, afterDecompose: evaluation, final: evaluation, paramsBefore: 10, paramsAfter: 5, modelDir: null }, settings);
+    const method = buildMethodResult(
+      'admm',
+      { layers: [], trained: evaluation, afterDecompose: evaluation, final: evaluation, paramsBefore: 10, paramsAfter: 5, modelDir: null },
+      settings,
+    );
     const data = { name: 'synthetic', trainSize: 16, valSize: 8, inputShape: [4], numClasses: 2 } as unknown as DataSource;
     const report = buildReport({
       backend: 'cpu',

@@ -56,7 +56,15 @@ describe('ADMM on a regression whose true weight has exact low-rank structure', 
     const t = ttPlugin.decomposition.reconstruct({ format: 'tt', shape: modes, ranks, cores });
     const kernel = detensorize(t, layout); // [In, Out], exact TT ranks [1, 2, 3, 2, 1] in the paper layout
     const scale = Math.sqrt(kernel.data.length) / Math.hypot(...kernel.data);
-    const data = regressionSource(Float64Array.from(kernel.data, (v) => v * scale), 16, 12, 512, 256, 0.05, 14);
+    const data = regressionSource(
+      Float64Array.from(kernel.data, (v) => v * scale),
+      16,
+      12,
+      512,
+      256,
+      0.05,
+      14,
+    );
     const c = createRegistry();
     registerPlugin(ttPlugin, c);
     const model = mlp(16, [12], { bias: false, seed: 4 });

@@ -52,7 +52,11 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
         fc2: { format: 'lowrank', outModes: [16], inModes: [24], ranks: [2] },
       },
     };
-    const { report, model: small, baselineModel } = await compress(model, data, plan, {
+    const {
+      report,
+      model: small,
+      baselineModel,
+    } = await compress(model, data, plan, {
       container: c,
       batchSize: 32,
       pretrainEpochs: 3,
@@ -79,13 +83,35 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
     expect(report.admm.paramsAfter).toBe(132 + 96 + 68);
     expect(report.baseline).not.toBeNull();
     expect(report.baseline!.layers.map((l) => l.paramsAfter)).toEqual([132, 96]);
-    expect(report.epochs.map((e) => e.phase)).toEqual(['pretrain', 'pretrain', 'pretrain', 'admm', 'admm', 'admm', 'finetune', 'finetune', 'baseline-finetune', 'baseline-finetune']);
+    expect(report.epochs.map((e) => e.phase)).toEqual([
+      'pretrain',
+      'pretrain',
+      'pretrain',
+      'admm',
+      'admm',
+      'admm',
+      'finetune',
+      'finetune',
+      'baseline-finetune',
+      'baseline-finetune',
+    ]);
     expect(report.admmHistory).toHaveLength(3);
     expect(report.dense.evaluation.accuracy).toBeGreaterThan(0.5);
     expect(report.admm.final.accuracy).toBeGreaterThan(0.5);
     // files
     const files = readdirSync(out).sort();
-    expect(files).toEqual(expect.arrayContaining(['model.json', expect.stringMatching(/^weights-[0-9a-f]{16}\.bin$/), 'baseline', 'report.json', 'report.md', 'loss.svg', 'accuracy.svg', 'residuals.svg']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'model.json',
+        expect.stringMatching(/^weights-[0-9a-f]{16}\.bin$/),
+        'baseline',
+        'report.json',
+        'report.md',
+        'loss.svg',
+        'accuracy.svg',
+        'residuals.svg',
+      ]),
+    );
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as CompressReport;
     expect(json.admm.layers).toHaveLength(2);
     expect(json.baseline!.final.accuracy).toBe(report.baseline!.final.accuracy);
@@ -93,12 +119,15 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
     expect(md).toContain('| fc1   | lowrank | 3     |');
     expect(md).toMatch(/ADMM \+ fine-tune: final/);
     expect(md).toMatch(/direct \+ fine-tune: final/);
-    expect(md).toContain('Compressed layers (2): fc1 (312 → 132 params), fc2 (400 → 96 params); 712 of the model\'s 780 parameters.');
+    expect(md).toContain("Compressed layers (2): fc1 (312 → 132 params), fc2 (400 → 96 params); 712 of the model's 780 parameters.");
     expect(md).toContain('![residuals](residuals.svg)');
     for (const f of ['loss.svg', 'accuracy.svg', 'residuals.svg']) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<path d="M/);
     // the saved model loads and computes what the returned one computes
     const loaded = await loadModel(out, { container: c });
-    const x = tf.tensor2d(Array.from({ length: 5 * 12 }, (_, i) => Math.sin(i)), [5, 12]);
+    const x = tf.tensor2d(
+      Array.from({ length: 5 * 12 }, (_, i) => Math.sin(i)),
+      [5, 12],
+    );
     const a = (small.predict(x) as tf.Tensor).dataSync();
     const b = (loaded.predict(x) as tf.Tensor).dataSync();
     expect(b.length).toBe(5 * 4);
@@ -113,7 +142,10 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
     const data = classificationSource(10, 3, 64, 32, 22);
     const model = mlp(10, [8, 6, 3], { softmax: true, seed: 6 });
     const before = weightsOf(model);
-    const x = tf.tensor2d(Array.from({ length: 4 * 10 }, (_, i) => Math.cos(i * 0.7)), [4, 10]);
+    const x = tf.tensor2d(
+      Array.from({ length: 4 * 10 }, (_, i) => Math.cos(i * 0.7)),
+      [4, 10],
+    );
     const yDense = (model.predict(x) as tf.Tensor).dataSync();
     const { model: small, report } = await compress(
       model,
@@ -125,8 +157,14 @@ describe('compress: ADMM → decompose → fine-tune → evaluate → save + rep
     const ySmall = (small.predict(x) as tf.Tensor).dataSync();
     yDense.forEach((v, i) => expect(Math.abs(ySmall[i]! - v)).toBeLessThanOrEqual(1e-4));
     for (const name of ['fc1', 'fc3']) {
-      const w0 = model.getLayer(name).getWeights().map((t) => Array.from(t.dataSync()));
-      const w1 = small.getLayer(name).getWeights().map((t) => Array.from(t.dataSync()));
+      const w0 = model
+        .getLayer(name)
+        .getWeights()
+        .map((t) => Array.from(t.dataSync()));
+      const w1 = small
+        .getLayer(name)
+        .getWeights()
+        .map((t) => Array.from(t.dataSync()));
       expect(w1).toEqual(w0);
     }
     expect(weightsOf(model)).toEqual(before); // nothing trained: the dense model is as it was
@@ -138,22 +176,48 @@ describe('the three arms: ADMM, direct, direct with the same total epochs', () =
     const data = classificationSource(12, 4, 256, 128, 31);
     const model = mlp(12, [24, 16, 4], { softmax: true, seed: 9 });
     const phases: string[] = [];
-    const { report, continuedModel } = await compress(model, data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [24], inModes: [12], ranks: [3] } } }, {
-      container: registry(),
-      batchSize: 32,
-      pretrainEpochs: 2,
-      pretrainLr: 0.05,
-      admmEpochs: 2,
-      admmLr: 0.05,
-      rho: 1e-12, // ADMM's penalty vanishes: its training is then exactly what the continued arm must do
-      finetuneEpochs: 1,
-      finetuneLr: 0.01,
-      baseline: true,
-      continuedBaseline: true,
-      onEvent: (e: ProgressEvent) => void (e.type === 'phase-start' && phases.push(e.phase)),
-    });
-    expect(phases).toEqual(['pretrain', 'admm', 'decompose', 'finetune', 'baseline-decompose', 'baseline-finetune', 'continued-train', 'continued-decompose', 'continued-finetune', 'report']);
-    expect(report.epochs.map((e) => e.phase)).toEqual(['pretrain', 'pretrain', 'admm', 'admm', 'finetune', 'baseline-finetune', 'continued-train', 'continued-train', 'continued-finetune']);
+    const { report, continuedModel } = await compress(
+      model,
+      data,
+      { version: 1, layers: { fc1: { format: 'lowrank', outModes: [24], inModes: [12], ranks: [3] } } },
+      {
+        container: registry(),
+        batchSize: 32,
+        pretrainEpochs: 2,
+        pretrainLr: 0.05,
+        admmEpochs: 2,
+        admmLr: 0.05,
+        rho: 1e-12, // ADMM's penalty vanishes: its training is then exactly what the continued arm must do
+        finetuneEpochs: 1,
+        finetuneLr: 0.01,
+        baseline: true,
+        continuedBaseline: true,
+        onEvent: (e: ProgressEvent) => void (e.type === 'phase-start' && phases.push(e.phase)),
+      },
+    );
+    expect(phases).toEqual([
+      'pretrain',
+      'admm',
+      'decompose',
+      'finetune',
+      'baseline-decompose',
+      'baseline-finetune',
+      'continued-train',
+      'continued-decompose',
+      'continued-finetune',
+      'report',
+    ]);
+    expect(report.epochs.map((e) => e.phase)).toEqual([
+      'pretrain',
+      'pretrain',
+      'admm',
+      'admm',
+      'finetune',
+      'baseline-finetune',
+      'continued-train',
+      'continued-train',
+      'continued-finetune',
+    ]);
     const dense = report.dense.evaluation.loss;
     const admmTrained = report.admm.trained!.loss;
     const continuedTrained = report.continued!.trained!.loss;
@@ -199,7 +263,12 @@ describe('bad input is refused before training starts', () => {
   it('a plan naming a layer the model lacks: the error lists the layers', async () => {
     const steps: ProgressEvent[] = [];
     await expectError(
-      compress(mlp(10, [8, 3]), data, { version: 1, layers: { conv9: { format: 'lowrank', ranks: [2] } } }, { ...base, container: registry(), onEvent: (e) => void steps.push(e) }),
+      compress(
+        mlp(10, [8, 3]),
+        data,
+        { version: 1, layers: { conv9: { format: 'lowrank', ranks: [2] } } },
+        { ...base, container: registry(), onEvent: (e) => void steps.push(e) },
+      ),
       'TS_PLAN',
       /conv9/,
       /fc1, fc2/,
@@ -211,27 +280,58 @@ describe('bad input is refused before training starts', () => {
     const steps: ProgressEvent[] = [];
     const onEvent = (e: ProgressEvent) => void steps.push(e);
     await expectError(
-      compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [8], inModes: [10], ranks: [2, 2] } } }, { ...base, container: registry(), onEvent }),
+      compress(
+        mlp(10, [8, 3]),
+        data,
+        { version: 1, layers: { fc1: { format: 'lowrank', outModes: [8], inModes: [10], ranks: [2, 2] } } },
+        { ...base, container: registry(), onEvent },
+      ),
       'TS_RANK',
       /layer "fc1"/,
       /modes \[8, 10\]/,
       /exactly one rank/,
     );
     await expectError(
-      compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [4, 2], inModes: [10], ranks: [2] } } }, { ...base, container: registry(), onEvent }),
+      compress(
+        mlp(10, [8, 3]),
+        data,
+        { version: 1, layers: { fc1: { format: 'lowrank', outModes: [4, 2], inModes: [10], ranks: [2] } } },
+        { ...base, container: registry(), onEvent },
+      ),
       'TS_RANK',
       /layer "fc1"/,
     );
-    await expectError(compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [3], ranks: [2] } } }, { ...base, container: registry(), onEvent }), 'TS_FACTOR', /fc1/);
+    await expectError(
+      compress(
+        mlp(10, [8, 3]),
+        data,
+        { version: 1, layers: { fc1: { format: 'lowrank', outModes: [3], ranks: [2] } } },
+        { ...base, container: registry(), onEvent },
+      ),
+      'TS_FACTOR',
+      /fc1/,
+    );
     expect(steps).toEqual([]);
   });
 
   it('an unknown format lists the registered ones; a projector-only format cannot be decomposed; bad options', async () => {
     const c = registry();
     registerProjector(topKProjector, c);
-    await expectError(compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'nope', ranks: [2] } } }, { ...base, container: c }), 'TS_UNKNOWN_FORMAT', /lowrank/);
-    await expectError(compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'topk', ranks: [2] } } }, { ...base, container: c }), 'TS_UNKNOWN_FORMAT', /topk/);
-    await expectError(compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', ranks: [2] } } }, { ...base, container: c, rho: 0 }), 'TS_OPTION', /rho/);
+    await expectError(
+      compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'nope', ranks: [2] } } }, { ...base, container: c }),
+      'TS_UNKNOWN_FORMAT',
+      /lowrank/,
+    );
+    await expectError(
+      compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'topk', ranks: [2] } } }, { ...base, container: c }),
+      'TS_UNKNOWN_FORMAT',
+      /topk/,
+    );
+    await expectError(
+      compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', ranks: [2] } } }, { ...base, container: c, rho: 0 }),
+      'TS_OPTION',
+      /rho/,
+    );
     await expectError(
       compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', ranks: [2] } } }, { ...base, container: c, admmEpoch: 3 } as never),
       'TS_OPTION',
@@ -247,16 +347,21 @@ describe('non-finite loss', () => {
     const dir = tmp('div');
     const model = mlp(8, [6, 4], { seed: 7 });
     const msg = await expectError(
-      compress(model, data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [6], inModes: [8], ranks: [2] } } }, {
-        container: c,
-        loss: 'mse',
-        batchSize: 16,
-        admmEpochs: 5,
-        admmLr: 50, // diverges within a few steps
-        finetuneEpochs: 1,
-        checkpointDir: dir,
-        checkpointEvery: 1,
-      }),
+      compress(
+        model,
+        data,
+        { version: 1, layers: { fc1: { format: 'lowrank', outModes: [6], inModes: [8], ranks: [2] } } },
+        {
+          container: c,
+          loss: 'mse',
+          batchSize: 16,
+          admmEpochs: 5,
+          admmLr: 50, // diverges within a few steps
+          finetuneEpochs: 1,
+          checkpointDir: dir,
+          checkpointEvery: 1,
+        },
+      ),
       'TS_DIVERGED',
       /diverged in phase admm/,
       /last good checkpoint is .*ckpt-\d+/,
@@ -270,22 +375,32 @@ describe('non-finite loss', () => {
     for (const t of kept) expect(Array.from(t.data).every(Number.isFinite)).toBe(true);
     // a run in the same directory without resume is refused (nothing is overwritten)
     await expectError(
-      compress(mlp(8, [6, 4]), data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [6], inModes: [8], ranks: [2] } } }, { container: c, loss: 'mse', checkpointDir: dir }),
+      compress(
+        mlp(8, [6, 4]),
+        data,
+        { version: 1, layers: { fc1: { format: 'lowrank', outModes: [6], inModes: [8], ranks: [2] } } },
+        { container: c, loss: 'mse', checkpointDir: dir },
+      ),
       'TS_CHECKPOINT',
       /already holds a run/,
     );
     // resuming with other settings is refused, naming what differs
     await expectError(
-      compress(mlp(8, [6, 4], { seed: 7 }), data, { version: 1, layers: { fc1: { format: 'lowrank', outModes: [6], inModes: [8], ranks: [2] } } }, {
-        container: c,
-        loss: 'mse',
-        batchSize: 16,
-        admmEpochs: 5,
-        admmLr: 0.01,
-        finetuneEpochs: 1,
-        checkpointDir: dir,
-        resume: true,
-      }),
+      compress(
+        mlp(8, [6, 4], { seed: 7 }),
+        data,
+        { version: 1, layers: { fc1: { format: 'lowrank', outModes: [6], inModes: [8], ranks: [2] } } },
+        {
+          container: c,
+          loss: 'mse',
+          batchSize: 16,
+          admmEpochs: 5,
+          admmLr: 0.01,
+          finetuneEpochs: 1,
+          checkpointDir: dir,
+          resume: true,
+        },
+      ),
       'TS_CHECKPOINT',
       /settings\.admmLr/,
     );
@@ -301,7 +416,17 @@ describe('resume() in process', () => {
     const c = registry();
     const data = classificationSource(8, 3, 96, 32, 24);
     const plan = { version: 1, layers: { fc1: { format: 'lowrank', outModes: [10], inModes: [8], ranks: [2] } } };
-    const settings = { batchSize: 16, admmEpochs: 2, admmLr: 0.05, rho: 0.1, finetuneEpochs: 2, finetuneLr: 0.02, baseline: true, continuedBaseline, checkpointEvery: 4 };
+    const settings = {
+      batchSize: 16,
+      admmEpochs: 2,
+      admmLr: 0.05,
+      rho: 0.1,
+      finetuneEpochs: 2,
+      finetuneLr: 0.02,
+      baseline: true,
+      continuedBaseline,
+      checkpointEvery: 4,
+    };
     const ref = await compress(mlp(8, [10, 3], { softmax: true, seed: 8 }), data, plan, { ...settings, container: c });
     const dir = tmp('inproc');
     let steps = 0;

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  escapeXml,
-  formatDuration,
-  formatNumber,
-  formatPercent,
-  formatTick,
-  linePlotSvg,
-  logTicks,
-  markdownTable,
-  niceTicks,
-} from '../src/report/index.js';
+import { escapeXml, formatDuration, formatNumber, formatPercent, formatTick, linePlotSvg, logTicks, markdownTable, niceTicks } from '../src/report/index.js';
 
 describe('niceTicks / logTicks', () => {
   it('picks multiples of 1, 2, 5 × 10^k inside the range', () => {
@@ -55,7 +45,13 @@ describe('linePlotSvg', () => {
     expect(svg).toContain('>1</text>');
   });
   it('escapes text and draws every series in the legend', () => {
-    const svg = linePlotSvg({ title: 'a<b & "c"', series: [{ name: 'x', y: [1, 2] }, { name: 'y', y: [2, 1], dashed: true }] });
+    const svg = linePlotSvg({
+      title: 'a<b & "c"',
+      series: [
+        { name: 'x', y: [1, 2] },
+        { name: 'y', y: [2, 1], dashed: true },
+      ],
+    });
     expect(svg).toContain('a&lt;b &amp; &quot;c&quot;');
     expect(svg.match(/stroke-dasharray/g)!.length).toBe(2); // line + legend swatch
     expect(escapeXml("'")).toBe('&apos;');
@@ -67,10 +63,13 @@ describe('linePlotSvg', () => {
 
 describe('markdown helpers', () => {
   it('builds an aligned table, numbers right-aligned, missing as an em dash', () => {
-    const t = markdownTable(['layer', 'params', 'acc'], [
-      ['conv|2', 2416, 0.98123456],
-      ['fc1', 48120, null],
-    ]);
+    const t = markdownTable(
+      ['layer', 'params', 'acc'],
+      [
+        ['conv|2', 2416, 0.98123456],
+        ['fc1', 48120, null],
+      ],
+    );
     expect(t).toBe(
       ['| layer   | params |    acc |', '| ------- | -----: | -----: |', '| conv\\|2 |   2416 | 0.9812 |', '| fc1     |  48120 |      — |', ''].join('\n'),
     );

@@ -16,9 +16,13 @@ interface JobResult {
 }
 
 function job(dir: string, out: string, mode: 'fresh' | 'resume', slowMs: number) {
-  const child = spawn(process.execPath, ['--import', join(here, '..', '..', '..', '..', 'scripts', 'ts-register.mjs'), join(here, 'resume-job.ts'), dir, out, mode, String(slowMs)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', join(here, '..', '..', '..', '..', 'scripts', 'ts-register.mjs'), join(here, 'resume-job.ts'), dir, out, mode, String(slowMs)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));

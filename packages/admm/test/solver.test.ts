@@ -22,7 +22,13 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const target = (name: string, format: string, kernelShape: number[], options: Record<string, unknown> = {}, ranks: LayerTarget['ranks'] = { maxRank: 1 }): LayerTarget => ({
+const target = (
+  name: string,
+  format: string,
+  kernelShape: number[],
+  options: Record<string, unknown> = {},
+  ranks: LayerTarget['ranks'] = { maxRank: 1 },
+): LayerTarget => ({
   name,
   format,
   layout: { kind: 'dense', kernelShape, outModes: [kernelShape[1]!], inModes: [kernelShape[0]!] },
@@ -56,7 +62,10 @@ describe('AdmmSolver: the scaled-form updates, exactly', () => {
       const w = Float64Array.from(Float32Array.from({ length: 12 }, (_, i) => Math.cos(i * step) * 3 + i * 0.1));
       v.assign(tf.tensor(Float32Array.from(w), [4, 3]));
       const rec = solver.update({ epoch: step - 1, step });
-      const z = topk(Float64Array.from(w, (x, i) => x + u[i]!), 5);
+      const z = topk(
+        Float64Array.from(w, (x, i) => x + u[i]!),
+        5,
+      );
       const primal = norm(w, z) / norm(w);
       const dual = 0.3 * norm(z, zPrev);
       u = Float64Array.from(u, (x, i) => x + w[i]! - z[i]!);
@@ -91,7 +100,10 @@ describe('AdmmSolver: the scaled-form updates, exactly', () => {
     solver.update({ epoch: 0, step: 1 });
     k1.assign(tf.mul(k1, 1.1));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const xs = tf.tensor2d(Array.from({ length: 24 }, (_, i) => Math.sin(i)), [4, 6]);
+    const xs = tf.tensor2d(
+      Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+      [4, 6],
+    );
     const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3);
     const loss = makeLoss('crossentropy', 'probabilities', 0.1);
     const f = () => loss(ys, model.apply(xs) as tf.Tensor);
@@ -132,8 +144,19 @@ describe('ρ schedules', () => {
   it('the solver follows the schedule and rescales U so that ρ·U is continuous', () => {
     const c = createRegistry();
     registerProjector(topKProjector, c);
-    const v = tf.variable(tf.tensor2d([[3, -1, 0.5], [2, 0.1, -4]]), true, 'sched_w');
-    const solver = createAdmmSolver([{ name: 'd', target: target('d', 'topk', [2, 3], { k: 2 }), variable: v }], { rho: 0.01, rhoSchedule: { factor: 4, every: 1, max: 0.5 } }, c);
+    const v = tf.variable(
+      tf.tensor2d([
+        [3, -1, 0.5],
+        [2, 0.1, -4],
+      ]),
+      true,
+      'sched_w',
+    );
+    const solver = createAdmmSolver(
+      [{ name: 'd', target: target('d', 'topk', [2, 3], { k: 2 }), variable: v }],
+      { rho: 0.01, rhoSchedule: { factor: 4, every: 1, max: 0.5 } },
+      c,
+    );
     solver.initialize();
     const rhos: number[] = [];
     for (let k = 0; k < 4; k++) {
@@ -164,15 +187,20 @@ describe('the solver is generic: a projector defined only in this test', () => {
     const model = mlp(8, [16, 3], { softmax: true, seed: 2 });
     const events: ProgressEvent[] = [];
     const k = 24; // of 128 weights
-    const r = await admmTrain(model, data, { version: 1, layers: { fc1: { format: 'topk', ranks: { maxRank: 1 }, options: { k } } } }, {
-      container: c,
-      epochs: 10,
-      lr: 0.05,
-      batchSize: 16,
-      rho: 0.5,
-      rhoSchedule: { factor: 2, every: 1, max: 20 },
-      onEvent: (e) => void events.push(e),
-    });
+    const r = await admmTrain(
+      model,
+      data,
+      { version: 1, layers: { fc1: { format: 'topk', ranks: { maxRank: 1 }, options: { k } } } },
+      {
+        container: c,
+        epochs: 10,
+        lr: 0.05,
+        batchSize: 16,
+        rho: 0.5,
+        rhoSchedule: { factor: 2, every: 1, max: 20 },
+        onEvent: (e) => void events.push(e),
+      },
+    );
     const h = r.solver.history;
     expect(h).toHaveLength(10); // one Z/U update per epoch (the default)
     expect(events.filter((e) => e.type === 'admm-update')).toHaveLength(10);

@@ -51,7 +51,12 @@ describe('losses', () => {
 
   it('evaluate: accuracy and loss of a model with known weights', () => {
     const model = mlp(2, [2], { bias: false, softmax: true });
-    model.setWeights([tf.tensor2d([[1, 0], [0, 1]])]); // class = argmax(x)
+    model.setWeights([
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+    ]); // class = argmax(x)
     const x = new Float32Array([3, 1, 0, 2, 5, 4, 1, 1.5]);
     const y = new Float32Array([1, 0, 0, 1, 0, 1, 0, 1]); // the third is wrong (5 > 4 but labelled 1)
     const src = classificationSource(2, 2, 4, 4, 1);

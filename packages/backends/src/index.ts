@@ -28,7 +28,12 @@ export {
 } from './kernels/register.js';
 export { registerLeanGradients, unregisterLeanGradients, leanGradientsRegistered } from './gradients.js';
 export { KernelScope, type CompositeBackend, type KernelInputs } from './kernels/scope.js';
-export { conv2dBackpropFilterNhwc, conv2dBackpropFilterKernel, conv2dBackpropFilterConfig, type Conv2DBackpropFilterAttrs } from './kernels/conv2d-backprop-filter.js';
+export {
+  conv2dBackpropFilterNhwc,
+  conv2dBackpropFilterKernel,
+  conv2dBackpropFilterConfig,
+  type Conv2DBackpropFilterAttrs,
+} from './kernels/conv2d-backprop-filter.js';
 export {
   conv2dBackpropFilterGemm,
   conv2dBackpropFilterWasmKernel,
@@ -37,7 +42,14 @@ export {
   padInto,
   type PaddedInput,
 } from './kernels/conv2d-backprop-filter-wasm.js';
-export { conv2dBackpropInputNhwc, conv2dBackpropInputByPhases, conv2dBackpropInputKernel, conv2dBackpropInputConfig, spreadOnGrid, type Conv2DBackpropInputAttrs } from './kernels/conv2d-backprop-input.js';
+export {
+  conv2dBackpropInputNhwc,
+  conv2dBackpropInputByPhases,
+  conv2dBackpropInputKernel,
+  conv2dBackpropInputConfig,
+  spreadOnGrid,
+  type Conv2DBackpropInputAttrs,
+} from './kernels/conv2d-backprop-input.js';
 export { convGradGeometry, type ConvGradGeometry, type ConvGradAttrs } from './kernels/conv-geometry.js';
 export { tileInto, simplifyTile, type TilePlan } from './kernels/tile.js';
 export { middleSplit, reduceMiddle } from './kernels/reduce.js';

@@ -99,7 +99,7 @@ async function importOptional(importer: ModuleImporter, specifier: string): Prom
 
 /** tf.setBackend that turns `false` and throws into NotAvailable. */
 async function activate(name: BackendName, what: string): Promise<void> {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
@@ -257,7 +257,9 @@ async function startWasm(importer: ModuleImporter, opts: SelectBackendOptions): 
     threads,
     threadsRequested: requested,
     simd,
-    ...(threads < requested && isNode() ? { threadsNote: 'tfjs-backend-wasm runs single-threaded in Node.js (tfjs issue #3830); browsers with cross-origin isolation get the threads' } : {}),
+    ...(threads < requested && isNode()
+      ? { threadsNote: 'tfjs-backend-wasm runs single-threaded in Node.js (tfjs issue #3830); browsers with cross-origin isolation get the threads' }
+      : {}),
     trainingKernels: kernels,
     ...(gradients.length ? { leanGradients: gradients } : {}),
   };
@@ -347,12 +349,7 @@ export async function selectBackend(request: BackendRequest | string = 'auto', o
       skipped.push({ name, why: e.message });
     }
   }
-  return fail(
-    ErrorCodes.BACKEND,
-    `no TF.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join('; ')}`,
-    HINTS.cpu,
-    { skipped },
-  );
+  return fail(ErrorCodes.BACKEND, `no TF.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join('; ')}`, HINTS.cpu, { skipped });
 }
 
 /** One line for people: the backend chosen, its key facts, and why the earlier ones were skipped. */

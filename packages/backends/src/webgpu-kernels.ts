@@ -273,7 +273,13 @@ export function registerWebgpuTrainingKernels(opts: WebgpuKernelOptions = {}): W
   if (original) unregisterKernel('Conv2DBackpropFilter', backendName);
   registerKernel(config);
   replaced.set('Conv2DBackpropFilter', { backendName, original });
-  current = { backendName, kernels: ['Conv2DBackpropFilter'], filterGrad: opts.filterGrad ?? 'im2col', splitK: opts.splitK ?? 'auto', product: opts.product ?? 'transposeA' };
+  current = {
+    backendName,
+    kernels: ['Conv2DBackpropFilter'],
+    filterGrad: opts.filterGrad ?? 'im2col',
+    splitK: opts.splitK ?? 'auto',
+    product: opts.product ?? 'transposeA',
+  };
   return current;
 }
 

@@ -21,7 +21,12 @@ function values(n: number, s: number): Float32Array {
 
 /** Gradients of `f` w.r.t. `xs` under TF.js's gradients and under the lean ones. */
 function bothWays(f: (...xs: tf.Tensor[]) => tf.Scalar, xs: tf.Tensor[]): { theirs: Float32Array[]; ours: Float32Array[] } {
-  const run = () => tf.tidy(() => tf.grads(f)(xs).map((g) => g.dataSync() as Float32Array));
+  const run = () =>
+    tf.tidy(() =>
+      tf
+        .grads(f)(xs)
+        .map((g) => g.dataSync() as Float32Array),
+    );
   unregisterLeanGradients();
   const theirs = run();
   registerLeanGradients();

@@ -93,19 +93,58 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput agree with the cpu backen
   for (const s of [1, 2] as const) {
     for (const pad of ['same', 'valid'] as const) {
       for (const [hw, k] of [
-        [[7, 9], [3, 3]],
-        [[8, 8], [3, 3]],
-        [[6, 5], [2, 3]],
-        [[5, 7], [1, 1]],
-        [[9, 6], [5, 4]],
+        [
+          [7, 9],
+          [3, 3],
+        ],
+        [
+          [8, 8],
+          [3, 3],
+        ],
+        [
+          [6, 5],
+          [2, 3],
+        ],
+        [
+          [5, 7],
+          [1, 1],
+        ],
+        [
+          [9, 6],
+          [5, 4],
+        ],
       ] as [[number, number], [number, number]][]) {
         cases.push({ hw, k, s, pad, ci: 3, co: 5 });
       }
     }
   }
   cases.push({ hw: [9, 8], k: [3, 3], s: 3, pad: 'same', ci: 4, co: 2 });
-  cases.push({ hw: [8, 9], k: [3, 2], s: [2, 1], pad: [[0, 0], [2, 1], [0, 3], [0, 0]], ci: 2, co: 3 });
-  cases.push({ hw: [10, 10], k: [3, 3], s: 2, pad: [[0, 0], [0, 0], [1, 0], [0, 0]], ci: 3, co: 4 });
+  cases.push({
+    hw: [8, 9],
+    k: [3, 2],
+    s: [2, 1],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
+    ci: 2,
+    co: 3,
+  });
+  cases.push({
+    hw: [10, 10],
+    k: [3, 3],
+    s: 2,
+    pad: [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+      [0, 0],
+    ],
+    ci: 3,
+    co: 4,
+  });
 
   it.each(cases)('x %j', async ({ hw, k, s, pad, ci, co }) => {
     const xShape = [2, hw[0], hw[1], ci];
@@ -116,13 +155,21 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput agree with the cpu backen
     const dyv = values(size(dyShape), 2);
     const fv = values(size(fShape), 3);
     const attrs = { strides: s, pad, dataFormat: 'NHWC' };
-    const dw = await onBoth(() =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) }, { ...attrs, filterShape: fShape } as never) as tf.Tensor,
+    const dw = await onBoth(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) }, {
+          ...attrs,
+          filterShape: fShape,
+        } as never) as tf.Tensor,
     );
     expect(dw.shape).toEqual(fShape);
     expect(relMaxDiff(dw.cpu, dw.wasm)).toBeLessThan(1e-4);
-    const dx = await onBoth(() =>
-      tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(fv, fShape) }, { ...attrs, inputShape: xShape } as never) as tf.Tensor,
+    const dx = await onBoth(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(fv, fShape) }, {
+          ...attrs,
+          inputShape: xShape,
+        } as never) as tf.Tensor,
     );
     expect(dx.shape).toEqual(xShape);
     expect(relMaxDiff(dx.cpu, dx.wasm)).toBeLessThan(1e-4);
@@ -151,12 +198,20 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput agree with the cpu backen
     const fShape = [3, 3, 3, 4];
     const dyShape = [2, 4, 4, 3];
     const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW' };
-    const dw = await onBoth(() =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(values(size(xShape), 4), xShape), dy: tf.tensor(values(size(dyShape), 5), dyShape) }, { ...attrs, filterShape: fShape } as never) as tf.Tensor,
+    const dw = await onBoth(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(values(size(xShape), 4), xShape), dy: tf.tensor(values(size(dyShape), 5), dyShape) }, {
+          ...attrs,
+          filterShape: fShape,
+        } as never) as tf.Tensor,
     );
     expect(relMaxDiff(dw.cpu, dw.wasm)).toBeLessThan(1e-4);
-    const dx = await onBoth(() =>
-      tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(values(size(dyShape), 5), dyShape), filter: tf.tensor(values(size(fShape), 6), fShape) }, { ...attrs, inputShape: xShape } as never) as tf.Tensor,
+    const dx = await onBoth(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(values(size(dyShape), 5), dyShape), filter: tf.tensor(values(size(fShape), 6), fShape) }, {
+          ...attrs,
+          inputShape: xShape,
+        } as never) as tf.Tensor,
     );
     expect(dx.shape).toEqual(xShape);
     expect(relMaxDiff(dx.cpu, dx.wasm)).toBeLessThan(1e-4);
@@ -166,8 +221,14 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput agree with the cpu backen
     const xShape = [4, 16, 16, 16];
     const dyShape = [4, 8, 8, 16];
     const fShape = [3, 3, 16, 16];
-    const dw = await onBoth(() =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(values(size(xShape), 7), xShape), dy: tf.tensor(values(size(dyShape), 8), dyShape) }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: fShape } as never) as tf.Tensor,
+    const dw = await onBoth(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(values(size(xShape), 7), xShape), dy: tf.tensor(values(size(dyShape), 8), dyShape) }, {
+          strides: 2,
+          pad: 'same',
+          dataFormat: 'NHWC',
+          filterShape: fShape,
+        } as never) as tf.Tensor,
     );
     expect(relMaxDiff(dw.cpu, dw.wasm)).toBeLessThan(1e-4);
   });
@@ -197,8 +258,14 @@ describe('the wasm filter gradient (implicit-im2col GEMM, filter-grad.wat)', () 
     const dyShape = [x[0]!, info.outHeight, info.outWidth, co];
     const xv = values(size(x), 41);
     const dyv = values(size(dyShape), 42);
-    const dw = await onBoth(() =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, x), dy: tf.tensor(dyv, dyShape) }, { strides: s, pad, dataFormat: 'NHWC', filterShape: fShape } as never) as tf.Tensor,
+    const dw = await onBoth(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, x), dy: tf.tensor(dyv, dyShape) }, {
+          strides: s,
+          pad,
+          dataFormat: 'NHWC',
+          filterShape: fShape,
+        } as never) as tf.Tensor,
     );
     expect(dw.shape).toEqual(fShape);
     expect(relMaxDiff(dw.cpu, dw.wasm)).toBeLessThan(1e-5);
@@ -265,12 +332,27 @@ describe('dilation (not a TF.js kernel attribute; tensorslim kernels accept it)'
 
 describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu backend', () => {
   it.each([
-    [[1, 1, 1, 5], [2, 3, 4, 1]],
-    [[2, 3, 1], [1, 2, 3]],
+    [
+      [1, 1, 1, 5],
+      [2, 3, 4, 1],
+    ],
+    [
+      [2, 3, 1],
+      [1, 2, 3],
+    ],
     [[3], [4]],
-    [[2, 1, 3, 1], [1, 3, 1, 2]],
-    [[4, 5], [1, 1]],
-    [[2, 3, 4], [2, 1, 3]],
+    [
+      [2, 1, 3, 1],
+      [1, 3, 1, 2],
+    ],
+    [
+      [4, 5],
+      [1, 1],
+    ],
+    [
+      [2, 3, 4],
+      [2, 1, 3],
+    ],
   ])('Tile %j × %j', async (shape, reps) => {
     const r = await onBoth(() => tf.tile(tf.tensor(values(size(shape), 21), shape), reps));
     expect(r.shape).toEqual(r.cpuShape);
@@ -278,7 +360,19 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
   });
 
   it('Tile of int32 and bool', async () => {
-    const i = await onBoth(() => tf.tile(tf.tensor([[1, 2], [3, 4]], undefined, 'int32'), [2, 3]));
+    const i = await onBoth(() =>
+      tf.tile(
+        tf.tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          undefined,
+          'int32',
+        ),
+        [2, 3],
+      ),
+    );
     expect(Array.from(i.wasm)).toEqual(Array.from(i.cpu));
     const b = await onBoth(() => tf.tile(tf.tensor([true, false], undefined, 'bool'), [3]));
     expect(Array.from(b.wasm)).toEqual([1, 0, 1, 0, 1, 0]);
@@ -341,12 +435,32 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
   });
 
   it.each([
-    [[4, 5, 6], [1, 0, 2], [2, 5, 3]],
-    [[4, 5, 6], [2, 1, 0], [1, 3, 6]],
-    [[4, 5, 6], [0, 0, 0], [-1, 2, -1]],
-    [[3, 2, 2, 3, 2], [1, 0, 1, 1, 0], [2, 2, 1, 2, 1]],
+    [
+      [4, 5, 6],
+      [1, 0, 2],
+      [2, 5, 3],
+    ],
+    [
+      [4, 5, 6],
+      [2, 1, 0],
+      [1, 3, 6],
+    ],
+    [
+      [4, 5, 6],
+      [0, 0, 0],
+      [-1, 2, -1],
+    ],
+    [
+      [3, 2, 2, 3, 2],
+      [1, 0, 1, 1, 0],
+      [2, 2, 1, 2, 1],
+    ],
     [[7], [2], [4]],
-    [[2, 3, 4, 5, 6, 2], [1, 1, 1, 1, 1, 1], [1, 2, 3, 4, 5, 1]],
+    [
+      [2, 3, 4, 5, 6, 2],
+      [1, 1, 1, 1, 1, 1],
+      [1, 2, 3, 4, 5, 1],
+    ],
   ])('Slice of %j at %j size %j', async (shape, begin, sz) => {
     const r = await onBoth(() => tf.slice(tf.tensor(values(size(shape), 81), shape), begin, sz));
     expect(r.shape).toEqual(r.cpuShape);
@@ -354,7 +468,20 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
   });
 
   it('Slice of int32 and bool', async () => {
-    const i = await onBoth(() => tf.slice(tf.tensor([[1, 2, 3], [4, 5, 6]], undefined, 'int32'), [0, 1], [2, 2]));
+    const i = await onBoth(() =>
+      tf.slice(
+        tf.tensor(
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+          undefined,
+          'int32',
+        ),
+        [0, 1],
+        [2, 2],
+      ),
+    );
     expect(Array.from(i.wasm)).toEqual([2, 3, 5, 6]);
     const b = await onBoth(() => tf.slice(tf.tensor([true, false, true, true], undefined, 'bool'), [1], [2]));
     expect(Array.from(b.wasm)).toEqual([0, 1]);
@@ -408,7 +535,14 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
 
   it('_FusedMatMul with a transposed operand, bias and activation', async () => {
     const r = await onBoth(() =>
-      tf.fused.matMul({ a: tf.tensor2d(values(35, 103), [7, 5]), b: tf.tensor2d(values(21, 104), [3, 7]), transposeA: true, transposeB: true, bias: tf.tensor1d(values(3, 105)), activation: 'relu' }),
+      tf.fused.matMul({
+        a: tf.tensor2d(values(35, 103), [7, 5]),
+        b: tf.tensor2d(values(21, 104), [3, 7]),
+        transposeA: true,
+        transposeB: true,
+        bias: tf.tensor1d(values(3, 105)),
+        activation: 'relu',
+      }),
     );
     expect(r.shape).toEqual([5, 3]);
     expect(relMaxDiff(r.cpu, r.wasm)).toBeLessThan(1e-5);
@@ -420,7 +554,21 @@ describe('Tile, Sum, Mean, UnsortedSegmentSum, Identity, Cast agree with the cpu
     expect(relMaxDiff(r.cpu, r.wasm)).toBe(0);
     const x = values(24, 42);
     await tf.setBackend('wasm');
-    const out = tf.engine().runKernel('UnsortedSegmentSum', { x: tf.tensor(x, [2, 3, 4]), segmentIds: tf.tensor([[1, 0, 1], [2, 1, 0]], [2, 3], 'int32') }, { numSegments: 3 }) as tf.Tensor;
+    const out = tf.engine().runKernel(
+      'UnsortedSegmentSum',
+      {
+        x: tf.tensor(x, [2, 3, 4]),
+        segmentIds: tf.tensor(
+          [
+            [1, 0, 1],
+            [2, 1, 0],
+          ],
+          [2, 3],
+          'int32',
+        ),
+      },
+      { numSegments: 3 },
+    ) as tf.Tensor;
     const want = new Float32Array(12);
     const ids = [1, 0, 1, 2, 1, 0];
     ids.forEach((s, i) => {
@@ -459,8 +607,12 @@ describe('memory', () => {
     const w = tf.tensor(values(3 * 3 * 3 * 4, 53), [3, 3, 3, 4]);
     const before = be.numDataIds();
     for (let i = 0; i < 3; i++) {
-      const a = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] }) as tf.Tensor;
-      const b = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 7, 3] }) as tf.Tensor;
+      const a = tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] }) as tf.Tensor;
+      const b = tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 7, 3] }) as tf.Tensor;
       const c = tf.tidy(() => tf.tile(tf.ones([1, 3]), [4, 1]));
       const d = tf.sum(x, [0, 1, 2]);
       tf.dispose([a, b, c, d]);

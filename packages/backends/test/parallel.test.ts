@@ -17,7 +17,14 @@ const CE = { module: LOSSES, export: 'crossEntropy' };
 /** conv → (batch norm) → relu → pool → dense softmax, on 8×8×3 inputs, seeded. */
 function smallNet(withBn: boolean): tfl.LayersModel {
   const layers: tfl.layers.Layer[] = [
-    tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', useBias: !withBn, kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) }),
+    tfl.layers.conv2d({
+      inputShape: [8, 8, 3],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: !withBn,
+      kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }),
+    }),
   ];
   if (withBn) layers.push(tfl.layers.batchNormalization({ momentum: 0.9 }));
   layers.push(
@@ -31,7 +38,13 @@ function smallNet(withBn: boolean): tfl.LayersModel {
 
 function batch(n: number, seed: number): { xs: tf.Tensor; ys: tf.Tensor } {
   const xs = tf.tensor(values(n * 8 * 8 * 3, seed), [n, 8, 8, 3]);
-  const ys = tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 3 + seed) % 5), 'int32'), 5);
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: n }, (_, i) => (i * 3 + seed) % 5),
+      'int32',
+    ),
+    5,
+  );
   return { xs, ys };
 }
 
@@ -128,7 +141,12 @@ describe('two workers, a model without batch norm', () => {
     const a = await runOnce();
     const b = await runOnce();
     expect(a.map((w) => Array.from(w))).toEqual(b.map((w) => Array.from(w)));
-    expect(maxRel(a, start.map((w) => w.dataSync() as Float32Array))).toBeGreaterThan(1e-3); // the steps did move the weights
+    expect(
+      maxRel(
+        a,
+        start.map((w) => w.dataSync() as Float32Array),
+      ),
+    ).toBeGreaterThan(1e-3); // the steps did move the weights
     tf.dispose(start);
   });
 });
@@ -174,7 +192,12 @@ describe('batch norm per shard', () => {
       expect(maxRel(parState, meanState)).toBeLessThan(1e-6);
       // the moving statistics did move (the check is not vacuous), and per-shard normalization
       // gives another gradient than the whole batch's
-      expect(maxRel(parState, start.map((w) => w.dataSync() as Float32Array))).toBeGreaterThan(1e-3);
+      expect(
+        maxRel(
+          parState,
+          start.map((w) => w.dataSync() as Float32Array),
+        ),
+      ).toBeGreaterThan(1e-3);
       model.setWeights(start);
       const whole = await local.gradients(xs, ys);
       expect(maxRel(flat(model, whole), meanG)).toBeGreaterThan(1e-4);
@@ -193,7 +216,8 @@ describe('errors', () => {
       (e: unknown) => isTensorslimError(e, 'TS_OPTION') && /has no function export 'nothing'/.test((e as Error).message),
     );
     await expect(startGradientEngine({ model, loss: { module: LOSSES, export: 'nothing' }, workers: 2 })).rejects.toSatisfy(
-      (e: unknown) => isTensorslimError(e, 'TS_BACKEND') && /workers did not start: worker \d: module .* has no function export 'nothing'/.test((e as Error).message),
+      (e: unknown) =>
+        isTensorslimError(e, 'TS_BACKEND') && /workers did not start: worker \d: module .* has no function export 'nothing'/.test((e as Error).message),
     );
     await expect(startGradientEngine({ model, loss: CE, workers: 1.5 })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_OPTION'));
     model.dispose();

@@ -49,7 +49,9 @@ describe('auto', () => {
     expect(sel.details['threads']).toBeGreaterThanOrEqual(1);
     expect(sel.details['trainingKernels']).toContain('Conv2DBackpropFilter');
     expect(imp.calls.slice(0, 3)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'webgpu']);
-    expect(describeBackend(sel)).toMatch(/^backend wasm \(\d+ threads?(, SIMD)?\): auto: .*skipped tensorflow \(package @tensorflow\/tfjs-node-gpu is not installed; .*\), webgpu \(package webgpu is not installed\)$/);
+    expect(describeBackend(sel)).toMatch(
+      /^backend wasm \(\d+ threads?(, SIMD)?\): auto: .*skipped tensorflow \(package @tensorflow\/tfjs-node-gpu is not installed; .*\), webgpu \(package webgpu is not installed\)$/,
+    );
   });
 
   it('moves on from a package that is present but fails to load, and says why', async () => {
@@ -121,7 +123,9 @@ describe('auto', () => {
     expect(dawnOptions).toEqual([['backend=vulkan']]);
     expect((globalThis as unknown as { navigator: { gpu: unknown } }).navigator.gpu).toBeDefined();
     expect((globalThis as unknown as { GPUBufferUsage: unknown }).GPUBufferUsage).toEqual({ MAP_READ: 1 });
-    expect(describeBackend(sel)).toBe('backend webgpu (nvidia hopper NVIDIA H100): auto: the first of tensorflow → webgpu → wasm → cpu that started; skipped tensorflow (package @tensorflow/tfjs-node-gpu is not installed; package @tensorflow/tfjs-node is not installed)');
+    expect(describeBackend(sel)).toBe(
+      'backend webgpu (nvidia hopper NVIDIA H100): auto: the first of tensorflow → webgpu → wasm → cpu that started; skipped tensorflow (package @tensorflow/tfjs-node-gpu is not installed; package @tensorflow/tfjs-node is not installed)',
+    );
     await tf.setBackend('wasm');
   });
 
@@ -133,7 +137,12 @@ describe('auto', () => {
       },
     });
     const sel = await selectBackend('auto', { importer: imp });
-    expect(sel).toEqual({ name: 'tensorflow', reason: 'auto: the first choice started', skipped: [], details: { package: '@tensorflow/tfjs-node-gpu', version: '4.22.0', gpu: true } });
+    expect(sel).toEqual({
+      name: 'tensorflow',
+      reason: 'auto: the first choice started',
+      skipped: [],
+      details: { package: '@tensorflow/tfjs-node-gpu', version: '4.22.0', gpu: true },
+    });
     expect(imp.calls).toEqual(['@tensorflow/tfjs-node-gpu']); // nothing else imported
     await tf.setBackend('wasm');
   });
@@ -173,7 +182,7 @@ describe('isNotInstalledError', () => {
     expect(isNotInstalledError(Object.assign(new Error("Cannot find module 'webgpu'"), { code: 'MODULE_NOT_FOUND' }), 'webgpu')).toBe(true);
     expect(isNotInstalledError(notFound('bindings'), 'webgpu')).toBe(false);
     expect(isNotInstalledError(new Error('Could not resolve "webgpu" imported by "@tensorslim/backends".'), 'webgpu')).toBe(true); // vite
-    expect(isNotInstalledError(new Error("Could not resolve \"bindings\" imported by \"webgpu\""), 'webgpu')).toBe(false);
+    expect(isNotInstalledError(new Error('Could not resolve "bindings" imported by "webgpu"'), 'webgpu')).toBe(false);
     expect(isNotInstalledError(new Error("webgpu: 'webgpu' adapter lost"), 'webgpu')).toBe(false);
   });
 });

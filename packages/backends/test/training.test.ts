@@ -28,7 +28,12 @@ class PadShortcut extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const lo = Math.floor(this.extra / 2);
-      return tf.pad(tf.avgPool(x, 1, 2, 'valid'), [[0, 0], [0, 0], [0, 0], [lo, this.extra - lo]]);
+      return tf.pad(tf.avgPool(x, 1, 2, 'valid'), [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [lo, this.extra - lo],
+      ]);
     });
   }
   override getConfig(): tf.serialization.ConfigDict {
@@ -47,7 +52,9 @@ function resnetCifar(depth: number, shortcut: 'conv' | 'pad', hw: number): tfl.L
   const conv = (x: tfl.SymbolicTensor, f: number, s: number, k = 3) =>
     tfl.layers.conv2d({ filters: f, kernelSize: k, strides: s, padding: 'same', useBias: false, kernelInitializer: init() }).apply(x) as tfl.SymbolicTensor;
   const bn = (x: tfl.SymbolicTensor) =>
-    tfl.layers.batchNormalization({ gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: seed++ }) }).apply(x) as tfl.SymbolicTensor;
+    tfl.layers
+      .batchNormalization({ gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: seed++ }) })
+      .apply(x) as tfl.SymbolicTensor;
   const relu = (x: tfl.SymbolicTensor) => tfl.layers.activation({ activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
   let x = relu(bn(conv(inp, 16, 1)));
   let c = 16;
@@ -76,7 +83,10 @@ function resnet18Like(): tfl.LayersModel {
   let x = relu(bn(conv(inp, 8, 2, 7)));
   x = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tfl.SymbolicTensor;
   let c = 8;
-  for (const [f, s] of [[8, 1], [16, 2]] as const) {
+  for (const [f, s] of [
+    [8, 1],
+    [16, 2],
+  ] as const) {
     const y = bn(conv(relu(bn(conv(x, f, s))), f, 1));
     const sc = s !== 1 || c !== f ? bn(conv(x, f, s, 1)) : x;
     x = relu(tfl.layers.add().apply([y, sc]) as tfl.SymbolicTensor);
@@ -101,7 +111,14 @@ function lenet5(): tfl.LayersModel {
 
 function lstmClassifier(): tfl.LayersModel {
   const m = tfl.sequential();
-  m.add(tfl.layers.embedding({ inputDim: 30, outputDim: 8, inputLength: 7, embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: seed++ }) }));
+  m.add(
+    tfl.layers.embedding({
+      inputDim: 30,
+      outputDim: 8,
+      inputLength: 7,
+      embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: seed++ }),
+    }),
+  );
   m.add(tfl.layers.lstm({ units: 12, returnSequences: true, kernelInitializer: init(), recurrentInitializer: init() }));
   m.add(tfl.layers.lstm({ units: 12, kernelInitializer: init(), recurrentInitializer: init() }));
   m.add(tfl.layers.dense({ units: 4, kernelInitializer: init() }));
@@ -210,7 +227,11 @@ describe('a training step on wasm matches cpu (loss and gradients, 1e-3 relative
         const r = tf.variableGrads(() => {
           // the output map is stored as a 3-way core, reshaped and transposed like a TT core
           const outMap = tf.reshape(tf.transpose(cores[2]!, [0, 2, 1]), [5, 12]) as tf.Tensor2D;
-          const y = threeStageConv2d(tf.tensor4d(x, [2, 9, 9, 12]), { inMap: cores[0] as tf.Tensor2D, middle: cores[1]!, outMap }, { strides: [2, 2], padding: 'same', dilationRate: [1, 1] });
+          const y = threeStageConv2d(
+            tf.tensor4d(x, [2, 9, 9, 12]),
+            { inMap: cores[0] as tf.Tensor2D, middle: cores[1]!, outMap },
+            { strides: [2, 2], padding: 'same', dilationRate: [1, 1] },
+          );
           const parts = tf.split(y, 2, 3);
           return tf.sum(tf.square(tf.concat([parts[1]!, parts[0]!], 3))) as tf.Scalar;
         }, cores);

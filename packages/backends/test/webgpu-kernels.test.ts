@@ -72,19 +72,54 @@ describe('im2col + split-K filter gradient agrees with the cpu kernel', () => {
   for (const s of [1, 2] as const) {
     for (const pad of ['same', 'valid'] as const) {
       for (const [hw, k] of [
-        [[7, 9], [3, 3]],
-        [[8, 8], [3, 3]],
-        [[6, 5], [2, 3]],
-        [[5, 7], [1, 1]],
-        [[9, 6], [5, 4]],
+        [
+          [7, 9],
+          [3, 3],
+        ],
+        [
+          [8, 8],
+          [3, 3],
+        ],
+        [
+          [6, 5],
+          [2, 3],
+        ],
+        [
+          [5, 7],
+          [1, 1],
+        ],
+        [
+          [9, 6],
+          [5, 4],
+        ],
       ] as [[number, number], [number, number]][]) {
         cases.push({ hw, k, s, pad });
       }
     }
   }
   cases.push({ hw: [9, 8], k: [3, 3], s: 3, pad: 'same' });
-  cases.push({ hw: [8, 9], k: [3, 2], s: [2, 1], pad: [[0, 0], [2, 1], [0, 3], [0, 0]] });
-  cases.push({ hw: [10, 10], k: [3, 3], s: 2, pad: [[0, 0], [0, 0], [1, 0], [0, 0]] });
+  cases.push({
+    hw: [8, 9],
+    k: [3, 2],
+    s: [2, 1],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
+  });
+  cases.push({
+    hw: [10, 10],
+    k: [3, 3],
+    s: 2,
+    pad: [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+      [0, 0],
+    ],
+  });
 
   it.each(cases)('%j', ({ hw, k, s, pad }) => {
     const [ci, co] = [3, 5];
@@ -162,7 +197,11 @@ describe('im2col + split-K filter gradient agrees with the cpu kernel', () => {
 describe('split count', () => {
   it('is a divisor of N·Ho·Wo that reaches the tile target with long enough splits', () => {
     // ResNet-20 at batch 128: 32×32×16, 16×16×32, 8×8×64 (3×3, same)
-    for (const [hw, c] of [[32, 16], [16, 32], [8, 64]] as const) {
+    for (const [hw, c] of [
+      [32, 16],
+      [16, 32],
+      [8, 64],
+    ] as const) {
       const g = convGradGeometry([128, hw, hw, c], [3, 3, c, c], { strides: 1, pad: 'same' });
       const gemm = filterGradGemm(g);
       expect(gemm).toEqual({ m: 128 * hw * hw, k: 9 * c, n: c });
@@ -192,7 +231,9 @@ describe('registration', () => {
     const w = tf.tensor4d(values(3 * 3 * 3 * 4, 13), [3, 3, 3, 4]);
     const grads = () => {
       const g1 = tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, ww as tf.Tensor4D, 2, 'same'))))(w);
-      const g2 = tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.fused.conv2d({ x, filter: ww as tf.Tensor4D, strides: 1, pad: 'same', activation: 'relu' }))))(w);
+      const g2 = tf.grad((ww: tf.Tensor) => tf.sum(tf.square(tf.fused.conv2d({ x, filter: ww as tf.Tensor4D, strides: 1, pad: 'same', activation: 'relu' }))))(
+        w,
+      );
       const out = [g1.dataSync().slice(), g2.dataSync().slice()];
       tf.dispose([g1, g2]);
       return out;

@@ -8,17 +8,7 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import {
-  ErrorCodes,
-  denseLayers,
-  fail,
-  loadModel,
-  opt,
-  parsePlan,
-  suggestPlan,
-  type CompressionPlan,
-  type DataSource,
-} from '@tensorslim/core';
+import { ErrorCodes, denseLayers, fail, loadModel, opt, parsePlan, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
 import { trainOptionsSchema } from '@tensorslim/admm';
 import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
 import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
@@ -34,7 +24,12 @@ export const FLAGS = {
   /** `--model`: a built-in name or a model.json (a command gives the description). */
   model: opt(z.string().min(1), { arg: 'name|model.json' }),
   /** `--dataset`: a built-in dataset. */
-  dataset: opt(z.enum(DATASET_NAMES as [string, ...string[]]).optional(), { description: 'dataset', defaultText: "the model's own", arg: 'name', code: ErrorCodes.UNKNOWN_NAME }),
+  dataset: opt(z.enum(DATASET_NAMES as [string, ...string[]]).optional(), {
+    description: 'dataset',
+    defaultText: "the model's own",
+    arg: 'name',
+    code: ErrorCodes.UNKNOWN_NAME,
+  }),
   /** `--data-dir`. */
   dataDir: opt(z.string().min(1).optional(), {
     description: 'directory of the dataset files',
@@ -120,7 +115,12 @@ export interface DatasetFlags {
  */
 export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
   const name = f.dataset ?? defaultDatasetOf(f.model) ?? 'mnist';
-  const opts = { ...(f.dataDir ? { dir: f.dataDir } : {}), ...(f.limit ? { limit: f.limit } : {}), ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}), seed: f.seed };
+  const opts = {
+    ...(f.dataDir ? { dir: f.dataDir } : {}),
+    ...(f.limit ? { limit: f.limit } : {}),
+    ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}),
+    seed: f.seed,
+  };
   const data = await loadDataset(name, opts);
   if (MODEL_NAMES.includes(f.model)) {
     const want = modelInfo(f.model).inputShape;
@@ -151,7 +151,11 @@ export function resolvePlan(flags: { plan?: string; format: string; ratio: numbe
     ratio,
   );
   if (Object.keys(plan.layers).length === 0) {
-    fail(ErrorCodes.PLAN, `no layer of ${source.name} is big enough to compress by default`, 'write a plan (tensorslim inspect --json shows the layers) and pass --plan');
+    fail(
+      ErrorCodes.PLAN,
+      `no layer of ${source.name} is big enough to compress by default`,
+      'write a plan (tensorslim inspect --json shows the layers) and pass --plan',
+    );
   }
   return plan;
 }

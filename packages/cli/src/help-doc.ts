@@ -55,7 +55,10 @@ export function helpText(cmd: Command, width = CLI_REFERENCE_WIDTH): string {
 
 /** GitHub/typedoc-style anchor of a heading. */
 function anchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }
 
 /**

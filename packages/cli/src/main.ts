@@ -42,7 +42,10 @@ export const programFlagsSchema = z.strictObject({
 
 /** Builds the program (exported for tests and for the CLI reference in docs/). */
 export function buildProgram(): Command {
-  const program = addFlags(new Command('tensorslim').description('Compress TensorFlow.js models by tensor decomposition (TT, TR, Tucker, plugins) with ADMM.'), programFlagsSchema)
+  const program = addFlags(
+    new Command('tensorslim').description('Compress TensorFlow.js models by tensor decomposition (TT, TR, Tucker, plugins) with ADMM.'),
+    programFlagsSchema,
+  )
     .showHelpAfterError('(run with --help for the flags)')
     .exitOverride();
   for (const add of COMMANDS) add(program);

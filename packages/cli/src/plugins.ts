@@ -9,15 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import {
-  ErrorCodes,
-  fail,
-  registerPlugin,
-  validatePlugin,
-  defaultRegistry,
-  type PluginRegistry,
-  type FormatPlugin,
-} from '@tensorslim/core';
+import { ErrorCodes, fail, registerPlugin, validatePlugin, defaultRegistry, type PluginRegistry, type FormatPlugin } from '@tensorslim/core';
 
 /** The plugin packages the command registers by default. */
 export const BUILTIN_PLUGINS: readonly string[] = ['@tensorslim/decomp-tt', '@tensorslim/decomp-tr', '@tensorslim/decomp-tucker'];

@@ -15,7 +15,17 @@
  */
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { inputJsonSchema, optionMeta, parseOptions, renderDescription, showDefault, showValue, wordList, type JsonSchema, type OptionMeta } from '@tensorslim/core';
+import {
+  inputJsonSchema,
+  optionMeta,
+  parseOptions,
+  renderDescription,
+  showDefault,
+  showValue,
+  wordList,
+  type JsonSchema,
+  type OptionMeta,
+} from '@tensorslim/core';
 
 /** The flag of a settings key: `admmEpochs` → `admm-epochs`. */
 export function kebab(key: string): string {
@@ -104,7 +114,13 @@ const toNumber = (s: string) => (s.trim() === '' ? NaN : Number(s));
 function coerce(js: JsonSchema, v: unknown, list: FlagSpec['list'] = null): unknown {
   if (list) {
     const items = (js.items ?? {}) as JsonSchema;
-    const parts = typeof v === 'string' && list === 'comma' ? v.split(',').map((p) => p.trim()).filter((p) => p !== '') : v;
+    const parts =
+      typeof v === 'string' && list === 'comma'
+        ? v
+            .split(',')
+            .map((p) => p.trim())
+            .filter((p) => p !== '')
+        : v;
     return Array.isArray(parts) ? parts.map((p) => coerce(items, p)) : parts;
   }
   if (typeof v !== 'string') return v;

@@ -26,12 +26,16 @@ beforeAll(async () => {
 describe('bad input: one clear line and a non-zero exit', () => {
   it('unknown model, dataset and format list the known ones', async () => {
     expect(oneErrorLine(await runCli(['inspect', '--model', 'vgg99', '--backend', 'cpu']))).toMatch(/TS_UNKNOWN_NAME.*vgg99.*lenet5.*resnet20.*lstm/);
-    expect(oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'imagenet', '--backend', 'cpu']))).toMatch(/imagenet.*mnist.*cifar10/);
+    expect(oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'imagenet', '--backend', 'cpu']))).toMatch(
+      /imagenet.*mnist.*cifar10/,
+    );
     const inspect = await runCli(['inspect', '--model', 'lenet5', '--format', 'nope', '--backend', 'cpu', '--json']);
     expect(oneErrorLine(inspect)).toMatch(/TS_UNKNOWN_FORMAT.*nope.*tt, tr, tucker/);
     expect(inspect.out).toBe(''); // no plan for a format that does not exist
     expect(oneErrorLine(await runCli(['inspect', '--model', 'lenet5', '--ratio', '0.5', '--backend', 'cpu']))).toMatch(/TS_OPTION.*--ratio 0\.5/);
-    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--format', 'nope', '--out', join(tmp, 'x'), '--backend', 'cpu']))).toMatch(/TS_UNKNOWN_FORMAT.*nope.*tt, tr, tucker/);
+    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--format', 'nope', '--out', join(tmp, 'x'), '--backend', 'cpu']))).toMatch(
+      /TS_UNKNOWN_FORMAT.*nope.*tt, tr, tucker/,
+    );
   });
 
   it('a CIFAR directory missing files names them; a truncated CIFAR or IDX file says so', async () => {
@@ -42,28 +46,38 @@ describe('bad input: one clear line and a non-zero exit', () => {
     writeFileSync(join(cifar, victim + '.bak'), readFileSync(join(cifar, victim)));
     const { rmSync } = await import('node:fs');
     rmSync(join(cifar, victim));
-    expect(oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'cifar10', '--data-dir', cifar, '--backend', 'cpu']))).toMatch(new RegExp(`TS_DATA.*${victim.replace('.', '\\.')}`));
+    expect(
+      oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'cifar10', '--data-dir', cifar, '--backend', 'cpu'])),
+    ).toMatch(new RegExp(`TS_DATA.*${victim.replace('.', '\\.')}`));
     const cifar2 = join(tmp, 'cifar2');
     await makeCifarFiles(cifar2, { trainRecords: 4, testRecords: 4 });
     truncateSync(join(cifar2, 'test_batch.bin'), 3073 * 2 + 100);
-    expect(oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'cifar10', '--data-dir', cifar2, '--backend', 'cpu']))).toMatch(/TS_DATA.*test_batch\.bin/);
+    expect(
+      oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'cifar10', '--data-dir', cifar2, '--backend', 'cpu'])),
+    ).toMatch(/TS_DATA.*test_batch\.bin/);
     const idx = join(tmp, 'idx');
     mkdirSync(idx);
     const src = await mnistDataDir();
     for (const f of readdirSync(src).filter((f) => /ubyte/.test(f))) writeFileSync(join(idx, f), readFileSync(join(src, f)));
     const images = readdirSync(idx).find((f) => /t10k-images/.test(f))!;
     truncateSync(join(idx, images), 5000);
-    expect(oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'fashion-mnist', '--data-dir', idx, '--backend', 'cpu']))).toMatch(/TS_DATA.*t10k-images.*(truncated|short|bytes)/);
+    expect(
+      oneErrorLine(await runCli(['evaluate', '--model', join(modelDir, 'model.json'), '--dataset', 'fashion-mnist', '--data-dir', idx, '--backend', 'cpu'])),
+    ).toMatch(/TS_DATA.*t10k-images.*(truncated|short|bytes)/);
   });
 
   it('a plan for a missing layer lists the layers; ranks that do not fit say which layer', async () => {
     const plan = join(tmp, 'plan.json');
     writeFileSync(plan, JSON.stringify({ version: 1, layers: { fc9: { format: 'tt', ranks: { maxRank: 4 } } } }));
-    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--plan', plan, '--out', join(tmp, 'y'), '--backend', 'cpu']))).toMatch(/TS_PLAN.*fc9.*conv1.*fc1/);
+    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--plan', plan, '--out', join(tmp, 'y'), '--backend', 'cpu']))).toMatch(
+      /TS_PLAN.*fc9.*conv1.*fc1/,
+    );
     writeFileSync(plan, JSON.stringify({ version: 1, layers: { fc1: { format: 'tt', outModes: [12, 10], inModes: [20, 20], ranks: [1, 4, 1] } } }));
     expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--plan', plan, '--out', join(tmp, 'z'), '--backend', 'cpu']))).toMatch(/TS_RANK.*fc1/);
     writeFileSync(plan, JSON.stringify({ version: 1, layers: { fc1: { format: 'tt', outModes: [7, 10], inModes: [20, 20], ranks: { maxRank: 4 } } } }));
-    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--plan', plan, '--out', join(tmp, 'z'), '--backend', 'cpu']))).toMatch(/TS_FACTOR.*fc1.*120/);
+    expect(oneErrorLine(await runCli(['factorize', '--model', 'lenet5', '--plan', plan, '--out', join(tmp, 'z'), '--backend', 'cpu']))).toMatch(
+      /TS_FACTOR.*fc1.*120/,
+    );
   });
 
   it('a model.json whose shard is missing or short; nothing already in --out is lost by a failed run', async () => {

@@ -25,7 +25,16 @@ import { existsSync } from 'node:fs';
 
 describe('bench train', () => {
   it('reports one line per backend; cpu at its smaller batch, with a note', async () => {
-    const res = await runBenchTrain({ model: 'resnet20', batch: '4', steps: '1', cpuBatch: '2', cpuSteps: '1', warmup: '0', inputShape: '8,8,3', backends: 'cpu,wasm' });
+    const res = await runBenchTrain({
+      model: 'resnet20',
+      batch: '4',
+      steps: '1',
+      cpuBatch: '2',
+      cpuSteps: '1',
+      warmup: '0',
+      inputShape: '8,8,3',
+      backends: 'cpu,wasm',
+    });
     expect(res.map((r) => [r.model, r.backend, r.batch, r.steps])).toEqual([
       ['resnet20', 'cpu', 2, 1],
       ['resnet20', 'wasm', 4, 1],
@@ -59,7 +68,12 @@ describe('bench train', () => {
   it('a backend that cannot start gives a line with no figure and the reason', async () => {
     const res = await runBenchTrain({ model: 'lenet5', batch: '2', steps: '1', backends: 'tensorflow' });
     expect(res).toEqual([
-      expect.objectContaining({ model: 'lenet5', backend: 'tensorflow', imgPerSec: null, note: expect.stringMatching(/^not measured: backend tensorflow cannot start: package @tensorflow\/tfjs-node-gpu is not installed/) }),
+      expect.objectContaining({
+        model: 'lenet5',
+        backend: 'tensorflow',
+        imgPerSec: null,
+        note: expect.stringMatching(/^not measured: backend tensorflow cannot start: package @tensorflow\/tfjs-node-gpu is not installed/),
+      }),
     ]);
   });
 
@@ -74,10 +88,14 @@ describe('bench train: the PyTorch reference (detection only; nothing here times
     expect(TORCH_PYTHONS).toEqual(['/usr/bin/python3', 'python3']);
     expect(existsSync(TORCH_SCRIPT)).toBe(true); // shipped in the package's python/ folder
     const calls: string[] = [];
-    const runner = (ok: string | null): ProcessRunner => (cmd, args) => {
-      calls.push(`${cmd} ${args.join(' ')}`);
-      return cmd === ok ? { status: 0, stdout: '1.13.0\n', stderr: '' } : { status: 1, stdout: '', stderr: "Traceback ...\nModuleNotFoundError: No module named 'torch'\n" };
-    };
+    const runner =
+      (ok: string | null): ProcessRunner =>
+      (cmd, args) => {
+        calls.push(`${cmd} ${args.join(' ')}`);
+        return cmd === ok
+          ? { status: 0, stdout: '1.13.0\n', stderr: '' }
+          : { status: 1, stdout: '', stderr: "Traceback ...\nModuleNotFoundError: No module named 'torch'\n" };
+      };
     expect(detectTorch(TORCH_PYTHONS, runner('python3'))).toEqual({ found: true, python: 'python3', version: '1.13.0' });
     expect(calls).toEqual(['/usr/bin/python3 -c import torch; print(torch.__version__)', 'python3 -c import torch; print(torch.__version__)']);
     expect(detectTorch(TORCH_PYTHONS, runner('/usr/bin/python3'))).toMatchObject({ found: true, python: '/usr/bin/python3' });
@@ -89,7 +107,7 @@ describe('bench train: the PyTorch reference (detection only; nothing here times
     expect(detectTorch(['/nonexistent/python3'])).toEqual({ found: false, tried: [expect.stringMatching(/^\/nonexistent\/python3: .*ENOENT/)] });
   });
 
-  it('without torch: says so, and prints tensorslim\'s figures alone', async () => {
+  it("without torch: says so, and prints tensorslim's figures alone", async () => {
     const res = await runBenchTrain(
       { model: 'lenet5', batch: '2', steps: '1', warmup: '0', backends: 'wasm', torch: true },
       { detectTorch: () => ({ found: false, tried: ["/usr/bin/python3: No module named 'torch'", 'python3: not found'] }) },
@@ -104,7 +122,13 @@ describe('bench train: the PyTorch reference (detection only; nothing here times
 
   it('ratios pair tensorslim in process with PyTorch on 1 thread, N workers with N threads', () => {
     const line = (backend: string, imgPerSec: number, extra: object) => ({ model: 'm', backend, batch: 8, steps: 1, msPerStep: 1, imgPerSec, ...extra });
-    const lines = torchRatios([line('wasm', 50, {}), line('wasm', 90, { workers: 2 }), line('pytorch', 100, { threads: 1 }), line('pytorch', 200, { threads: 2 }), line('pytorch', 300, { threads: 4 })]);
+    const lines = torchRatios([
+      line('wasm', 50, {}),
+      line('wasm', 90, { workers: 2 }),
+      line('pytorch', 100, { threads: 1 }),
+      line('pytorch', 200, { threads: 2 }),
+      line('pytorch', 300, { threads: 4 }),
+    ]);
     expect(lines).toEqual([
       'tensorslim wasm / PyTorch at 1 thread: 0.50× the images per second (50.0 vs 100.0)',
       'tensorslim wasm / PyTorch at 2 threads: 0.45× the images per second (90.0 vs 200.0)',
@@ -158,7 +182,11 @@ const t2: FormatPlugin = {
     decompose(t, spec) {
       const [r] = this.resolveRanks(t.shape, spec) as [number];
       const c = t.shape[0]!;
-      const rnd = (shape: number[]): DenseTensor => tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1) / Math.sqrt(c)));
+      const rnd = (shape: number[]): DenseTensor =>
+        tensor(
+          shape,
+          Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1) / Math.sqrt(c)),
+        );
       return { format: 'test-t2', shape: [...t.shape], ranks: [r], cores: [rnd([c, r]), rnd([3, 3, r, r]), rnd([r, c])] };
     },
     reconstruct: () => {

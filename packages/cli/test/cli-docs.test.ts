@@ -51,7 +51,13 @@ describe('docs/cli.md', () => {
     const text = helpText(compress, 72);
     expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(72);
     expect(text.split('\n').some((l) => l.length > 65)).toBe(true);
-    expect(Math.max(...helpText(compress).split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(
+      Math.max(
+        ...helpText(compress)
+          .split('\n')
+          .map((l) => l.length),
+      ),
+    ).toBeLessThanOrEqual(80);
     expect(compress.configureOutput()).toEqual(before);
   });
 

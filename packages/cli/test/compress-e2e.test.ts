@@ -31,8 +31,34 @@ describe('tensorslim compress end to end (small sizes)', () => {
   it('compresses the LSTM over MNIST rows with TT, keeping what the dense model learned', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lstm-'));
     const r = await runCli([
-      'compress', '--model', 'lstm', '--dataset', 'mnist', '--limit', '512', '--eval-limit', '128', '--format', 'tt', '--ratio', '3', '--out', out, '--backend', 'wasm',
-      '--batch', '32', '--lr', '0.1', '--pretrain-epochs', '3', '--admm-epochs', '1', '--finetune-epochs', '1', '--json',
+      'compress',
+      '--model',
+      'lstm',
+      '--dataset',
+      'mnist',
+      '--limit',
+      '512',
+      '--eval-limit',
+      '128',
+      '--format',
+      'tt',
+      '--ratio',
+      '3',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+      '--batch',
+      '32',
+      '--lr',
+      '0.1',
+      '--pretrain-epochs',
+      '3',
+      '--admm-epochs',
+      '1',
+      '--finetune-epochs',
+      '1',
+      '--json',
     ]);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
@@ -59,7 +85,25 @@ describe('tensorslim compress end to end (small sizes)', () => {
     const data = mkdtempSync(join(tmpdir(), 'cifar-'));
     await makeCifarFiles(data, { trainRecords: 8, testRecords: 8 });
     const out = mkdtempSync(join(tmpdir(), 'r20-'));
-    const r = await runCli(['compress', '--model', 'resnet20', '--dataset', 'cifar10', '--data-dir', data, '--format', 'tucker', '--ratio', '2', '--baseline', '--out', out, '--backend', 'wasm', ...tiny]);
+    const r = await runCli([
+      'compress',
+      '--model',
+      'resnet20',
+      '--dataset',
+      'cifar10',
+      '--data-dir',
+      data,
+      '--format',
+      'tucker',
+      '--ratio',
+      '2',
+      '--baseline',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+      ...tiny,
+    ]);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const rep = lastJson<Report>(r.out);

@@ -18,7 +18,11 @@ const lowrank: FormatPlugin = {
       const [m, n] = t.shape as [number, number];
       const r = this.resolveRanks(t.shape, spec);
       const f = svd(matrix(m, n, t.data), { k: r[0] });
-      const us = matrix(m, r[0]!, f.u.data.map((v, i) => v * f.s[i % r[0]!]!));
+      const us = matrix(
+        m,
+        r[0]!,
+        f.u.data.map((v, i) => v * f.s[i % r[0]!]!),
+      );
       return { format: 'test-lowrank', shape: [m, n], ranks: r, cores: [tensor([m, r[0]!], us.data), tensor([r[0]!, n], f.vt.data)] };
     },
     reconstruct(f) {

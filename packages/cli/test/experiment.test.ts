@@ -65,7 +65,9 @@ describe('tensorslim experiment', () => {
     expect(calls.filter((c) => c[0] === 'train')).toHaveLength(4); // once per (model, seed)
     expect(compressCalls(calls)).toHaveLength(16);
     for (const c of compressCalls(calls)) {
-      expect(c).toEqual(expect.arrayContaining(['--baseline', '--continued-baseline', '--admm-epochs', '2', '--finetune-epochs', '1', '--pretrain-epochs', '0']));
+      expect(c).toEqual(
+        expect.arrayContaining(['--baseline', '--continued-baseline', '--admm-epochs', '2', '--finetune-epochs', '1', '--pretrain-epochs', '0']),
+      );
       expect(c).not.toContain('--format');
       // the built-in's default plan, not a plan suggested from the saved model.json
       const model = c[c.indexOf('--model') + 1]!.includes('lenet5') ? 'lenet5' : 'lstm';
@@ -73,7 +75,15 @@ describe('tensorslim experiment', () => {
       const cell = Object.values(plan.layers)[0]!;
       expect(plan).toEqual(defaultPlan(model, cell.format, cell.ranks.ratio));
     }
-    const lenetPlan = JSON.parse(readFileSync(arg(compressCalls(calls).find((c) => arg(c, '--model').includes('lenet5'))!, '--plan'), 'utf8'));
+    const lenetPlan = JSON.parse(
+      readFileSync(
+        arg(
+          compressCalls(calls).find((c) => arg(c, '--model').includes('lenet5'))!,
+          '--plan',
+        ),
+        'utf8',
+      ),
+    );
     expect(Object.keys(lenetPlan.layers)).toEqual(['conv2', 'fc1', 'fc2']);
     expect(results.filter((r) => r.error)).toHaveLength(4);
     const ok = results.find((r) => r.id === 'lenet5-a-r5-s1')!;
@@ -85,10 +95,49 @@ describe('tensorslim experiment', () => {
     expect(row(table, 'lenet5', 'dense', '—', '1×', '1 dense', '95.15 ± 0.07', '—')).toBeDefined();
     // each arm's epochs; ADMM, format a, ratio 5: 0.85 + {0.001, 0.002} → 85.15 ± 0.07, trained 88.15 ± 0.07, converged
     expect(row(table, 'lenet5', 'direct + fine-tune', 'a', '5.50×', '1 dense + 1 fine-tuning = 2', '83.15 ± 0.07', '30.00 ± 0.00', '—', '—')).toBeDefined();
-    expect(row(table, 'lenet5', 'direct, same total epochs', 'a', '5.50×', '1 dense + 2 dense (continued) + 1 fine-tuning = 4', '84.15 ± 0.07', '40.00 ± 0.00', '97.00 ± 0.00', '—')).toBeDefined();
-    expect(row(table, 'lenet5', 'ADMM + fine-tune', 'a', '5.50×', '1 dense + 2 ADMM + 1 fine-tuning = 4', '85.15 ± 0.07', '84.15 ± 0.07', '88.15 ± 0.07', '0.040 ± 0.000')).toBeDefined();
+    expect(
+      row(
+        table,
+        'lenet5',
+        'direct, same total epochs',
+        'a',
+        '5.50×',
+        '1 dense + 2 dense (continued) + 1 fine-tuning = 4',
+        '84.15 ± 0.07',
+        '40.00 ± 0.00',
+        '97.00 ± 0.00',
+        '—',
+      ),
+    ).toBeDefined();
+    expect(
+      row(
+        table,
+        'lenet5',
+        'ADMM + fine-tune',
+        'a',
+        '5.50×',
+        '1 dense + 2 ADMM + 1 fine-tuning = 4',
+        '85.15 ± 0.07',
+        '84.15 ± 0.07',
+        '88.15 ± 0.07',
+        '0.040 ± 0.000',
+      ),
+    ).toBeDefined();
     // a final primal residual above 0.05 is marked
-    expect(row(table, 'lstm', 'ADMM + fine-tune', 'b', '5.50×', '1 dense + 2 ADMM + 1 fine-tuning = 4', '85.15 ± 0.07', '84.15 ± 0.07', '88.15 ± 0.07', '0.300 ± 0.000 **not converged** (2/2 > 0.05)')).toBeDefined();
+    expect(
+      row(
+        table,
+        'lstm',
+        'ADMM + fine-tune',
+        'b',
+        '5.50×',
+        '1 dense + 2 ADMM + 1 fine-tuning = 4',
+        '85.15 ± 0.07',
+        '84.15 ± 0.07',
+        '88.15 ± 0.07',
+        '0.300 ± 0.000 **not converged** (2/2 > 0.05)',
+      ),
+    ).toBeDefined();
     expect(table).not.toMatch(/0\.040 ± 0\.000 \*\*not converged/);
     // which layers each model compresses
     expect(row(table, 'lenet5', 'a', '5', 'conv2 300 → 60, fc1 300 → 60, fc2 300 → 60', '900 of 5000')).toBeDefined();
@@ -100,7 +149,11 @@ describe('tensorslim experiment', () => {
     const again: string[][] = [];
     const rerun = await runExperiment(spec, out, { runner: fakeRunner(again, false) });
     expect(again.filter((c) => c[0] === 'train')).toHaveLength(0);
-    expect(compressCalls(again).map((c) => arg(c, '--out').split('/').pop()).sort()).toEqual(['lenet5-b-r15-s1', 'lenet5-b-r15-s2', 'lstm-b-r15-s1', 'lstm-b-r15-s2']);
+    expect(
+      compressCalls(again)
+        .map((c) => arg(c, '--out').split('/').pop())
+        .sort(),
+    ).toEqual(['lenet5-b-r15-s1', 'lenet5-b-r15-s2', 'lstm-b-r15-s1', 'lstm-b-r15-s2']);
     expect(rerun.filter((r) => r.error)).toHaveLength(0);
     const kept = JSON.parse(readFileSync(join(out, 'cells', 'lenet5-a-r5-s1.json'), 'utf8')) as CellResult;
     expect(kept).toEqual(ok);
@@ -120,16 +173,25 @@ describe('tensorslim experiment', () => {
     mkdirSync(plans);
     const small = { ...spec, grid: { ...spec.grid, model: ['lenet5'], seed: [1] } };
     for (const f of ['a', 'b'])
-      for (const r of [5, 15]) writeFileSync(join(plans, `${f}-${r}.json`), JSON.stringify({ version: 1, layers: { fc1: { format: f, ranks: { ratio: r } } } }));
+      for (const r of [5, 15])
+        writeFileSync(join(plans, `${f}-${r}.json`), JSON.stringify({ version: 1, layers: { fc1: { format: f, ranks: { ratio: r } } } }));
     const calls: string[][] = [];
     await runExperiment({ ...small, plans: { lenet5: join(plans, '{format}-{ratio}.json') } }, out, { runner: fakeRunner(calls, false) });
-    expect(compressCalls(calls).map((c) => arg(c, '--plan')).sort()).toEqual(['a-15', 'a-5', 'b-15', 'b-5'].map((n) => join(plans, `${n}.json`)));
+    expect(
+      compressCalls(calls)
+        .map((c) => arg(c, '--plan'))
+        .sort(),
+    ).toEqual(['a-15', 'a-5', 'b-15', 'b-5'].map((n) => join(plans, `${n}.json`)));
     const none: string[][] = [];
     await expect(runExperiment({ ...small, plans: { lenet5: join(plans, 'a-{ratio}.json') } }, join(out, 'x'), { runner: fakeRunner(none) })).rejects.toThrow(
       /plans\.lenet5 .* is one file for 2 values of format/,
     );
-    await expect(runExperiment({ ...small, plans: { lenet5: join(plans, '{format}-{ratio}-nope.json') } }, join(out, 'y'), { runner: fakeRunner(none) })).rejects.toThrow(/a-5-nope\.json .* does not exist/);
-    await expect(runExperiment({ ...small, grid: { ...small.grid, model: ['mymodel'] } }, join(out, 'z'), { runner: fakeRunner(none) })).rejects.toThrow(/"mymodel" is not a built-in model/);
+    await expect(
+      runExperiment({ ...small, plans: { lenet5: join(plans, '{format}-{ratio}-nope.json') } }, join(out, 'y'), { runner: fakeRunner(none) }),
+    ).rejects.toThrow(/a-5-nope\.json .* does not exist/);
+    await expect(runExperiment({ ...small, grid: { ...small.grid, model: ['mymodel'] } }, join(out, 'z'), { runner: fakeRunner(none) })).rejects.toThrow(
+      /"mymodel" is not a built-in model/,
+    );
     expect(none).toHaveLength(0);
   });
 

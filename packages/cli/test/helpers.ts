@@ -10,11 +10,15 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
  */
 export function runCli(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', join(root, 'scripts', 'ts-register.mjs'), join(root, 'packages', 'cli', 'test', 'fixtures', 'cli.ts'), ...args], {
-      cwd: opts.cwd ?? root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', join(root, 'scripts', 'ts-register.mjs'), join(root, 'packages', 'cli', 'test', 'fixtures', 'cli.ts'), ...args],
+      {
+        cwd: opts.cwd ?? root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FORCE_COLOR: '0' },
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -39,9 +39,13 @@ async function inspectWith(name: string, path: string) {
 
 describe('tensorslim inspect refuses shard paths that leave the model directory', () => {
   it('"../../etc/passwd": one TS_MODEL line naming the path', async () => {
-    expect(await inspectWith('dotdot', '../../etc/passwd')).toMatch(/^tensorslim: error TS_MODEL: .*model\.json: weight shard path "\.\.\/\.\.\/etc\/passwd" has a "\.\." segment; it must stay inside the model's directory/);
+    expect(await inspectWith('dotdot', '../../etc/passwd')).toMatch(
+      /^tensorslim: error TS_MODEL: .*model\.json: weight shard path "\.\.\/\.\.\/etc\/passwd" has a "\.\." segment; it must stay inside the model's directory/,
+    );
   });
   it('"/etc/passwd": one TS_MODEL line naming the path', async () => {
-    expect(await inspectWith('absolute', '/etc/passwd')).toMatch(/^tensorslim: error TS_MODEL: .*model\.json: weight shard path "\/etc\/passwd" is absolute; it must stay inside the model's directory/);
+    expect(await inspectWith('absolute', '/etc/passwd')).toMatch(
+      /^tensorslim: error TS_MODEL: .*model\.json: weight shard path "\/etc\/passwd" is absolute; it must stay inside the model's directory/,
+    );
   });
 });

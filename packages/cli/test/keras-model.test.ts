@@ -20,7 +20,15 @@ async function writeConverterLayout(dir: string): Promise<void> {
   const m = tfl.sequential({
     name: 'user_cnn',
     layers: [
-      tfl.layers.conv2d({ name: 'conv_a', inputShape: [28, 28, 1], filters: 16, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: init(1) }),
+      tfl.layers.conv2d({
+        name: 'conv_a',
+        inputShape: [28, 28, 1],
+        filters: 16,
+        kernelSize: 3,
+        activation: 'relu',
+        padding: 'same',
+        kernelInitializer: init(1),
+      }),
       tfl.layers.maxPooling2d({ name: 'pool_a', poolSize: 2 }),
       tfl.layers.conv2d({ name: 'conv_b', filters: 32, kernelSize: 3, activation: 'relu', padding: 'same', kernelInitializer: init(2) }),
       tfl.layers.maxPooling2d({ name: 'pool_b', poolSize: 2 }),
@@ -91,7 +99,32 @@ describe("a user's model.json in the Keras converter layout", () => {
     const [ins, fac, comp] = await Promise.all([
       runCli(['inspect', '--model', model, '--ratio', '4', '--backend', 'cpu', '--json']),
       runCli(['factorize', '--model', model, '--format', 'tucker', '--ratio', '4', '--out', join(tmp, 'fac'), '--backend', 'cpu', '--json']),
-      runCli(['compress', '--model', model, '--dataset', 'mnist', '--limit', '256', '--eval-limit', EVAL, '--batch', '32', '--admm-epochs', '1', '--finetune-epochs', '1', '--format', 'tt', '--ratio', '4', '--out', join(tmp, 'comp'), '--backend', 'wasm', '--json']),
+      runCli([
+        'compress',
+        '--model',
+        model,
+        '--dataset',
+        'mnist',
+        '--limit',
+        '256',
+        '--eval-limit',
+        EVAL,
+        '--batch',
+        '32',
+        '--admm-epochs',
+        '1',
+        '--finetune-epochs',
+        '1',
+        '--format',
+        'tt',
+        '--ratio',
+        '4',
+        '--out',
+        join(tmp, 'comp'),
+        '--backend',
+        'wasm',
+        '--json',
+      ]),
     ]);
     expect(ins.code).toBe(0);
     const { summary, plan } = lastJson<{ summary: { layers: { name: string; factorizable: boolean }[] }; plan: { layers: Record<string, unknown> } }>(ins.out);

@@ -33,7 +33,8 @@ function run(cmd: string, args: string[], cwd: string): Promise<string> {
   });
 }
 
-const tsc = (pkg: string) => run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'packages', pkg, 'tsconfig.build.json')], root);
+const tsc = (pkg: string) =>
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'packages', pkg, 'tsconfig.build.json')], root);
 
 interface PackResult {
   filename: string;
@@ -78,7 +79,11 @@ interface Packed {
 
 /** The dependencies npm installs for an entry: dependencies, optional ones, non-optional peers. */
 function installedDeps(e: LockEntry): string[] {
-  const optionalPeers = new Set(Object.entries(e.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n));
+  const optionalPeers = new Set(
+    Object.entries(e.peerDependenciesMeta ?? {})
+      .filter(([, m]) => m.optional)
+      .map(([n]) => n),
+  );
   return [
     ...Object.keys(e.dependencies ?? {}),
     ...Object.keys(e.optionalDependencies ?? {}),
@@ -117,7 +122,8 @@ function lockfileFor(packed: Packed[], rootDeps: Record<string, string>): { pack
       seen.add(at);
       const meta = JSON.parse(readFileSync(join(root, 'packages', mine.pkg, 'package.json'), 'utf8')) as LockEntry & { license?: string };
       const entry: LockEntry = { version: meta.version, resolved: `file:${mine.tarball}`, integrity: mine.integrity };
-      for (const k of ['license', 'dependencies', 'peerDependencies', 'peerDependenciesMeta'] as const) if (meta[k]) (entry as Record<string, unknown>)[k] = meta[k];
+      for (const k of ['license', 'dependencies', 'peerDependencies', 'peerDependenciesMeta'] as const)
+        if (meta[k]) (entry as Record<string, unknown>)[k] = meta[k];
       out[at] = entry;
       for (const d of installedDeps(entry)) queue.push({ name: d, from: `packages/${mine.pkg}` });
       continue;
@@ -236,13 +242,23 @@ describe('npm pack', () => {
       };
       expect(files, pkg).toContain('package.json');
       expect(files, pkg).toContain('README.md');
-      expect(files.filter((f) => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md'), pkg).toEqual([]);
+      expect(
+        files.filter((f) => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md'),
+        pkg,
+      ).toEqual([]);
       const dot = meta.exports['.'] as { types: string; import: string };
       expect(files, pkg).toContain(dot.import.replace(/^\.\//, ''));
       expect(files, pkg).toContain(dot.types.replace(/^\.\//, ''));
-      expect(meta.sideEffects, SIDE_EFFECTS.has(pkg) ? `${pkg}: layers register with TF.js at import` : `${pkg}: nothing runs at import`).toBe(SIDE_EFFECTS.has(pkg));
+      expect(meta.sideEffects, SIDE_EFFECTS.has(pkg) ? `${pkg}: layers register with TF.js at import` : `${pkg}: nothing runs at import`).toBe(
+        SIDE_EFFECTS.has(pkg),
+      );
       if (PLUGINS.includes(pkg)) {
-        expect(Object.keys(meta.peerDependencies ?? {}).sort(), pkg).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorslim/core', '@tensorslim/linalg']);
+        expect(Object.keys(meta.peerDependencies ?? {}).sort(), pkg).toEqual([
+          '@tensorflow/tfjs-core',
+          '@tensorflow/tfjs-layers',
+          '@tensorslim/core',
+          '@tensorslim/linalg',
+        ]);
       }
     }
   });
@@ -299,7 +315,7 @@ describe('core + decomp-tt installed alone into an empty project', () => {
         "import { factorizeModel, type CompressionPlan, type FactorizedLayerReport } from '@tensorslim/core';",
         "import { ttPlugin, registerTt, ttSvd, TTConv2D } from '@tensorslim/decomp-tt';",
         'registerTt();',
-        "const plan: CompressionPlan = { version: 1, layers: { conv: { format: ttPlugin.id, ranks: { maxRank: 8 } } } };",
+        'const plan: CompressionPlan = { version: 1, layers: { conv: { format: ttPlugin.id, ranks: { maxRank: 8 } } } };',
         'const f = ttSvd({ shape: [4, 4], data: new Float64Array(16) }, { maxRank: 2 });',
         'const ranks: readonly number[] = f.ranks;',
         'export const uses: [typeof factorizeModel, CompressionPlan, FactorizedLayerReport | null, string, readonly number[]] = [factorizeModel, plan, null, TTConv2D.className, ranks];',
@@ -308,7 +324,10 @@ describe('core + decomp-tt installed alone into an empty project', () => {
     );
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: ['consumer.ts'],
+      }),
     );
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir);
   });

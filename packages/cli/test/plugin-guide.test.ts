@@ -36,7 +36,15 @@ describe('docs/plugin-guide.md', () => {
   });
 
   it('names the six files of a plugin and a conformance test, and exports the plugin as the default', () => {
-    expect(files.map(([n]) => n).sort()).toEqual(['src/decomposition.ts', 'src/index.ts', 'src/layers.ts', 'src/plugin.ts', 'src/projector.ts', 'src/ranks.ts', 'test/conformance.test.ts']);
+    expect(files.map(([n]) => n).sort()).toEqual([
+      'src/decomposition.ts',
+      'src/index.ts',
+      'src/layers.ts',
+      'src/plugin.ts',
+      'src/projector.ts',
+      'src/ranks.ts',
+      'test/conformance.test.ts',
+    ]);
     expect(mod.default).toBe(mod.cpPlugin);
     expect(testFile).toContain('describePluginConformance(cpPlugin, {');
     const lines = files.filter(([n]) => n.startsWith('src/')).reduce((s, [, c]) => s + c.split('\n').length, 0);

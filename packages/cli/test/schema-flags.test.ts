@@ -80,11 +80,24 @@ describe('the schema → commander adapter', () => {
       'go fast',
     ]);
     cmd.parse(['--model-name', 'm', '--shape', '8,8,3', '--plugin', 'a', '--plugin', 'b', '--fast', '--every', '50'], { from: 'user' });
-    expect(parseFlags(sample, cmd.opts())).toEqual({ modelName: 'm', epochs: 200, every: 50, loss: 'crossentropy', shape: [8, 8, 3], plugin: ['a', 'b'], fast: true });
+    expect(parseFlags(sample, cmd.opts())).toEqual({
+      modelName: 'm',
+      epochs: 200,
+      every: 50,
+      loss: 'crossentropy',
+      shape: [8, 8, 3],
+      plugin: ['a', 'b'],
+      fast: true,
+    });
   });
 
   it('converts strings to the field types, and takes typed values as they are', () => {
-    expect(parseFlags(sample, { modelName: 'm', epochs: '3', lr: '0.5', every: 'epoch', loss: 'mse' })).toMatchObject({ epochs: 3, lr: 0.5, every: 'epoch', loss: 'mse' });
+    expect(parseFlags(sample, { modelName: 'm', epochs: '3', lr: '0.5', every: 'epoch', loss: 'mse' })).toMatchObject({
+      epochs: 3,
+      lr: 0.5,
+      every: 'epoch',
+      loss: 'mse',
+    });
     expect(parseFlags(sample, { modelName: 'm', epochs: 3, lr: 0.5, every: 7, shape: [2, 2] })).toMatchObject({ epochs: 3, lr: 0.5, every: 7, shape: [2, 2] });
   });
 
@@ -143,13 +156,20 @@ describe('every flag of the program comes from a schema', () => {
     expect(commands.map(([p]) => p).sort()).toEqual(Object.keys(SCHEMAS).sort());
     for (const [path, c] of commands) {
       const specs = flagSpecs(SCHEMAS[path]!);
-      expect(c.options.map((o) => o.long), path).toEqual(specs.map((s) => s.flag));
-      expect(c.options.map((o) => o.description), path).toEqual(specs.map(flagHelp));
+      expect(
+        c.options.map((o) => o.long),
+        path,
+      ).toEqual(specs.map((s) => s.flag));
+      expect(
+        c.options.map((o) => o.description),
+        path,
+      ).toEqual(specs.map(flagHelp));
     }
   });
 
   it('no command writes a flag by hand', () => {
-    const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
+    const files = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
     for (const f of files(src).filter((f) => f.endsWith('.ts'))) {
       expect(readFileSync(f, 'utf8'), f).not.toMatch(/\.(requiredOption|option)\(\s*['"`]-/);
     }
@@ -167,20 +187,52 @@ describe('every flag of the program comes from a schema', () => {
       batchSize: 64,
     });
     expect(compressSettings(f, false).pretrainEpochs).toBe(0);
-    expect(compressSettings(parseFlags(compressFlagsSchema, { model: 'm', out: 'o', lr: '0.2', admmLr: '0.03' }), false)).toMatchObject({ pretrainLr: 0.2, admmLr: 0.03 });
+    expect(compressSettings(parseFlags(compressFlagsSchema, { model: 'm', out: 'o', lr: '0.2', admmLr: '0.03' }), false)).toMatchObject({
+      pretrainLr: 0.2,
+      admmLr: 0.03,
+    });
     // the API's schema is untouched by the overlay
     expect(compressSettingsSchema.parse({}).admmEpochs).toBe(200);
     expect(errorOf(() => parseFlags(compressFlagsSchema, { model: 'm', out: 'o', backend: 'gpu' }))).toMatchObject({ code: 'TS_UNKNOWN_NAME' });
-    expect(errorOf(() => compressSettings(parseFlags(compressFlagsSchema, { model: 'm', out: 'o', rhoFactor: '2' }), false)).message).toMatch(/needs --rho-factor, --rho-every and --rho-max together/);
+    expect(errorOf(() => compressSettings(parseFlags(compressFlagsSchema, { model: 'm', out: 'o', rhoFactor: '2' }), false)).message).toMatch(
+      /needs --rho-factor, --rho-every and --rho-max together/,
+    );
   });
 
   it('experiment: settings written as camel-case flag names reach the child process as the same values', () => {
-    const spec = { admmEpochs: 2, finetuneEpochs: 1, admmLr: 0.02, batch: 64, rho: 0.01, updateEvery: 50, rhoFactor: 1.5, rhoEvery: 1, rhoMax: 1, baseline: true, continuedBaseline: false };
+    const spec = {
+      admmEpochs: 2,
+      finetuneEpochs: 1,
+      admmLr: 0.02,
+      batch: 64,
+      rho: 0.01,
+      updateEvery: 50,
+      rhoFactor: 1.5,
+      rhoEvery: 1,
+      rhoMax: 1,
+      baseline: true,
+      continuedBaseline: false,
+    };
     const cmd = addFlags(new Command('compress').exitOverride(), compressFlagsSchema);
     cmd.parse(['--model', 'm', '--out', 'o', ...toFlags(spec)], { from: 'user' });
     const f = parseFlags(compressFlagsSchema, cmd.opts());
-    expect(compressSettings(f, false)).toMatchObject({ admmEpochs: 2, finetuneEpochs: 1, admmLr: 0.02, batchSize: 64, rho: 0.01, updateEvery: 50, rhoSchedule: { factor: 1.5, every: 1, max: 1 }, baseline: true, continuedBaseline: false });
+    expect(compressSettings(f, false)).toMatchObject({
+      admmEpochs: 2,
+      finetuneEpochs: 1,
+      admmLr: 0.02,
+      batchSize: 64,
+      rho: 0.01,
+      updateEvery: 50,
+      rhoSchedule: { factor: 1.5, every: 1, max: 1 },
+      baseline: true,
+      continuedBaseline: false,
+    });
     // the demo's preset is a set of compress flags too
-    expect(compressSettings(parseFlags(compressFlagsSchema, { ...DEMO_SETTINGS, out: 'o' }), true)).toMatchObject({ pretrainEpochs: 2, admmEpochs: 2, admmLr: 0.02, updateEvery: 50 });
+    expect(compressSettings(parseFlags(compressFlagsSchema, { ...DEMO_SETTINGS, out: 'o' }), true)).toMatchObject({
+      pretrainEpochs: 2,
+      admmEpochs: 2,
+      admmLr: 0.02,
+      updateEvery: 50,
+    });
   });
 });

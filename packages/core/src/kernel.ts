@@ -28,7 +28,10 @@ export function kernelLayout(kernel: DenseTensor, target: LayerTarget): TensorLa
     );
   }
   if (layout.kind === 'conv2d' && (ks[0] !== layout.kernelShape[0] || ks[1] !== layout.kernelShape[1])) {
-    fail(ErrorCodes.SHAPE, `${name}: kernel [${ks.join(', ')}] is ${ks[0]}×${ks[1]}, the plan's layout is for ${layout.kernelShape[0]}×${layout.kernelShape[1]}`);
+    fail(
+      ErrorCodes.SHAPE,
+      `${name}: kernel [${ks.join(', ')}] is ${ks[0]}×${ks[1]}, the plan's layout is for ${layout.kernelShape[0]}×${layout.kernelShape[1]}`,
+    );
   }
   const [cin, cout] = layout.kind === 'conv2d' ? [ks[2]!, ks[3]!] : [ks[0]!, ks[1]!];
   for (const [what, modes, n] of [

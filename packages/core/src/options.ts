@@ -67,7 +67,11 @@ export function publishedJsonSchema(schema: z.ZodType): Record<string, unknown> 
   const strip = (v: unknown, names = false): unknown => {
     if (Array.isArray(v)) return v.map((x) => strip(x));
     if (v === null || typeof v !== 'object') return v;
-    return Object.fromEntries(Object.entries(v).filter(([k]) => names || !own.includes(k)).map(([k, x]) => [k, strip(x, !names && k === 'properties')]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => names || !own.includes(k))
+        .map(([k, x]) => [k, strip(x, !names && k === 'properties')]),
+    );
   };
   return strip(inputJsonSchema(schema)) as Record<string, unknown>;
 }

@@ -55,7 +55,7 @@ export function normalizeRanks(r: LayerPlan['ranks']): RankSpec {
 }
 
 const rankValue = z.union([z.number(), z.string()]).meta({
-  description: "a rank: a positive integer, or a formula of the layer's dimensions cin, cout, kh, kw and d, e.g. \"min(16, cin / 4)\"",
+  description: 'a rank: a positive integer, or a formula of the layer\'s dimensions cin, cout, kh, kw and d, e.g. "min(16, cin / 4)"',
 });
 
 const RANK_EXAMPLES = '[1, 8, 8, 1], {"ranks": [1, 8, 8, 1]}, {"maxRank": 16}, {"ratio": 5}, {"eps": 0.1}';
@@ -150,12 +150,7 @@ export function parsePlan(input: string | unknown, source = 'plan'): Compression
  * Binds a plan entry to a layer of the given kind and kernel shape: fills in suggested modes,
  * validates that they factor the channel counts, evaluates rank formulas.
  */
-export function resolveLayerTarget(
-  name: string,
-  entry: LayerPlan,
-  kind: LayerKind,
-  kernelShape: readonly number[],
-): LayerTarget {
+export function resolveLayerTarget(name: string, entry: LayerPlan, kind: LayerKind, kernelShape: readonly number[]): LayerTarget {
   const probe: TensorLayout = { kind, kernelShape, outModes: [1], inModes: [1] };
   const want = kind === 'conv2d' ? 4 : 2;
   if (kernelShape.length !== want) fail(ErrorCodes.SHAPE, `${name}: a ${kind} kernel has ${want} dimensions, got [${kernelShape.join(', ')}]`);
@@ -203,12 +198,7 @@ export interface SuggestPlanOptions {
  * suggested modes and `{ ratio }` ranks, all in one format. The stem conv, the classifier and
  * 1×1 convolutions are left dense by default, as the paper does.
  */
-export function suggestPlan(
-  layers: readonly PlannableLayer[],
-  format: string,
-  ratio: number,
-  opts: SuggestPlanOptions = {},
-): CompressionPlan {
+export function suggestPlan(layers: readonly PlannableLayer[], format: string, ratio: number, opts: SuggestPlanOptions = {}): CompressionPlan {
   if (!(ratio > 0)) fail(ErrorCodes.RANK, `compression ratio ${ratio} must be positive`);
   const minC = opts.minChannels ?? 16;
   const skipPw = opts.skipPointwise ?? true;

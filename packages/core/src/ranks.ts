@@ -144,9 +144,7 @@ export function rankSpecFromFlags(flags: {
   eps?: string | number;
   auto?: boolean | string;
 }): RankSpec {
-  const given = (['ranks', 'maxRank', 'ratio', 'eps', 'auto'] as const).filter(
-    (k) => flags[k] !== undefined && flags[k] !== false,
-  );
+  const given = (['ranks', 'maxRank', 'ratio', 'eps', 'auto'] as const).filter((k) => flags[k] !== undefined && flags[k] !== false);
   if (given.length !== 1) {
     fail(
       ErrorCodes.RANK,
@@ -156,7 +154,9 @@ export function rankSpecFromFlags(flags: {
   }
   const k = given[0]!;
   if (k === 'ranks') {
-    const parts = String(flags.ranks).split(',').map((s) => s.trim());
+    const parts = String(flags.ranks)
+      .split(',')
+      .map((s) => s.trim());
     const ranks = parts.map((p) => {
       const n = Number(p);
       if (!Number.isInteger(n) || n < 1) fail(ErrorCodes.RANK, `rank "${p}" in --ranks ${flags.ranks} is not a positive integer`);

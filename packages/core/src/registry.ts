@@ -115,7 +115,9 @@ export function resolvePlugin(id: string, registry: PluginRegistry = defaultRegi
   return fail(
     ErrorCodes.UNKNOWN_FORMAT,
     `unknown format "${id}"`,
-    known.length ? `registered formats: ${known.join(', ')}` : 'no format plugin is registered; import one, e.g. @tensorslim/decomp-tt, and register its plugin',
+    known.length
+      ? `registered formats: ${known.join(', ')}`
+      : 'no format plugin is registered; import one, e.g. @tensorslim/decomp-tt, and register its plugin',
     { known },
   );
 }

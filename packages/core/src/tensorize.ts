@@ -25,9 +25,7 @@ export interface TensorLayout {
 /** The mode sizes of the tensorized weight: [...outModes, kh·kw (conv only), ...inModes]. */
 export function layoutModes(layout: TensorLayout): number[] {
   const { kind, kernelShape, outModes, inModes } = layout;
-  return kind === 'conv2d'
-    ? [...outModes, kernelShape[0]! * kernelShape[1]!, ...inModes]
-    : [...outModes, ...inModes];
+  return kind === 'conv2d' ? [...outModes, kernelShape[0]! * kernelShape[1]!, ...inModes] : [...outModes, ...inModes];
 }
 
 /** Index of the spatial (kh·kw) mode, or -1 for dense layers. */
@@ -38,9 +36,7 @@ export function spatialMode(layout: TensorLayout): number {
 /** Channel sizes of a layout: { cin, cout, kh, kw }. */
 export function layoutDims(layout: TensorLayout): { cin: number; cout: number; kh: number; kw: number } {
   const k = layout.kernelShape;
-  return layout.kind === 'conv2d'
-    ? { kh: k[0]!, kw: k[1]!, cin: k[2]!, cout: k[3]! }
-    : { kh: 1, kw: 1, cin: k[0]!, cout: k[1]! };
+  return layout.kind === 'conv2d' ? { kh: k[0]!, kw: k[1]!, cin: k[2]!, cout: k[3]! } : { kh: 1, kw: 1, cin: k[0]!, cout: k[1]! };
 }
 
 /** Validates a layout: kernel rank, and mode products equal to the channel counts. */

@@ -101,7 +101,12 @@ describe('writeFileAtomic / writeDirAtomic: fsync the data, rename, fsync the di
 
 describe('saveModel: model.json never names weights from another save', () => {
   const model = (bias: number) =>
-    tfl.sequential({ name: 'm', layers: [tfl.layers.dense({ name: 'd', units: 2, inputShape: [3], kernelInitializer: 'zeros', biasInitializer: tfl.initializers.constant({ value: bias }) })] });
+    tfl.sequential({
+      name: 'm',
+      layers: [
+        tfl.layers.dense({ name: 'd', units: 2, inputShape: [3], kernelInitializer: 'zeros', biasInitializer: tfl.initializers.constant({ value: bias }) }),
+      ],
+    });
   const biasOf = async (dir: string) => {
     const m = await loadModel(dir);
     const b = Array.from(m.getLayer('d').getWeights()[1]!.dataSync());

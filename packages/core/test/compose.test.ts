@@ -11,7 +11,10 @@ const target = { name: 'w', format: 'x', layout: {} as LayerTarget['layout'], ra
 const t = (data: number[]): DenseTensor => ({ shape: [data.length], data: Float64Array.from(data) });
 
 /** Clamp every entry to [lo, hi]. */
-const box = (lo: number, hi: number): Projector => ({ id: 'box', project: (w) => ({ shape: w.shape, data: w.data.map((v) => Math.min(hi, Math.max(lo, v))) }) });
+const box = (lo: number, hi: number): Projector => ({
+  id: 'box',
+  project: (w) => ({ shape: w.shape, data: w.data.map((v) => Math.min(hi, Math.max(lo, v))) }),
+});
 /** Onto the hyperplane Σx = s. */
 const plane = (s: number): Projector => ({
   id: 'plane',

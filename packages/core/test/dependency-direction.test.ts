@@ -43,7 +43,7 @@ describe('dependency direction (ARCHITECTURE.md)', () => {
 
 describe('format plugins have one file layout', () => {
   const plugins = [...packages.filter((p) => basename(p.dir).startsWith('decomp-')), ...workspacePackages().filter((p) => p.dir.startsWith('examples/'))];
-  it.each(plugins.map((p) => p.dir))("%s/src holds index, plugin, decomposition, projector, ranks and layers, nothing else", (dir) => {
+  it.each(plugins.map((p) => p.dir))('%s/src holds index, plugin, decomposition, projector, ranks and layers, nothing else', (dir) => {
     expect(readdirSync(join(root, dir, 'src')).sort()).toEqual(['decomposition.ts', 'index.ts', 'layers.ts', 'plugin.ts', 'projector.ts', 'ranks.ts']);
   });
   it('covers the three built-ins and the CP example', () => {

@@ -97,22 +97,36 @@ describe('model.json weight entries: shapes of non-negative integers, known dtyp
       [[4, null], '[4,null]'],
     ] as const) {
       const err = await loadEdited((m) => (m[0]!.weights[0]!.shape = [...shape]));
-      expect(err).toMatch(new RegExp(`^TS_MODEL: .*model\\.json: weight d/kernel \\(weightsManifest group 1\\) has shape ${shown.replace(/[[\].]/g, '\\$&')}: every dimension must be a non-negative integer$`));
+      expect(err).toMatch(
+        new RegExp(
+          `^TS_MODEL: .*model\\.json: weight d/kernel \\(weightsManifest group 1\\) has shape ${shown.replace(/[[\].]/g, '\\$&')}: every dimension must be a non-negative integer$`,
+        ),
+      );
     }
-    expect(await loadEdited((m) => (m[0]!.weights[0]!.shape = [2 ** 40, 2 ** 40]))).toMatch(/weight d\/kernel .* has shape \[1099511627776,1099511627776\], whose 1\.2\d+e\+24 values no file can hold/);
+    expect(await loadEdited((m) => (m[0]!.weights[0]!.shape = [2 ** 40, 2 ** 40]))).toMatch(
+      /weight d\/kernel .* has shape \[1099511627776,1099511627776\], whose 1\.2\d+e\+24 values no file can hold/,
+    );
   });
 
   it('a shape whose product does not match the shard bytes says expected vs actual', async () => {
-    expect(await loadEdited((m) => (m[0]!.weights[0]!.shape = [4, 4]))).toMatch(/^TS_MODEL: weight group 1 of .*holds 60 bytes, its 2 weights need 76 — 16 bytes short/);
+    expect(await loadEdited((m) => (m[0]!.weights[0]!.shape = [4, 4]))).toMatch(
+      /^TS_MODEL: weight group 1 of .*holds 60 bytes, its 2 weights need 76 — 16 bytes short/,
+    );
   });
 
   it('an unknown dtype or quantization dtype is refused, listing the supported ones', async () => {
     for (const dtype of ['float64', 'string', 'uint8', 'complex64']) {
       expect(await loadEdited((m) => (m[0]!.weights[0]!.dtype = dtype))).toMatch(
-        new RegExp(`^TS_MODEL: .*weight d/kernel \\(weightsManifest group 1\\) has dtype "${dtype}" — supported: float32, int32, bool; quantized uint8, uint16, float16$`),
+        new RegExp(
+          `^TS_MODEL: .*weight d/kernel \\(weightsManifest group 1\\) has dtype "${dtype}" — supported: float32, int32, bool; quantized uint8, uint16, float16$`,
+        ),
       );
     }
-    expect(await loadEdited((m) => (m[0]!.weights[0]!.quantization = { dtype: 'int8', scale: 1, min: 0 }))).toMatch(/weight d\/kernel .* has quantization dtype "int8" — supported: uint8, uint16, float16$/);
-    expect(await loadEdited((m) => (m[0]!.weights[0]!.quantization = { dtype: 'uint8' }))).toMatch(/weight d\/kernel .* is quantized to uint8 without numeric "scale" and "min"/);
+    expect(await loadEdited((m) => (m[0]!.weights[0]!.quantization = { dtype: 'int8', scale: 1, min: 0 }))).toMatch(
+      /weight d\/kernel .* has quantization dtype "int8" — supported: uint8, uint16, float16$/,
+    );
+    expect(await loadEdited((m) => (m[0]!.weights[0]!.quantization = { dtype: 'uint8' }))).toMatch(
+      /weight d\/kernel .* is quantized to uint8 without numeric "scale" and "min"/,
+    );
   });
 });

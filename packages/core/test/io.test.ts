@@ -91,7 +91,13 @@ function writeKerasSequential(dir: string): void {
           ],
         },
       },
-      training_config: { loss: 'mse', metrics: null, weighted_metrics: null, loss_weights: null, optimizer_config: { class_name: 'SGD', config: { learning_rate: 0.01 } } },
+      training_config: {
+        loss: 'mse',
+        metrics: null,
+        weighted_metrics: null,
+        loss_weights: null,
+        optimizer_config: { class_name: 'SGD', config: { learning_rate: 0.01 } },
+      },
     },
     weightsManifest: [
       {
@@ -147,7 +153,12 @@ function writeKerasFunctional(dir: string, rng: Rng): { conv: number[]; convBias
         config: {
           name: 'model',
           layers: [
-            { class_name: 'InputLayer', config: { batch_input_shape: [null, 4, 4, 2], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' }, name: 'input_1', inbound_nodes: [] },
+            {
+              class_name: 'InputLayer',
+              config: { batch_input_shape: [null, 4, 4, 2], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' },
+              name: 'input_1',
+              inbound_nodes: [],
+            },
             {
               class_name: 'Conv2D',
               config: {
@@ -174,8 +185,23 @@ function writeKerasFunctional(dir: string, rng: Rng): { conv: number[]; convBias
               name: 'conv',
               inbound_nodes: [[['input_1', 0, 0, {}]]],
             },
-            { class_name: 'Add', config: { name: 'add', trainable: true, dtype: 'float32' }, name: 'add', inbound_nodes: [[['input_1', 0, 0, {}], ['conv', 0, 0, {}]]] },
-            { class_name: 'Flatten', config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' }, name: 'flatten', inbound_nodes: [[['add', 0, 0, {}]]] },
+            {
+              class_name: 'Add',
+              config: { name: 'add', trainable: true, dtype: 'float32' },
+              name: 'add',
+              inbound_nodes: [
+                [
+                  ['input_1', 0, 0, {}],
+                  ['conv', 0, 0, {}],
+                ],
+              ],
+            },
+            {
+              class_name: 'Flatten',
+              config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' },
+              name: 'flatten',
+              inbound_nodes: [[['add', 0, 0, {}]]],
+            },
             { class_name: 'Dense', config: denseCfg('out', 3, 'linear'), name: 'out', inbound_nodes: [[['flatten', 0, 0, {}]]] },
           ],
           input_layers: [['input_1', 0, 0]],
@@ -255,7 +281,10 @@ describe('loadModel: the Keras converter layout', () => {
     const s = modelSummary(m);
     expect(s.layers.filter((r) => r.factorizable).map((r) => r.name)).toEqual(['conv', 'out']);
     expect(s.totalFlops).toBe(16 * 9 * 2 * 2 + 32 * 3);
-    const k = tensor([32, 3], w.fc.map((v) => 2 * v));
+    const k = tensor(
+      [32, 3],
+      w.fc.map((v) => 2 * v),
+    );
     const r = await replaceLayers(m, { out: { className: 'Dense', config: { units: 3 }, weights: [k, tensor([3], w.fcBias)], params: 99, flops: 96 } });
     expect(Array.from(r.getLayer('conv').getWeights()[0]!.dataSync())).toEqual(Array.from(Float32Array.from(w.conv)));
     const x = tf.tensor4d(Float32Array.from(new Rng(11).normalArray(32)), [1, 4, 4, 2]);
@@ -303,10 +332,14 @@ describe('loadModel: errors name what is wrong', () => {
     const j = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     j.modelTopology.model_config.config.layers[2].class_name = 'MysteryDense';
     writeFileSync(join(dir, 'model.json'), JSON.stringify(j));
-    expect(await errorOf(loadModel(dir))).toMatch(/^TS_MODEL: .* uses layer class that TF\.js does not know: MysteryDense — MysteryDense: import the package that defines and registers it/);
+    expect(await errorOf(loadModel(dir))).toMatch(
+      /^TS_MODEL: .* uses layer class that TF\.js does not know: MysteryDense — MysteryDense: import the package that defines and registers it/,
+    );
     j.tensorslim = { version: 1, layerClasses: { MysteryDense: { format: 'zz' } } };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(j));
-    expect(await errorOf(loadModel(dir))).toMatch(/MysteryDense is a factorized layer of format "zz": import its plugin package first \(e\.g\. @tensorslim\/decomp-zz\)/);
+    expect(await errorOf(loadModel(dir))).toMatch(
+      /MysteryDense is a factorized layer of format "zz": import its plugin package first \(e\.g\. @tensorslim\/decomp-zz\)/,
+    );
   });
   it('a plugin in the registry that defines the class is registered on the spot', async () => {
     const dir = broken('plugin-class');
@@ -381,7 +414,14 @@ function residualModel(): tfl.LayersModel {
   const m = tfl.model({ inputs: x, outputs: y, name: 'res' });
   const bn = m.getLayer('bn');
   const rng = new Rng(5);
-  bn.setWeights(bn.getWeights().map((w, i) => tf.tensor(Float32Array.from(rng.normalArray(w.size), (v) => (i === 3 ? 1 + Math.abs(v) : v)), w.shape)));
+  bn.setWeights(
+    bn.getWeights().map((w, i) =>
+      tf.tensor(
+        Float32Array.from(rng.normalArray(w.size), (v) => (i === 3 ? 1 + Math.abs(v) : v)),
+        w.shape,
+      ),
+    ),
+  );
   return m;
 }
 
@@ -393,8 +433,13 @@ function transpileCore(): string {
   for (const f of walk(src)) {
     const dest = join(out, relative(src, f)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(dest), { recursive: true });
-    if (f.endsWith('.d.ts') || !f.endsWith('.ts')) copyFileSync(f, dest); // assets travel as they are
-    else writeFileSync(dest, ts.transpileModule(readFileSync(f, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText);
+    if (f.endsWith('.d.ts') || !f.endsWith('.ts'))
+      copyFileSync(f, dest); // assets travel as they are
+    else
+      writeFileSync(
+        dest,
+        ts.transpileModule(readFileSync(f, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText,
+      );
   }
   return out;
 }
@@ -435,7 +480,11 @@ describe('saveModel', () => {
           'process.stdout.write(JSON.stringify({ classes: m.layers.map((l) => l.getClassName()), y: Array.from(y.dataSync()) }));',
         ].join('\n'),
       );
-      const out = execFileSync(process.execPath, [script, dir, JSON.stringify({ shape: x.shape, data: Array.from(x.dataSync()) })], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      const out = execFileSync(process.execPath, [script, dir, JSON.stringify({ shape: x.shape, data: Array.from(x.dataSync()) })], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
       const r = JSON.parse(out) as { classes: string[]; y: number[] };
       expect(r.classes).toEqual(['InputLayer', 'Conv2D', 'BatchNormalization', 'Add', 'GlobalAveragePooling2D', 'Dense']);
       expect(r.y).toHaveLength(y0.size);

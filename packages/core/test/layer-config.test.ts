@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  convPair,
-  factorizedBias,
-  factorizedLayerArgs,
-  forwardModeOf,
-  resolveLayerTarget,
-  type DenseLayerInfo,
-  type LayerTarget,
-} from '../src/index.js';
+import { convPair, factorizedBias, factorizedLayerArgs, forwardModeOf, resolveLayerTarget, type DenseLayerInfo, type LayerTarget } from '../src/index.js';
 import { Rng, tensor } from '@tensorslim/linalg';
 
 const codeOf = (f: () => unknown): string => {

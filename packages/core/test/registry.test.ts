@@ -104,7 +104,10 @@ describe('regularizers in the registry', () => {
   it('are registered and resolved by id, per registry', () => {
     const a = createRegistry();
     const b = createRegistry();
-    const l2 = { id: 'l2', coefficients: (w: { shape: readonly number[]; data: Float64Array }) => ({ shape: w.shape, data: new Float64Array(w.data.length).fill(1) }) };
+    const l2 = {
+      id: 'l2',
+      coefficients: (w: { shape: readonly number[]; data: Float64Array }) => ({ shape: w.shape, data: new Float64Array(w.data.length).fill(1) }),
+    };
     registerRegularizer(l2, a);
     expect(resolveRegularizer('l2', a)).toBe(l2);
     let code = 'none';

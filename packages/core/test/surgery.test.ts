@@ -127,7 +127,13 @@ const lowrank: FormatPlugin = {
       return ranks[0]! * (shape[0]! + shape.slice(1).reduce((x, y) => x * y, 1));
     },
     resolveRanks(shape: readonly number[], spec: RankSpec) {
-      return [rankOf(spec, shape[0]!, shape.slice(1).reduce((x, y) => x * y, 1))];
+      return [
+        rankOf(
+          spec,
+          shape[0]!,
+          shape.slice(1).reduce((x, y) => x * y, 1),
+        ),
+      ];
     },
   },
   projector: {
@@ -151,10 +157,18 @@ const lowrank: FormatPlugin = {
       for (let o = 0; o < cout; o++) for (let k = 0; k < r; k++) u[k * cout + o] = a.data[o * r + k]!;
       const bias = layer.bias ? [layer.bias] : [];
       const cfg = layer.config;
-      const common = { units: cout, inputChannels: cin, useBias: !!layer.bias, activation: (cfg.activation as string) ?? 'linear', rank: r, mode: 'factorized' };
+      const common = {
+        units: cout,
+        inputChannels: cin,
+        useBias: !!layer.bias,
+        activation: (cfg.activation as string) ?? 'linear',
+        rank: r,
+        mode: 'factorized',
+      };
       if (layer.kind === 'conv2d') {
         const v = new Float64Array(kh * kw * cin * r); // [kh, kw, Cin, R] from b[r, k·Cin + i]
-        for (let k = 0; k < kh * kw; k++) for (let i = 0; i < cin; i++) for (let q = 0; q < r; q++) v[(k * cin + i) * r + q] = b.data[q * (kh * kw * cin) + k * cin + i]!;
+        for (let k = 0; k < kh * kw; k++)
+          for (let i = 0; i < cin; i++) for (let q = 0; q < r; q++) v[(k * cin + i) * r + q] = b.data[q * (kh * kw * cin) + k * cin + i]!;
         return {
           className: LowRankConv2D.className,
           config: { ...common, name: layer.name, kernelSize: [kh, kw], strides: cfg.strides, padding: cfg.padding, dilationRate: cfg.dilationRate },
@@ -180,7 +194,9 @@ const lowrank: FormatPlugin = {
 
 function seqModel(): tfl.LayersModel {
   const m = tfl.sequential({ name: 'seq' });
-  m.add(tfl.layers.conv2d({ name: 'c1', inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', biasInitializer: 'randomNormal' }));
+  m.add(
+    tfl.layers.conv2d({ name: 'c1', inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', biasInitializer: 'randomNormal' }),
+  );
   m.add(tfl.layers.conv2d({ name: 'c2', filters: 6, kernelSize: 3, strides: 2, padding: 'valid', biasInitializer: 'randomNormal' }));
   m.add(tfl.layers.flatten({ name: 'flat' }));
   m.add(tfl.layers.dense({ name: 'fc1', units: 10, activation: 'relu', biasInitializer: 'randomNormal' }));
@@ -201,7 +217,14 @@ function residualModel(): tfl.LayersModel {
   // non-trivial BatchNormalization statistics, so that carrying them over is tested
   const bn = m.getLayer('bn');
   const rng = new Rng(11);
-  bn.setWeights(bn.getWeights().map((w, i) => tf.tensor(Float32Array.from(rng.normalArray(w.size), (v) => (i === 3 ? 1 + Math.abs(v) : v)), w.shape)));
+  bn.setWeights(
+    bn.getWeights().map((w, i) =>
+      tf.tensor(
+        Float32Array.from(rng.normalArray(w.size), (v) => (i === 3 ? 1 + Math.abs(v) : v)),
+        w.shape,
+      ),
+    ),
+  );
   return m;
 }
 
@@ -215,7 +238,10 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 function weightsOf(m: tfl.LayersModel, name: string): Float32Array[] {
-  return m.getLayer(name).getWeights().map((w) => (w.dataSync() as Float32Array).slice());
+  return m
+    .getLayer(name)
+    .getWeights()
+    .map((w) => (w.dataSync() as Float32Array).slice());
 }
 
 const container = createRegistry();
@@ -281,11 +307,14 @@ describe('denseLayers and modelSummary', () => {
 });
 
 describe('factorizeModel / replaceLayers', () => {
-  it('at full rank keeps a Sequential model\'s outputs (≤ 1e-4); unplanned layers keep their weights bit for bit', async () => {
+  it("at full rank keeps a Sequential model's outputs (≤ 1e-4); unplanned layers keep their weights bit for bit", async () => {
     const m = seqModel();
     const x = input([3, 8, 8, 3], 5);
     const y0 = m.predict(x) as tf.Tensor;
-    const plan = { version: 1 as const, layers: { c1: { format: 'lowrank', ranks: [100] }, c2: { format: 'lowrank', ranks: [100] }, fc1: { format: 'lowrank', ranks: [100] } } };
+    const plan = {
+      version: 1 as const,
+      layers: { c1: { format: 'lowrank', ranks: [100] }, c2: { format: 'lowrank', ranks: [100] }, fc1: { format: 'lowrank', ranks: [100] } },
+    };
     const before = weightsOf(m, 'fc2');
     const { model: f, layers } = await factorizeModel(m, plan, { container });
     expect(f.getLayer('c1').getClassName()).toBe('TestLowRankConv2D');
@@ -319,7 +348,10 @@ describe('factorizeModel / replaceLayers', () => {
     const x = input([2, 8, 8, 4], 6);
     const y0 = m.predict(x) as tf.Tensor;
     const bnBefore = weightsOf(m, 'bn');
-    const plan = { version: 1 as const, layers: { c1: { format: 'lowrank', ranks: { maxRank: 36 } }, c2: { format: 'lowrank', ranks: { maxRank: 36 }, outModes: [4], inModes: [4] } } };
+    const plan = {
+      version: 1 as const,
+      layers: { c1: { format: 'lowrank', ranks: { maxRank: 36 } }, c2: { format: 'lowrank', ranks: { maxRank: 36 }, outModes: [4], inModes: [4] } },
+    };
     const { model: f, layers } = await factorizeModel(m, plan, { container });
     expect(layers.map((l) => l.name)).toEqual(['c1', 'c2']);
     expect(layers[1]!.modes).toEqual([4, 9, 4]);
@@ -351,7 +383,7 @@ describe('factorizeModel / replaceLayers', () => {
     f.dispose();
   });
 
-  it('decomposes given weights instead of the model\'s (ADMM\'s Z)', async () => {
+  it("decomposes given weights instead of the model's (ADMM's Z)", async () => {
     const m = seqModel();
     const rng = new Rng(2);
     const z = tensor([10, 5], rng.normalArray(50));
@@ -360,8 +392,12 @@ describe('factorizeModel / replaceLayers', () => {
     const d = khat.dataSync();
     for (let i = 0; i < 50; i++) expect(d[i]).toBeCloseTo(z.data[i]!, 5);
     khat.dispose();
-    await expect(factorizeModel(m, { version: 1, layers: { fc2: { format: 'lowrank', ranks: [5] } } }, { container, weights: { fc1: z } })).rejects.toThrow(/weights were given for "fc1"/);
-    await expect(factorizeModel(m, { version: 1, layers: { fc2: { format: 'lowrank', ranks: [5] } } }, { container, weights: { fc2: tensor([5, 10]) } })).rejects.toThrow(/shape \[5, 10\], the kernel is \[10, 5\]/);
+    await expect(factorizeModel(m, { version: 1, layers: { fc2: { format: 'lowrank', ranks: [5] } } }, { container, weights: { fc1: z } })).rejects.toThrow(
+      /weights were given for "fc1"/,
+    );
+    await expect(
+      factorizeModel(m, { version: 1, layers: { fc2: { format: 'lowrank', ranks: [5] } } }, { container, weights: { fc2: tensor([5, 10]) } }),
+    ).rejects.toThrow(/shape \[5, 10\], the kernel is \[10, 5\]/);
     m.dispose();
     f.dispose();
   });
@@ -370,7 +406,10 @@ describe('factorizeModel / replaceLayers', () => {
     const m = seqModel();
     const rng = new Rng(3);
     const w = tensor([10, 5], rng.normalArray(50));
-    const z = tensor([10, 5], Float64Array.from(w.data, (v, i) => v + 0.3 * Math.sin(i)));
+    const z = tensor(
+      [10, 5],
+      Float64Array.from(w.data, (v, i) => v + 0.3 * Math.sin(i)),
+    );
     const plan = { version: 1 as const, layers: { fc2: { format: 'lowrank', ranks: [2] } } };
     const { model: f, layers } = await factorizeModel(m, plan, { container, weights: { fc2: z }, reference: { fc2: w } });
     const khat = (f.getLayer('fc2') as unknown as LowRankDense).reconstructKernel();
@@ -386,7 +425,9 @@ describe('factorizeModel / replaceLayers', () => {
     const plain = await factorizeModel(m, plan, { container });
     expect(plain.layers[0]!.referenceError).toBeUndefined();
     await expect(factorizeModel(m, plan, { container, reference: { fc1: w } })).rejects.toThrow(/reference kernels were given for "fc1"/);
-    await expect(factorizeModel(m, plan, { container, reference: { fc2: tensor([5, 10]) } })).rejects.toThrow(/the reference kernel for fc2: shape \[5, 10\], the kernel is \[10, 5\]/);
+    await expect(factorizeModel(m, plan, { container, reference: { fc2: tensor([5, 10]) } })).rejects.toThrow(
+      /the reference kernel for fc2: shape \[5, 10\], the kernel is \[10, 5\]/,
+    );
     khat.dispose();
     m.dispose();
     f.dispose();
@@ -395,10 +436,18 @@ describe('factorizeModel / replaceLayers', () => {
 
   it('replaceLayers refuses unknown names, unregistered classes and weights of the wrong shapes', async () => {
     const m = seqModel();
-    const spec: FactorizedLayerSpec = { className: 'Dense', config: { units: 5, activation: 'softmax' }, weights: [tensor([10, 5]), tensor([5])], params: 55, flops: 50 };
+    const spec: FactorizedLayerSpec = {
+      className: 'Dense',
+      config: { units: 5, activation: 'softmax' },
+      weights: [tensor([10, 5]), tensor([5])],
+      params: 55,
+      flops: 50,
+    };
     await expect(replaceLayers(m, { nope: spec })).rejects.toThrow(/cannot replace nope.*layers: c1, c2, flat, fc1, fc2/);
     await expect(replaceLayers(m, { fc2: { ...spec, className: 'NoSuchLayer' } })).rejects.toThrow(/NoSuchLayer.*not registered/);
-    await expect(replaceLayers(m, { fc2: { ...spec, weights: [tensor([5, 10]), tensor([5])] } })).rejects.toThrow(/weights \[10x5, 5\], the spec gives \[5x10, 5\]/);
+    await expect(replaceLayers(m, { fc2: { ...spec, weights: [tensor([5, 10]), tensor([5])] } })).rejects.toThrow(
+      /weights \[10x5, 5\], the spec gives \[5x10, 5\]/,
+    );
     // a plain Dense spec is a valid replacement: the weights are set from it exactly
     const w = tensor([10, 5], new Rng(4).normalArray(50));
     const r = await replaceLayers(m, { fc2: { ...spec, weights: [w, tensor([5])] } });
@@ -424,16 +473,25 @@ describe('bad plans', () => {
     );
   });
   it('a layer that is not Conv2D/Dense: TS_PLAN saying what it is', () => {
-    expect(codeOf(() => resolvePlanTargets(m, { version: 1, layers: { flat: { format: 'lowrank', ranks: [2] } } }))).toMatch(/^TS_PLAN: .*"flat".*Flatten is not a Conv2D or Dense layer/);
+    expect(codeOf(() => resolvePlanTargets(m, { version: 1, layers: { flat: { format: 'lowrank', ranks: [2] } } }))).toMatch(
+      /^TS_PLAN: .*"flat".*Flatten is not a Conv2D or Dense layer/,
+    );
   });
   it('modes that do not factor the channels: TS_FACTOR', () => {
-    expect(codeOf(() => resolvePlanTargets(m, { version: 1, layers: { c2: { format: 'lowrank', ranks: [2], outModes: [4] } } }))).toMatch(/^TS_FACTOR: c2: outModes \[4\] multiply to 4, but the layer has 6 output channels/);
+    expect(codeOf(() => resolvePlanTargets(m, { version: 1, layers: { c2: { format: 'lowrank', ranks: [2], outModes: [4] } } }))).toMatch(
+      /^TS_FACTOR: c2: outModes \[4\] multiply to 4, but the layer has 6 output channels/,
+    );
   });
   it('an unregistered format: TS_UNKNOWN_FORMAT listing the registered ones', async () => {
-    await expect(factorizeModel(m, { version: 1, layers: { c2: { format: 'nope', ranks: [2] } } }, { container })).rejects.toThrow(/unknown format "nope" — registered formats: lowrank/);
+    await expect(factorizeModel(m, { version: 1, layers: { c2: { format: 'nope', ranks: [2] } } }, { container })).rejects.toThrow(
+      /unknown format "nope" — registered formats: lowrank/,
+    );
   });
   it('targets come back in model order with modes and evaluated rank formulas', () => {
-    const t = resolvePlanTargets(m, { version: 1, layers: { fc1: { format: 'lowrank', ranks: ['min(cin, cout) / 2'] }, c1: { format: 'lowrank', ranks: { maxRank: 'cout' } } } });
+    const t = resolvePlanTargets(m, {
+      version: 1,
+      layers: { fc1: { format: 'lowrank', ranks: ['min(cin, cout) / 2'] }, c1: { format: 'lowrank', ranks: { maxRank: 'cout' } } },
+    });
     expect(t.map((x) => x.name)).toEqual(['c1', 'fc1']);
     expect(t[0]!.ranks).toEqual({ maxRank: 4 });
     expect(t[1]!.ranks).toEqual({ ranks: [5] });

@@ -60,10 +60,7 @@ export function ringOf(cores: readonly DenseTensor[]): {
     if (c.data.length !== sizeOf(c.shape)) fail(ErrorCodes.SHAPE, `TR core ${k}: ${c.data.length} entries do not fill [${c.shape.join(', ')}]`);
     const next = cores[(k + 1) % d]!;
     if (c.shape[2] !== next.shape[0]) {
-      fail(
-        ErrorCodes.RANK,
-        `TR cores do not close a ring: core ${k} ends in rank ${c.shape[2]} but core ${(k + 1) % d} starts with rank ${next.shape[0]}`,
-      );
+      fail(ErrorCodes.RANK, `TR cores do not close a ring: core ${k} ends in rank ${c.shape[2]} but core ${(k + 1) % d} starts with rank ${next.shape[0]}`);
     }
   });
   const shape = cores.map((c) => c.shape[1]!);
@@ -95,9 +92,7 @@ export function trReconstructCores(cores: readonly DenseTensor[]): DenseTensor {
   }
   const right = new Float64Array(c * r0 * n);
   const ld = last.data;
-  for (let x = 0; x < c; x++)
-    for (let i = 0; i < n; i++)
-      for (let a = 0; a < r0; a++) right[(x * r0 + a) * n + i] = ld[(x * n + i) * r0 + a]!;
+  for (let x = 0; x < c; x++) for (let i = 0; i < n; i++) for (let a = 0; a < r0; a++) right[(x * r0 + a) * n + i] = ld[(x * n + i) * r0 + a]!;
   const out = matmul({ rows: P, cols: c * r0, data: left }, { rows: c * r0, cols: n, data: right });
   return { shape, data: out.data };
 }
@@ -390,11 +385,7 @@ export function trDecompose(tensor: DenseTensor, spec: RankSpec, opts: TrDecompo
  * The ring ranks `spec` resolves to for a tensor of `shape` (clamped for TR-SVD from
  * `opts.startMode`). An `eps` spec depends on the data: pass `opts.tensor`.
  */
-export function resolveTrRanks(
-  shape: readonly number[],
-  spec: RankSpec,
-  opts: TrSvdOptions & { tensor?: DenseTensor } = {},
-): number[] {
+export function resolveTrRanks(shape: readonly number[], spec: RankSpec, opts: TrSvdOptions & { tensor?: DenseTensor } = {}): number[] {
   const ev = evaluateRankFormulas(spec, { d: shape.length });
   const startMode = validateStartMode(opts.startMode, shape.length);
   if (rankSpecKind(ev) === 'eps') {

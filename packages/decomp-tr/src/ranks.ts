@@ -12,8 +12,7 @@ import { ErrorCodes, evaluateRankFormulas, fail, rankSpecKind, type RankSpec } f
 import { sizeOf } from '@tensorslim/linalg';
 
 /** One line describing the TR rank convention (help texts and errors). */
-export const TR_RANK_CONVENTION =
-  'TR: d ring ranks [r0, r1, ..., r(d-1)] for a d-mode tensor; core k is [r_k, n_k, r_(k+1)] and the ring closes on r0';
+export const TR_RANK_CONVENTION = 'TR: d ring ranks [r0, r1, ..., r(d-1)] for a d-mode tensor; core k is [r_k, n_k, r_(k+1)] and the ring closes on r0';
 
 /** Options of {@link validateTrRanks}. */
 export interface ValidateTrRanksOptions {
@@ -70,14 +69,11 @@ export function validateStartMode(startMode: unknown, d: number): number {
  * fits this one — and each later rank r_{k+1} is clamped to the unfolding TR-SVD truncates
  * (min(r_k·n_k, n_{k+1}···n_{m−1}·r_m), in ring order from the start mode).
  */
-export function validateTrRanks(
-  shape: readonly number[],
-  ranks: readonly number[],
-  opts: ValidateTrRanksOptions = {},
-): number[] {
+export function validateTrRanks(shape: readonly number[], ranks: readonly number[], opts: ValidateTrRanksOptions = {}): number[] {
   const what = opts.what ?? 'TR ranks';
   const d = shape.length;
-  if (d < 2) fail(ErrorCodes.SHAPE, `a tensor ring needs a tensor with at least 2 modes, got shape [${shape.join(', ')}]`, 'reshape the tensor into modes first');
+  if (d < 2)
+    fail(ErrorCodes.SHAPE, `a tensor ring needs a tensor with at least 2 modes, got shape [${shape.join(', ')}]`, 'reshape the tensor into modes first');
   if (shape.some((s) => !Number.isInteger(s) || s < 1)) fail(ErrorCodes.SHAPE, `shape [${shape.join(', ')}] has a mode that is not a positive integer`);
   if (!Array.isArray(ranks) || ranks.length !== d) {
     fail(
@@ -105,9 +101,7 @@ export function validateTrRanks(
       `${what} [${ranks.join(', ')}]: TR-SVD starting at mode ${m} splits the mode-${m} unfolding ` +
         `(${shape[m]} × ${sizeOf(shape) / shape[m]!}) into r${m}·r${m1} = ${ranks[m]}·${ranks[m1]} = ${prod}, ` +
         `more than the ${limit} it allows`,
-      (modes.length
-        ? `start at mode ${modes.join(' or ')} (option startMode), where r_k·r_(k+1) fits, or `
-        : 'no start mode fits these ranks; ') +
+      (modes.length ? `start at mode ${modes.join(' or ')} (option startMode), where r_k·r_(k+1) fits, or ` : 'no start mode fits these ranks; ') +
         `lower r${m} and r${m1} so that r${m}·r${m1} ≤ ${limit} (e.g. r${m} = ${a}, r${m1} = ${b})`,
       { startMode: m, limit, allowedStartModes: modes, suggestion: { [`r${m}`]: a, [`r${m1}`]: b } },
     );
@@ -231,5 +225,9 @@ export function resolveStaticTrRanks(shape: readonly number[], spec: RankSpec, s
   if (kind === 'eps') {
     return fail(ErrorCodes.RANK, 'TR ranks for an eps spec depend on the data', 'pass the tensor (resolveRanks(shape, spec, { tensor })) or run trSvd');
   }
-  return fail(ErrorCodes.RANK, 'the tensor-ring format has no automatic rank choice', 'use {"eps": E} for the smallest ranks within a relative error E, or {"ratio": C}');
+  return fail(
+    ErrorCodes.RANK,
+    'the tensor-ring format has no automatic rank choice',
+    'use {"eps": E} for the smallest ranks within a relative error E, or {"ratio": C}',
+  );
 }

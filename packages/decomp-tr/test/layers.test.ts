@@ -72,7 +72,10 @@ describe('TRConv2D equals the dense convolution with the reconstructed kernel', 
           layer.setWeights([...cores.map(toTf), tf.tensor1d(Array.from(bias))]);
           expect(layer.forwardMode).toBe(mode);
           const y = layer.apply(x) as tf.Tensor;
-          const ref = tf.add(tf.conv2d(x as tf.Tensor4D, toTf(kernel) as tf.Tensor4D, g.strides, g.padding, 'NHWC', g.dilationRate), tf.tensor1d(Array.from(bias)));
+          const ref = tf.add(
+            tf.conv2d(x as tf.Tensor4D, toTf(kernel) as tf.Tensor4D, g.strides, g.padding, 'NHWC', g.dilationRate),
+            tf.tensor1d(Array.from(bias)),
+          );
           expect(y.shape).toEqual(ref.shape);
           const { diff, scale } = maxAbsDiff(y, ref);
           expect(scale).toBeGreaterThan(0.1);
@@ -132,7 +135,11 @@ describe('gradients reach every core', () => {
   it('TRConv2D (factorized and reconstructed) and TRDense', () => {
     const conv = (mode: 'factorized' | 'reconstructed') =>
       new TRConv2D({ units: 6, inputChannels: 4, kernelSize: [3, 3], padding: 'same', outModes: [2, 3], inModes: [4], ranks: [2, 2, 3, 2], mode });
-    for (const layer of [conv('factorized'), conv('reconstructed'), new TRDense({ units: 6, inputChannels: 10, outModes: [6], inModes: [2, 5], ranks: [2, 3, 2] })]) {
+    for (const layer of [
+      conv('factorized'),
+      conv('reconstructed'),
+      new TRDense({ units: 6, inputChannels: 10, outModes: [6], inModes: [2, 5], ranks: [2, 3, 2] }),
+    ]) {
       const x = layer instanceof TRDense ? tf.randomNormal([3, 10], 0, 1, 'float32', 7) : tf.randomNormal([2, 6, 6, 4], 0, 1, 'float32', 7);
       layer.apply(x);
       const vars = layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -150,7 +157,22 @@ describe('gradients reach every core', () => {
 describe('save → load round trip', () => {
   it('model.toJSON + weights → modelFromJSON (classes registered at import) gives identical outputs', async () => {
     const model = tfl.sequential();
-    model.add(new TRConv2D({ units: 6, inputChannels: 4, kernelSize: [3, 3], strides: [2, 2], padding: 'same', outModes: [3, 2], inModes: [2, 2], ranks: [2, 2, 2, 3, 2], activation: 'relu', inputShape: [8, 8, 4], mode: 'factorized', name: 'trc' }));
+    model.add(
+      new TRConv2D({
+        units: 6,
+        inputChannels: 4,
+        kernelSize: [3, 3],
+        strides: [2, 2],
+        padding: 'same',
+        outModes: [3, 2],
+        inModes: [2, 2],
+        ranks: [2, 2, 2, 3, 2],
+        activation: 'relu',
+        inputShape: [8, 8, 4],
+        mode: 'factorized',
+        name: 'trc',
+      }),
+    );
     model.add(tfl.layers.flatten());
     model.add(new TRDense({ units: 5, inputChannels: 96, outModes: [5], inModes: [8, 12], ranks: [2, 3, 2], name: 'trd' }));
     const json = model.toJSON(null, false) as Record<string, unknown>;

@@ -86,13 +86,15 @@ describe('TR-SVD rank specs', () => {
       expect(N / trParamCount(shape, r)).toBeGreaterThanOrEqual(ratio);
       // every rank that the shape lets grow by one breaks the ratio (a rank the clamp holds
       // back, or that validateTrRanks refuses, cannot be raised at all)
-      const raisable = r.map((_, k) => r.map((v, j) => (j === k ? v + 1 : v))).filter((up, k) => {
-        try {
-          return validateTrRanks(shape, up)[k] === up[k];
-        } catch {
-          return false;
-        }
-      });
+      const raisable = r
+        .map((_, k) => r.map((v, j) => (j === k ? v + 1 : v)))
+        .filter((up, k) => {
+          try {
+            return validateTrRanks(shape, up)[k] === up[k];
+          } catch {
+            return false;
+          }
+        });
       expect(raisable.length, `[${shape}]: some rank can be raised`).toBeGreaterThan(0);
       for (const up of raisable) expect(N / trParamCount(shape, up)).toBeLessThan(ratio);
     }

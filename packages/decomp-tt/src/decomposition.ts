@@ -9,16 +9,7 @@
  *
  * @module
  */
-import {
-  assertFinite,
-  ErrorCodes,
-  fail,
-  type DecomposeOptions,
-  type Decomposition,
-  type Factors,
-  type RankScope,
-  type RankSpec,
-} from '@tensorslim/core';
+import { assertFinite, ErrorCodes, fail, type DecomposeOptions, type Decomposition, type Factors, type RankScope, type RankSpec } from '@tensorslim/core';
 import {
   certifiedRandomizedSvd,
   chainProduct,

@@ -45,7 +45,8 @@ export const ttLayers = defineLayers<TtLayerConfig, { ranks: readonly RankValue[
   coreShapes: (layout: TensorLayout, { ranks }) => layoutModes(layout).map((n, k) => ({ name: `core_${k}`, shape: [ranks[k]!, n, ranks[k + 1]!] })),
   maps(cores, layout, { ranks }) {
     const m = layout.outModes.length;
-    if (layout.kind === 'dense') return { inMap: tf.transpose(contractRight(cores.slice(m))) as tf.Tensor2D, middle: null, outMap: outMapOf(cores.slice(0, m)) };
+    if (layout.kind === 'dense')
+      return { inMap: tf.transpose(contractRight(cores.slice(m))) as tf.Tensor2D, middle: null, outMap: outMapOf(cores.slice(0, m)) };
     const { kh, kw } = layoutDims(layout);
     const middle = tf.transpose(tf.reshape(cores[m]!, [ranks[m]!, kh, kw, ranks[m + 1]!]), [1, 2, 3, 0]);
     return { inMap: tf.transpose(contractRight(cores.slice(m + 1))) as tf.Tensor2D, middle, outMap: outMapOf(cores.slice(0, m)) };

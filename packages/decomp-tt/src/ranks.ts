@@ -8,16 +8,7 @@
  *
  * @module
  */
-import {
-  ErrorCodes,
-  evaluateRank,
-  evaluateRankSpec,
-  fail,
-  rankSpecKind,
-  type RankScope,
-  type RankSpec,
-  type RankValue,
-} from '@tensorslim/core';
+import { ErrorCodes, evaluateRank, evaluateRankSpec, fail, rankSpecKind, type RankScope, type RankSpec, type RankValue } from '@tensorslim/core';
 import { sizeOf } from '@tensorslim/linalg';
 
 /** The rank convention of the TT format, as shown in help texts and errors. */
@@ -41,12 +32,7 @@ export function validateTtShape(shape: readonly number[], what = 'tensor'): void
  * Ranks larger than the data allows are accepted here (see {@link clampTtRanks}).
  * Throws `TS_RANK` with the expected length for this shape otherwise.
  */
-export function validateTtRanks(
-  shape: readonly number[],
-  ranks: readonly RankValue[],
-  what = 'TT ranks',
-  scope: RankScope = {},
-): number[] {
+export function validateTtRanks(shape: readonly number[], ranks: readonly RankValue[], what = 'TT ranks', scope: RankScope = {}): number[] {
   validateTtShape(shape, what);
   const d = shape.length;
   const hint = `give d+1 = ${d + 1} ranks with r0 = r${d} = 1 for modes [${shape.join(', ')}], e.g. [${exampleRanks(shape).join(', ')}], or a max rank ({"maxRank": R}, --max-rank R)`;

@@ -87,7 +87,17 @@ describe('TTConv2D equals conv2d with the reconstructed kernel', () => {
     }
   }
   it('relu activation and a 1×1 output map of one output mode', () => {
-    const layer = new TTConv2D({ units: 5, inputChannels: 4, kernelSize: [3, 1], padding: 'same', outModes: [5], inModes: [2, 2], ranks: [1, 5, 3, 2, 1], activation: 'relu', mode: 'factorized' });
+    const layer = new TTConv2D({
+      units: 5,
+      inputChannels: 4,
+      kernelSize: [3, 1],
+      padding: 'same',
+      outModes: [5],
+      inModes: [2, 2],
+      ranks: [1, 5, 3, 2, 1],
+      activation: 'relu',
+      mode: 'factorized',
+    });
     layer.build([null, 6, 6, 4]);
     const { kernel, bias } = setRandomWeights(layer, 4);
     const x = tf.randomNormal([2, 6, 6, 4], 0, 1, 'float32', 4);
@@ -98,7 +108,11 @@ describe('TTConv2D equals conv2d with the reconstructed kernel', () => {
 
 describe('TTDense equals matMul with the reconstructed kernel', () => {
   for (const mode of ['factorized', 'reconstructed'] as const) {
-    for (const shape of [[1, 12], [7, 12], [3, 4, 12]]) {
+    for (const shape of [
+      [1, 12],
+      [7, 12],
+      [3, 4, 12],
+    ]) {
       it(`${mode} on input [${shape}]`, () => {
         const layer = new TTDense({ units: 10, inputChannels: 12, outModes: [5, 2], inModes: [3, 4], ranks: [1, 3, 4, 2, 1], mode });
         layer.build([null, 12]);
@@ -115,7 +129,16 @@ describe('TTDense equals matMul with the reconstructed kernel', () => {
 
 describe('training, forward mode, counts', () => {
   it('a training step changes every core (conv and dense)', () => {
-    const conv = new TTConv2D({ units: 8, inputChannels: 6, kernelSize: [3, 3], padding: 'same', outModes: [4, 2], inModes: [2, 3], ranks: [1, 3, 5, 4, 2, 1], mode: 'factorized' });
+    const conv = new TTConv2D({
+      units: 8,
+      inputChannels: 6,
+      kernelSize: [3, 3],
+      padding: 'same',
+      outModes: [4, 2],
+      inModes: [2, 3],
+      ranks: [1, 3, 5, 4, 2, 1],
+      mode: 'factorized',
+    });
     const dense = new TTDense({ units: 10, inputChannels: 8 * 5 * 5, outModes: [5, 2], inModes: [8, 5, 5], ranks: [1, 2, 3, 4, 3, 1], mode: 'factorized' });
     const x = tf.randomNormal([4, 5, 5, 6], 0, 1, 'float32', 1);
     const target = tf.randomNormal([4, 10], 0, 1, 'float32', 2);
@@ -136,7 +159,15 @@ describe('training, forward mode, counts', () => {
     expect(forward().dataSync()[0]!).toBeLessThan(loss0);
   });
   it('auto picks the cheaper forward by multiply-adds', () => {
-    const low = new TTConv2D({ units: 64, inputChannels: 64, kernelSize: [3, 3], padding: 'same', outModes: [8, 8], inModes: [8, 8], ranks: [1, 4, 4, 4, 4, 1] });
+    const low = new TTConv2D({
+      units: 64,
+      inputChannels: 64,
+      kernelSize: [3, 3],
+      padding: 'same',
+      outModes: [8, 8],
+      inModes: [8, 8],
+      ranks: [1, 4, 4, 4, 4, 1],
+    });
     low.build([null, 16, 16, 64]);
     expect(low.factorizedFlops()).toBeLessThan(low.denseFlops());
     expect(low.forwardMode).toBe('factorized');
@@ -159,14 +190,25 @@ describe('training, forward mode, counts', () => {
       }
       return 'none';
     };
-    expect(code(() => new TTConv2D({ units: 8, inputChannels: 6, kernelSize: [3, 3], outModes: [3, 3], inModes: [2, 3], ranks: [1, 2, 2, 2, 2, 1] }))).toBe('TS_FACTOR');
+    expect(code(() => new TTConv2D({ units: 8, inputChannels: 6, kernelSize: [3, 3], outModes: [3, 3], inModes: [2, 3], ranks: [1, 2, 2, 2, 2, 1] }))).toBe(
+      'TS_FACTOR',
+    );
     expect(code(() => new TTDense({ units: 10, inputChannels: 12, outModes: [5, 2], inModes: [3, 4], ranks: [1, 2, 2, 1] }))).toBe('TS_RANK');
   });
 });
 
 describe('construction from an existing layer', () => {
   it('fromFactors builds the spec from a Conv2D and its TT-SVD; full ranks reproduce the conv', () => {
-    const conv = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'c1', kernelInitializer: 'glorotNormal', biasInitializer: 'randomNormal' });
+    const conv = tfl.layers.conv2d({
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      activation: 'relu',
+      name: 'c1',
+      kernelInitializer: 'glorotNormal',
+      biasInitializer: 'randomNormal',
+    });
     const input = tfl.input({ shape: [9, 9, 6] });
     conv.apply(input);
     const info = denseLayerInfo(conv);
@@ -179,10 +221,27 @@ describe('construction from an existing layer', () => {
     const ref = conv.apply(x) as tf.Tensor;
     expect(maxAbsDiff((layer.apply(x) as tf.Tensor).dataSync(), ref.dataSync())).toBeLessThanOrEqual(1e-4);
     const cfg = layer.getConfig();
-    expect(cfg).toMatchObject({ name: 'c1', activation: 'relu', useBias: true, strides: [2, 2], padding: 'same', dilationRate: [1, 1], kernelSize: [3, 3], units: 8, inputChannels: 6, mode: 'factorized' });
+    expect(cfg).toMatchObject({
+      name: 'c1',
+      activation: 'relu',
+      useBias: true,
+      strides: [2, 2],
+      padding: 'same',
+      dilationRate: [1, 1],
+      kernelSize: [3, 3],
+      units: 8,
+      inputChannels: 6,
+      mode: 'factorized',
+    });
 
     // truncated ranks: the spec's weights are cores then bias; the layer computes conv with the projected kernel
-    const target = { name: 'c1', format: 'tt', layout: { kind: 'conv2d' as const, kernelShape: [3, 3, 6, 8], outModes: [4, 2], inModes: [2, 3] }, ranks: { ranks: [1, 2, 3, 3, 2, 1] }, options: {} };
+    const target = {
+      name: 'c1',
+      format: 'tt',
+      layout: { kind: 'conv2d' as const, kernelShape: [3, 3, 6, 8], outModes: [4, 2], inModes: [2, 3] },
+      ranks: { ranks: [1, 2, 3, 3, 2, 1] },
+      options: {},
+    };
     const factors = ttDecomposeKernel(info.kernel, target);
     const spec = plugin.layers!.fromFactors(info, factors, target);
     expect(spec.className).toBe('TTConv2D');

@@ -61,7 +61,7 @@ describe('TT projector (ADMM Z-step)', () => {
     const fr = ttDecomposeKernel(w, tr);
     expect(120 / fr.cores.reduce((a, c) => a + c.data.length, 0)).toBeGreaterThanOrEqual(2);
   });
-  it('ranks that do not match the plan\'s modes → TS_RANK naming the expected length', () => {
+  it("ranks that do not match the plan's modes → TS_RANK naming the expected length", () => {
     const w = randn([3, 3, 6, 8], 1);
     expectCode(() => projectTt(w, convTarget([1, 3, 3, 1])), 'TS_RANK', /conv2.*TT ranks.*modes \[4, 2, 9, 2, 3\].*needs d\+1 = 6/);
     expectCode(() => projectTt(w, convTarget([2, 3, 3, 3, 3, 1])), 'TS_RANK', /r0 = r5 = 1/);

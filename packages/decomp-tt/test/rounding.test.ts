@@ -13,7 +13,8 @@ function ttSum(x: Factors, y: Factors): Factors {
     const out = new Float64Array(a * n * b);
     const put = (c: Factors['cores'][number], ro: number, co: number): void => {
       const [ca, cn, cb] = c.shape as [number, number, number];
-      for (let i = 0; i < ca; i++) for (let j = 0; j < cn; j++) for (let l = 0; l < cb; l++) out[((i + ro) * n + j) * b + l + co] = c.data[(i * cn + j) * cb + l]!;
+      for (let i = 0; i < ca; i++)
+        for (let j = 0; j < cn; j++) for (let l = 0; l < cb; l++) out[((i + ro) * n + j) * b + l + co] = c.data[(i * cn + j) * cb + l]!;
     };
     put(x.cores[k]!, 0, 0);
     put(y.cores[k]!, k === 0 ? 0 : x.ranks[k]!, k === d - 1 ? 0 : x.ranks[k + 1]!);

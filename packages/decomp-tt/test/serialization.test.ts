@@ -18,7 +18,20 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tt-save-'));
   const model = tfl.sequential({
     layers: [
-      new TTConv2D({ units: 8, inputChannels: 6, kernelSize: [3, 3], strides: [2, 2], padding: 'same', outModes: [4, 2], inModes: [2, 3], ranks: [1, 3, 5, 4, 2, 1], activation: 'relu', mode: 'factorized', inputShape: [8, 8, 6], name: 'ttc' }),
+      new TTConv2D({
+        units: 8,
+        inputChannels: 6,
+        kernelSize: [3, 3],
+        strides: [2, 2],
+        padding: 'same',
+        outModes: [4, 2],
+        inModes: [2, 3],
+        ranks: [1, 3, 5, 4, 2, 1],
+        activation: 'relu',
+        mode: 'factorized',
+        inputShape: [8, 8, 6],
+        name: 'ttc',
+      }),
       tfl.layers.flatten(),
       new TTDense({ units: 10, inputChannels: 128, outModes: [5, 2], inModes: [8, 4, 4], ranks: [1, 3, 4, 4, 2, 1], mode: 'reconstructed', name: 'ttd' }),
     ],

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTensorslimError } from '@tensorslim/core';
 import { frobNorm, relError, sizeOf, type DenseTensor } from '@tensorslim/linalg';
-import {
-  clampTtRanks,
-  resolveTtRanks,
-  ttParamCount,
-  ttReconstruct,
-  ttSvd,
-  validateTtRanks,
-  type TtStepKind,
-} from '../src/index.js';
+import { clampTtRanks, resolveTtRanks, ttParamCount, ttReconstruct, ttSvd, validateTtRanks, type TtStepKind } from '../src/index.js';
 import { fixtureCases, fixtureTensor, randn, randomTtTensor } from './helpers.js';
 
 function expectCode(f: () => unknown, code: string, msg?: RegExp): void {
@@ -26,10 +18,22 @@ function expectCode(f: () => unknown, code: string, msg?: RegExp): void {
 
 describe('TT-SVD: exact recovery', () => {
   const cases: [number[], number[]][] = [
-    [[4, 5, 3, 6], [1, 3, 4, 2, 1]],
-    [[7, 1, 5, 2, 3], [1, 2, 2, 3, 2, 1]],
-    [[9, 11], [1, 4, 1]],
-    [[2, 3, 2, 3, 2, 3], [1, 2, 3, 3, 3, 2, 1]],
+    [
+      [4, 5, 3, 6],
+      [1, 3, 4, 2, 1],
+    ],
+    [
+      [7, 1, 5, 2, 3],
+      [1, 2, 2, 3, 2, 1],
+    ],
+    [
+      [9, 11],
+      [1, 4, 1],
+    ],
+    [
+      [2, 3, 2, 3, 2, 3],
+      [1, 2, 3, 3, 3, 2, 1],
+    ],
   ];
   for (const [shape, ranks] of cases) {
     it(`recovers a random TT tensor [${shape}] at ranks [${ranks}]`, () => {
@@ -98,7 +102,15 @@ describe('TT-SVD vs an independent numpy TT-SVD (fixtures/make_fixtures.py)', ()
   }
   it('covers primes, size-1 modes, d = 2 and d = 6, and unfoldings wider than 32 both ways', () => {
     const shapes = fixtureCases().map((c) => c.shape);
-    expect(shapes.some((s) => Math.min(s[0]!, s.slice(1).reduce((a, b) => a * b, 1)) > 32)).toBe(true);
+    expect(
+      shapes.some(
+        (s) =>
+          Math.min(
+            s[0]!,
+            s.slice(1).reduce((a, b) => a * b, 1),
+          ) > 32,
+      ),
+    ).toBe(true);
     expect(shapes.some((s) => s.length === 2)).toBe(true);
     expect(shapes.some((s) => s.length === 6)).toBe(true);
     expect(shapes.some((s) => s.includes(1))).toBe(true);
@@ -125,12 +137,15 @@ describe('the ε guarantee ‖A − TT(A)‖ ≤ ε‖A‖', () => {
     ['random [3,2,4,3,2,5]', randn([3, 2, 4, 3, 2, 5], 4)],
     ['Hilbert [6,6,6,6]', grid([6, 6, 6, 6], (i) => 1 / (1 + i.reduce((a, b) => a + b, 0)))],
     ['exp(-|x|) [8,8,8]', grid([8, 8, 8], (i) => Math.exp(-Math.sqrt(i[0]! ** 2 + i[1]! ** 2 + i[2]! ** 2) / 4))],
-    ['low rank + noise [7,8,9]', (() => {
-      const a = randomTtTensor([7, 8, 9], [1, 3, 3, 1], 9);
-      const z = randn([7, 8, 9], 10);
-      const s = (1e-2 * frobNorm(a)) / frobNorm(z);
-      return { shape: a.shape, data: a.data.map((v, i) => v + s * z.data[i]!) };
-    })()],
+    [
+      'low rank + noise [7,8,9]',
+      (() => {
+        const a = randomTtTensor([7, 8, 9], [1, 3, 3, 1], 9);
+        const z = randn([7, 8, 9], 10);
+        const s = (1e-2 * frobNorm(a)) / frobNorm(z);
+        return { shape: a.shape, data: a.data.map((v, i) => v + s * z.data[i]!) };
+      })(),
+    ],
   ];
   for (const [name, a] of tensors) {
     it(name, () => {

@@ -9,16 +9,7 @@
  *
  * @module
  */
-import {
-  assertFinite,
-  ErrorCodes,
-  fail,
-  type DecomposeOptions,
-  type Decomposition,
-  type Factors,
-  type RankSpec,
-  type TensorLayout,
-} from '@tensorslim/core';
+import { assertFinite, ErrorCodes, fail, type DecomposeOptions, type Decomposition, type Factors, type RankSpec, type TensorLayout } from '@tensorslim/core';
 import {
   arrange,
   canonical,
@@ -170,8 +161,7 @@ class Workspace {
   spectrumSource(): SpectrumSource {
     return {
       norm2: this.norm2,
-      spectrum: (mode, floor) =>
-        modeSpectrum(this.cands(), mode, { floor, ...(this.gramFits(mode) ? { eig: this.eig(mode) } : {}) }),
+      spectrum: (mode, floor) => modeSpectrum(this.cands(), mode, { floor, ...(this.gramFits(mode) ? { eig: this.eig(mode) } : {}) }),
     };
   }
 
@@ -197,14 +187,7 @@ function resolve(ws: Workspace, spec: RankSpec, opts: TuckerOptions) {
   return resolveTuckerSpec(ws.tensor.shape, spec, modesFromOptions(ws.tensor.shape, opts), ws.spectrumSource());
 }
 
-function assemble(
-  ws: Workspace,
-  modes: number[],
-  ranks: number[],
-  bases: ModeBasis[],
-  core: Arranged,
-  meta: TuckerMeta,
-): Factors {
+function assemble(ws: Workspace, modes: number[], ranks: number[], bases: ModeBasis[], core: Arranged, meta: TuckerMeta): Factors {
   const c = canonical(core);
   const want = coreShape(ws.tensor.shape, ranks, modes);
   if (c.shape.some((s, i) => s !== want[i])) throw new Error(`internal: core [${c.shape.join(', ')}] ≠ [${want.join(', ')}]`);
@@ -247,9 +230,7 @@ function run(tensor: DenseTensor, spec: RankSpec, opts: TuckerOptions, s: Settin
       break;
     }
   }
-  const core = last
-    ? modeTimes(last.y, modes[last.i]!, bases[last.i]!.ut, bases[last.i]!.r)
-    : project(ws, modes, bases, -1)!;
+  const core = last ? modeTimes(last.y, modes[last.i]!, bases[last.i]!.ut, bases[last.i]!.r) : project(ws, modes, bases, -1)!;
   if (!last) errors.push(ws.norm2 > 0 ? Math.sqrt(Math.max(0, ws.norm2 - sumSquares(core.data)) / ws.norm2) : 0);
   return assemble(ws, modes, ranks, bases as ModeBasis[], core, {
     modes,
@@ -301,12 +282,18 @@ export function validateTuckerFactors(f: Factors): { modes: number[]; ranks: num
   validateTuckerRanks(f.shape, f.ranks, modes);
   const ranks = [...f.ranks];
   if (f.cores.length !== modes.length + 1) {
-    fail(ErrorCodes.FACTOR, `Tucker factors on modes [${modes.join(', ')}] need ${modes.length + 1} tensors (core + ${modes.length} factors), got ${f.cores.length}`);
+    fail(
+      ErrorCodes.FACTOR,
+      `Tucker factors on modes [${modes.join(', ')}] need ${modes.length + 1} tensors (core + ${modes.length} factors), got ${f.cores.length}`,
+    );
   }
   const want = coreShape(f.shape, ranks, modes);
   const core = f.cores[0]!;
   if (core.shape.length !== want.length || core.shape.some((s, i) => s !== want[i]) || core.data.length !== sizeOf(want)) {
-    fail(ErrorCodes.FACTOR, `Tucker core has shape [${core.shape.join(', ')}], expected [${want.join(', ')}] for ranks [${ranks.join(', ')}] on modes [${modes.join(', ')}]`);
+    fail(
+      ErrorCodes.FACTOR,
+      `Tucker core has shape [${core.shape.join(', ')}], expected [${want.join(', ')}] for ranks [${ranks.join(', ')}] on modes [${modes.join(', ')}]`,
+    );
   }
   modes.forEach((m, i) => {
     const u = f.cores[i + 1]!;

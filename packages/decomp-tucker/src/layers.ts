@@ -71,7 +71,11 @@ export const tuckerLayers = defineLayers<TuckerLayerConfig, Partial<TuckerLayerC
     const modes = c.modes ? [...(c.modes as number[])] : defaultChannelModes(layout);
     const v = validateTuckerRanks(shape, c.ranks as number[], modes);
     if (v.clamped) {
-      fail(ErrorCodes.RANK, `${name}: ranks [${(c.ranks as number[]).join(', ')}] on modes [${modes.join(', ')}] exceed what the layout [${shape.join(', ')}] allows`, `use ranks ≤ [${v.ranks.join(', ')}]`);
+      fail(
+        ErrorCodes.RANK,
+        `${name}: ranks [${(c.ranks as number[]).join(', ')}] on modes [${modes.join(', ')}] exceed what the layout [${shape.join(', ')}] allows`,
+        `use ranks ≤ [${v.ranks.join(', ')}]`,
+      );
     }
     return { modes: v.modes, ranks: v.ranks };
   },

@@ -65,11 +65,7 @@ export function normalizeModes(shape: readonly number[], modes?: readonly number
  * allows are clamped — to the mode size, and to the product of the other modes' (ranked) sizes,
  * beyond which the core's unfolding cannot have full rank — and `clamped` says so.
  */
-export function validateTuckerRanks(
-  shape: readonly number[],
-  ranks: readonly number[],
-  modes?: readonly number[],
-): TuckerRanks {
+export function validateTuckerRanks(shape: readonly number[], ranks: readonly number[], modes?: readonly number[]): TuckerRanks {
   const ms = normalizeModes(shape, modes);
   if (!Array.isArray(ranks) || ranks.length !== ms.length) {
     fail(
@@ -87,7 +83,7 @@ export function validateTuckerRanks(
   const size = [...shape];
   const out = ranks.map((r, i) => Math.min(r, shape[ms[i]!]!));
   ms.forEach((m, i) => (size[m] = out[i]!));
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     ms.forEach((m, i) => {
       let others = 1;
@@ -112,7 +108,9 @@ export function coreShape(shape: readonly number[], ranks: readonly number[], mo
 /** The decomposed modes a layer layout uses by default: every channel mode, the kh·kw mode kept whole. */
 export function defaultChannelModes(layout: TensorLayout): number[] {
   const s = spatialMode(layout);
-  return layoutModes(layout).map((_, i) => i).filter((i) => i !== s);
+  return layoutModes(layout)
+    .map((_, i) => i)
+    .filter((i) => i !== s);
 }
 
 /**
@@ -120,10 +118,7 @@ export function defaultChannelModes(layout: TensorLayout): number[] {
  * else, when a layer `layout` is given (model surgery passes one), its channel modes (Tucker-2
  * for a convolution with outModes [Cout], inModes [Cin]); else undefined (all modes).
  */
-export function modesFromOptions(
-  shape: readonly number[],
-  opts: { readonly modes?: readonly number[]; readonly layout?: unknown } = {},
-): number[] | undefined {
+export function modesFromOptions(shape: readonly number[], opts: { readonly modes?: readonly number[]; readonly layout?: unknown } = {}): number[] | undefined {
   if (opts.modes !== undefined) return normalizeModes(shape, opts.modes);
   const layout = opts.layout as TensorLayout | undefined;
   if (layout === undefined || layout === null) return undefined;
@@ -160,7 +155,11 @@ export function tuckerParamCount(shape: readonly number[], ranks: readonly numbe
  */
 function ratioRanks(shape: readonly number[], modes: number[], ratio: number): number[] {
   const total = sizeOf(shape);
-  const caps = validateTuckerRanks(shape, modes.map((m) => shape[m]!), modes).ranks;
+  const caps = validateTuckerRanks(
+    shape,
+    modes.map((m) => shape[m]!),
+    modes,
+  ).ranks;
   const ok = (r: number[]) => total / tuckerParamCount(shape, r, modes) >= ratio;
   const at = (f: number) => modes.map((m, i) => Math.min(caps[i]!, Math.max(1, Math.floor(f * shape[m]!))));
   const ones = modes.map(() => 1);
@@ -181,7 +180,7 @@ function ratioRanks(shape: readonly number[], modes: number[], ratio: number): n
   }
   const r = ok(at(hi)) ? at(hi) : at(lo);
   // raise single ranks while the ratio holds, the relatively smallest first
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     const order = modes.map((_, i) => i).sort((a, b) => r[a]! / shape[modes[a]!]! - r[b]! / shape[modes[b]!]! || a - b);
     for (const i of order) {
@@ -209,12 +208,7 @@ function ratioRanks(shape: readonly number[], modes: number[], ratio: number): n
  *   ‖X − X̂‖ ≤ ε‖X‖;
  * - `auto` (`true` or `"evbmf"`): EVBMF on each mode's unfolding (at least 1).
  */
-export function resolveTuckerSpec(
-  shape: readonly number[],
-  spec: RankSpec,
-  modes?: readonly number[],
-  source?: SpectrumSource,
-): TuckerRanks {
+export function resolveTuckerSpec(shape: readonly number[], spec: RankSpec, modes?: readonly number[], source?: SpectrumSource): TuckerRanks {
   const ms = normalizeModes(shape, modes);
   const s = evaluateRankFormulas(spec, { d: shape.length });
   const kind = rankSpecKind(s);
@@ -229,7 +223,11 @@ export function resolveTuckerSpec(
       return validateTuckerRanks(shape, (s as { ranks: number[] }).ranks, ms);
     case 'maxRank': {
       const R = (s as { maxRank: number }).maxRank;
-      return validateTuckerRanks(shape, ms.map(() => R), ms);
+      return validateTuckerRanks(
+        shape,
+        ms.map(() => R),
+        ms,
+      );
     }
     case 'ratio':
       return validateTuckerRanks(shape, ratioRanks(shape, ms, (s as { ratio: number }).ratio), ms);

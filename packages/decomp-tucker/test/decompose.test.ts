@@ -149,7 +149,15 @@ describe('rank specs', () => {
       const size = 8 * 6 * 9;
       expect(size / tuckerParamCount(x.shape, r)).toBeGreaterThanOrEqual(ratio);
       // raising any rank breaks the ratio, unless the clamp takes it back (r_i ≤ ∏ others)
-      const raised = r.map((_, i) => validateTuckerRanks(x.shape, r.map((v, j) => (j === i ? v + 1 : v))).ranks).filter((up) => up.some((v, j) => v !== r[j]));
+      const raised = r
+        .map(
+          (_, i) =>
+            validateTuckerRanks(
+              x.shape,
+              r.map((v, j) => (j === i ? v + 1 : v)),
+            ).ranks,
+        )
+        .filter((up) => up.some((v, j) => v !== r[j]));
       expect(raised.length, `ratio ${ratio}: some rank can be raised`).toBeGreaterThan(0);
       for (const up of raised) expect(size / tuckerParamCount(x.shape, up)).toBeLessThan(ratio);
     }
@@ -158,7 +166,10 @@ describe('rank specs', () => {
 
   it('eps: the error bound holds and one rank less would break the HOSVD bound', () => {
     const { x: lr } = randomTucker(new Rng(4), [10, 9, 8], [0, 1, 2], [4, 3, 5]);
-    const noisy = tensor(lr.shape, lr.data.map((v) => v + 1e-3 * rng.normal()));
+    const noisy = tensor(
+      lr.shape,
+      lr.data.map((v) => v + 1e-3 * rng.normal()),
+    );
     for (const eps of [0.3, 0.1, 0.01]) {
       for (const f of [hosvd(noisy, { eps }), hooi(noisy, { eps })]) {
         expect(relError(noisy, reconstructTucker(f))).toBeLessThanOrEqual(eps);
@@ -167,7 +178,11 @@ describe('rank specs', () => {
     // the noise is 1e-3 of each entry: at eps 0.01 the true ranks are found, and one rank less in
     // any mode breaks the bound (the eps ranks are the smallest that meet it)
     expect(hosvd(noisy, { eps: 0.01 }).ranks).toEqual([4, 3, 5]);
-    for (const less of [[3, 3, 5], [4, 2, 5], [4, 3, 4]]) {
+    for (const less of [
+      [3, 3, 5],
+      [4, 2, 5],
+      [4, 3, 4],
+    ]) {
       expect(relError(noisy, reconstructTucker(hosvd(noisy, { ranks: less }))), `ranks [${less}]`).toBeGreaterThan(0.01);
     }
     expect(hosvd(lr, { eps: 1e-12 }).ranks).toEqual([4, 3, 5]);

@@ -10,7 +10,11 @@ function lowRankPlusNoise(rng: Rng, rows: number, cols: number, rank: number, no
   const edge = noise * (Math.sqrt(rows) + Math.sqrt(cols)); // largest singular value of the noise, about
   const u = matrix(rows, rank, orthonormal(rng, rows, rank));
   const v = matrix(cols, rank, orthonormal(rng, cols, rank));
-  const us = matrix(rows, rank, u.data.map((x, i) => x * scale * edge * (1 + (i % rank) / 2)));
+  const us = matrix(
+    rows,
+    rank,
+    u.data.map((x, i) => x * scale * edge * (1 + (i % rank) / 2)),
+  );
   const a = matmul(us, v, { transB: true });
   for (let i = 0; i < a.data.length; i++) a.data[i] += noise * rng.normal();
   return a;
@@ -62,7 +66,10 @@ describe('EVBMF', () => {
     const rng = new Rng(21);
     const { x } = randomTucker(rng, [30, 24, 20], [0, 1, 2], [3, 4, 2]);
     // scale the signal so each mode's spectrum stands clear of the noise
-    const noisy = tensor(x.shape, x.data.map((v) => 20 * v + 0.05 * rng.normal()));
+    const noisy = tensor(
+      x.shape,
+      x.data.map((v) => 20 * v + 0.05 * rng.normal()),
+    );
     expect(resolveTuckerRanks(noisy.shape, { auto: true }, { tensor: noisy })).toEqual([3, 4, 2]);
     const f = hooi(noisy, { auto: 'evbmf' }, { modes: [0, 2] });
     expect(f.ranks).toEqual([3, 2]);
@@ -71,7 +78,10 @@ describe('EVBMF', () => {
   it('`auto` on a conv layout [Cout, kh·kw, Cin], Tucker-2 modes (Kim et al. 2016)', () => {
     const rng = new Rng(22);
     const { x } = randomTucker(rng, [32, 9, 24], [0, 2], [5, 3]);
-    const noisy = tensor(x.shape, x.data.map((v) => v + 0.002 * rng.normal()));
+    const noisy = tensor(
+      x.shape,
+      x.data.map((v) => v + 0.002 * rng.normal()),
+    );
     expect(resolveTuckerRanks(noisy.shape, { auto: true }, { tensor: noisy, modes: [0, 2] })).toEqual([5, 3]);
   });
 

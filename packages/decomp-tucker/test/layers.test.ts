@@ -56,8 +56,14 @@ interface ConvCase {
 
 function convSetup(c: ConvCase, seed: number, forwardMode: string) {
   const rng = new Rng(seed);
-  const kernel = tensor([c.k, c.k, c.cin, c.cout], rng.normalArray(c.k * c.k * c.cin * c.cout).map((v) => 0.3 * v));
-  const bias = tensor([c.cout], rng.normalArray(c.cout).map((v) => 0.1 * v));
+  const kernel = tensor(
+    [c.k, c.k, c.cin, c.cout],
+    rng.normalArray(c.k * c.k * c.cin * c.cout).map((v) => 0.3 * v),
+  );
+  const bias = tensor(
+    [c.cout],
+    rng.normalArray(c.cout).map((v) => 0.1 * v),
+  );
   const ho = outSize(c.hw, c.k, c.strides, c.dilation, c.padding);
   const layer: DenseLayerInfo = {
     name: 'conv',
@@ -125,8 +131,24 @@ describe('Tucker2Conv2D equals the dense convolution of its reconstructed kernel
   }
 
   it('several out/in modes (Kronecker maps), and the spatial mode decomposed too', () => {
-    for (const modes of [[0, 1, 3, 4], [0, 1, 2, 3, 4], [1, 3]]) {
-      const c: ConvCase = { cin: 6, cout: 8, k: 3, hw: 7, strides: 1, padding: 'same', dilation: 1, outModes: [4, 2], inModes: [3, 2], ranks: modes.map((m) => [3, 2, 5, 2, 2][m]!), modes };
+    for (const modes of [
+      [0, 1, 3, 4],
+      [0, 1, 2, 3, 4],
+      [1, 3],
+    ]) {
+      const c: ConvCase = {
+        cin: 6,
+        cout: 8,
+        k: 3,
+        hw: 7,
+        strides: 1,
+        padding: 'same',
+        dilation: 1,
+        outModes: [4, 2],
+        inModes: [3, 2],
+        ranks: modes.map((m) => [3, 2, 5, 2, 2][m]!),
+        modes,
+      };
       const { layer, target, factors, bias } = convSetup(c, 77, 'factorized');
       const spec = tuckerLayerFromFactors(layer, factors, target);
       const x = tf.randomNormal([2, c.hw, c.hw, c.cin], 0, 1, 'float32', 6);
@@ -157,8 +179,18 @@ describe('Tucker2Conv2D equals the dense convolution of its reconstructed kernel
 describe('TuckerDense equals the dense layer', () => {
   const layouts: [number[], number[], number[], number[]][] = [
     [[12], [10], [0, 1], [4, 3]],
-    [[4, 3], [5, 2], [0, 1, 2, 3], [2, 3, 3, 2]],
-    [[4, 3], [5, 2], [0, 2], [2, 3]],
+    [
+      [4, 3],
+      [5, 2],
+      [0, 1, 2, 3],
+      [2, 3, 3, 2],
+    ],
+    [
+      [4, 3],
+      [5, 2],
+      [0, 2],
+      [2, 3],
+    ],
   ];
   for (const [outModes, inModes, modes, ranks] of layouts) {
     for (const batch of [1, 7]) {
@@ -191,8 +223,21 @@ describe('training and serialization', () => {
   function denseSpec(mode: string) {
     const rng = new Rng(4);
     const kernel = tensor([10, 12], rng.normalArray(120));
-    const info: DenseLayerInfo = { name: 'fc', kind: 'dense', config: {}, inputShape: [10], outputShape: [12], kernel, bias: tensor([12], rng.normalArray(12)) };
-    const target = resolveLayerTarget('fc', { format: 'tucker', outModes: [4, 3], inModes: [5, 2], ranks: [2, 2, 3, 2], options: { forwardMode: mode } }, 'dense', [10, 12]);
+    const info: DenseLayerInfo = {
+      name: 'fc',
+      kind: 'dense',
+      config: {},
+      inputShape: [10],
+      outputShape: [12],
+      kernel,
+      bias: tensor([12], rng.normalArray(12)),
+    };
+    const target = resolveLayerTarget(
+      'fc',
+      { format: 'tucker', outModes: [4, 3], inModes: [5, 2], ranks: [2, 2, 3, 2], options: { forwardMode: mode } },
+      'dense',
+      [10, 12],
+    );
     return tuckerLayerFromDense(info, target);
   }
 

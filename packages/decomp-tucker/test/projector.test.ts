@@ -51,7 +51,10 @@ describe('the Tucker projector (ADMM Z-step)', () => {
     const c = createRegistry();
     register(c);
     expect(resolveProjector('tucker', c)).toBe(tuckerProjector);
-    const bad = tensor(w.shape, w.data.map((v, i) => (i === 7 ? Infinity : v)));
+    const bad = tensor(
+      w.shape,
+      w.data.map((v, i) => (i === 7 ? Infinity : v)),
+    );
     expect(() => tuckerProject(bad, target)).toThrow(expect.objectContaining({ code: 'TS_NON_FINITE' }));
     expect(() => tuckerProject(w, { ...target, options: { modes: 'all' } })).toThrow(expect.objectContaining({ code: 'TS_OPTION' }));
     expect(() => tuckerProject(w, { ...target, ranks: { ranks: [4] } })).toThrow(expect.objectContaining({ code: 'TS_RANK' }));

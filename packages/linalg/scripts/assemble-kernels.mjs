@@ -17,13 +17,19 @@ export const KERNEL_DIR = join(pkg, 'src', 'kernels');
 export const OUTPUT = join(KERNEL_DIR, 'assembled.ts');
 
 /** The name of the constant that holds the module assembled from `file` (gemm.wat → GEMM_WASM). */
-export const constantName = (file) => `${file.replace(/\.wat$/, '').replace(/[^a-z0-9]+/gi, '_').toUpperCase()}_WASM`;
+export const constantName = (file) =>
+  `${file
+    .replace(/\.wat$/, '')
+    .replace(/[^a-z0-9]+/gi, '_')
+    .toUpperCase()}_WASM`;
 
 /** Assembles every *.wat of `dir` (default src/kernels); returns the binaries by file name, in file-name order. */
 export async function assembleKernels(dir = KERNEL_DIR) {
   const wabt = await wabtInit();
   const out = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.wat'))
+    .sort()) {
     const mod = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { simd: true });
     try {
       mod.resolveNames();
@@ -59,5 +65,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [dir, out, pkgName] = process.argv.slice(2);
   const binaries = await assembleKernels(dir ?? KERNEL_DIR);
   writeFileSync(out ?? OUTPUT, renderModule(binaries, pkgName));
-  console.log(`assemble-kernels: ${Object.entries(binaries).map(([f, b]) => `${f} (${b.length} bytes)`).join(', ')} -> ${out ?? 'src/kernels/assembled.ts'}`);
+  console.log(
+    `assemble-kernels: ${Object.entries(binaries)
+      .map(([f, b]) => `${f} (${b.length} bytes)`)
+      .join(', ')} -> ${out ?? 'src/kernels/assembled.ts'}`,
+  );
 }

@@ -12,14 +12,7 @@ import { gram, matmul, matrix } from './matrix.js';
 import { permute, sizeOf, type DenseTensor } from './tensor.js';
 
 /** dst[c·rows + r] = src[r·cols + c] (an r×c matrix transposed), blocked for the cache. */
-export function transposeInto(
-  src: Float64Array,
-  sOff: number,
-  rows: number,
-  cols: number,
-  dst: Float64Array,
-  dOff: number,
-): void {
+export function transposeInto(src: Float64Array, sOff: number, rows: number, cols: number, dst: Float64Array, dOff: number): void {
   if (cols === 1 || rows === 1) {
     dst.set(src.subarray(sOff, sOff + rows * cols), dOff);
     return;

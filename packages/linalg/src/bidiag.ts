@@ -18,8 +18,17 @@ const EPS = 2.220446049250313e-16;
  * row i right of the super-diagonal (τ in taup). `u` and `w` are n and m doubles of arena scratch.
  */
 export function gebrd(
-  h: Heap, a: number, lda: number, m: number, n: number,
-  d: Float64Array, e: Float64Array, tauq: Float64Array, taup: Float64Array, u: number, w: number,
+  h: Heap,
+  a: number,
+  lda: number,
+  m: number,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  tauq: Float64Array,
+  taup: Float64Array,
+  u: number,
+  w: number,
 ): void {
   const l1 = h.l1;
   const F = h.f64;

@@ -71,12 +71,7 @@ export class TensorslimError extends Error {
 }
 
 /** Throw a {@link TensorslimError}; handy in expressions. */
-export function fail(
-  code: ErrorCode,
-  message: string,
-  hint?: string,
-  details?: Record<string, unknown>,
-): never {
+export function fail(code: ErrorCode, message: string, hint?: string, details?: Record<string, unknown>): never {
   throw new TensorslimError(code, message, hint, details);
 }
 

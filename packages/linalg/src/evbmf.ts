@@ -65,14 +65,7 @@ function tauOf(x: number, alpha: number): number {
  * The free energy (up to constants and the factor M/2) as a function of σ², for squared
  * singular values `g2` of an L×M matrix (L ≤ M) and the energy `residual` of the omitted ones.
  */
-export function evbFreeEnergy(
-  sigma2: number,
-  g2: ArrayLike<number>,
-  L: number,
-  M: number,
-  residual: number,
-  xBar: number,
-): number {
+export function evbFreeEnergy(sigma2: number, g2: ArrayLike<number>, L: number, M: number, residual: number, xBar: number): number {
   const alpha = L / M;
   const H = g2.length;
   let f = residual / (M * sigma2) + (L - H) * Math.log(sigma2);
@@ -142,13 +135,7 @@ function minimizeLog(f: (x: number) => number, lo: number, hi: number): number {
  * @param totalEnergy - ‖Y‖²_F; needed only when fewer than min(rows, cols) values are given.
  * @param sigma2 - a known noise variance (skips the estimation).
  */
-export function evbmfFromSingularValues(
-  singularValues: ArrayLike<number>,
-  rows: number,
-  cols: number,
-  totalEnergy?: number,
-  sigma2?: number,
-): EvbmfResult {
+export function evbmfFromSingularValues(singularValues: ArrayLike<number>, rows: number, cols: number, totalEnergy?: number, sigma2?: number): EvbmfResult {
   const L = Math.min(rows, cols);
   const M = Math.max(rows, cols);
   const H = singularValues.length;

@@ -36,11 +36,23 @@ const ALL = -(1 << 30);
  * `beta = 0` ignores what C held (even NaN).
  */
 export function gemm(
-  m: number, n: number, k: number, alpha: number,
-  A: Float64Array, aOff: number, aRs: number, aCs: number,
-  B: Float64Array, bOff: number, bRs: number, bCs: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  A: Float64Array,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  B: Float64Array,
+  bOff: number,
+  bRs: number,
+  bCs: number,
   beta: number,
-  C: Float64Array, cOff: number, cRs: number, cCs: number,
+  C: Float64Array,
+  cOff: number,
+  cRs: number,
+  cCs: number,
   lower = false,
 ): void {
   if (m <= 0 || n <= 0) return;
@@ -53,10 +65,24 @@ export function gemm(
     // column-major lower triangle: the same entries are the lower triangle of C'' = reversed
     // Cᵀ (C''[i, j] = C[n−1−j, n−1−i]), whose rows are contiguous (read backwards)
     gemm(
-      m, n, k, alpha,
-      B, bOff + (m - 1) * bCs, -bCs, bRs,
-      A, aOff + (n - 1) * aRs, aCs, -aRs,
-      beta, C, cOff + (m - 1) * cCs + (n - 1) * cRs, -cCs, -cRs, true,
+      m,
+      n,
+      k,
+      alpha,
+      B,
+      bOff + (m - 1) * bCs,
+      -bCs,
+      bRs,
+      A,
+      aOff + (n - 1) * aRs,
+      aCs,
+      -aRs,
+      beta,
+      C,
+      cOff + (m - 1) * cCs + (n - 1) * cRs,
+      -cCs,
+      -cRs,
+      true,
     );
     return;
   }
@@ -78,11 +104,24 @@ export function gemm(
 
 /** The packed product staged through an arena buffer of C (any C layout, any sizes). */
 function gemmStaged(
-  h: ReturnType<typeof heap>, m: number, n: number, k: number, alpha: number,
-  A: Float64Array, aOff: number, aRs: number, aCs: number,
-  B: Float64Array, bOff: number, bRs: number, bCs: number,
+  h: ReturnType<typeof heap>,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  A: Float64Array,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  B: Float64Array,
+  bOff: number,
+  bRs: number,
+  bCs: number,
   beta: number,
-  C: Float64Array, cOff: number, cRs: number, cCs: number,
+  C: Float64Array,
+  cOff: number,
+  cRs: number,
+  cCs: number,
   lower: boolean,
 ): void {
   const arena = h.f64;
@@ -140,10 +179,22 @@ function gemmStaged(
  * staging tile and added in.
  */
 function gemmDirect(
-  h: ReturnType<typeof heap>, m: number, n: number, k: number, alpha: number,
-  A: Float64Array, aOff: number, aRs: number, aCs: number,
-  B: Float64Array, bOff: number, bRs: number, bCs: number,
-  beta: number, cOff: number, ldc: number,
+  h: ReturnType<typeof heap>,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  A: Float64Array,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  B: Float64Array,
+  bOff: number,
+  bRs: number,
+  bCs: number,
+  beta: number,
+  cOff: number,
+  ldc: number,
 ): void {
   const arena = h.f64;
   if (beta !== 1) scaleC(m, n, beta, arena, cOff, ldc, 1, false);
@@ -214,11 +265,23 @@ function scaleC(m: number, n: number, beta: number, C: Float64Array, cOff: numbe
 }
 
 function smallGemm(
-  m: number, n: number, k: number, alpha: number,
-  A: Float64Array, aOff: number, aRs: number, aCs: number,
-  B: Float64Array, bOff: number, bRs: number, bCs: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  A: Float64Array,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  B: Float64Array,
+  bOff: number,
+  bRs: number,
+  bCs: number,
   beta: number,
-  C: Float64Array, cOff: number, cRs: number, cCs: number,
+  C: Float64Array,
+  cOff: number,
+  cRs: number,
+  cCs: number,
   lower: boolean,
 ): void {
   scaleC(m, n, beta, C, cOff, cRs, cCs, lower);
@@ -236,7 +299,19 @@ function smallGemm(
 }
 
 /** Packs A[i0:i0+mc, p0:p0+kc] as MR-row panels (MR = 2), p-major inside a panel, zero-padded, times alpha. */
-function packA(F: Float64Array, dst: number, A: Float64Array, aOff: number, aRs: number, aCs: number, i0: number, mc: number, p0: number, kc: number, alpha = 1): void {
+function packA(
+  F: Float64Array,
+  dst: number,
+  A: Float64Array,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  i0: number,
+  mc: number,
+  p0: number,
+  kc: number,
+  alpha = 1,
+): void {
   const full = mc - (mc % MR);
   for (let ir = 0; ir < full; ir += MR) {
     let d = dst + ir * kc;
@@ -296,8 +371,20 @@ function packB(F: Float64Array, dst: number, B: Float64Array, bOff: number, bRs:
 }
 
 function writeBack(
-  F: Float64Array, cO: number, ldc: number, mch: number, nc: number, ic0: number, jc: number,
-  alpha: number, beta: number, C: Float64Array, cOff: number, cRs: number, cCs: number, lower: boolean,
+  F: Float64Array,
+  cO: number,
+  ldc: number,
+  mch: number,
+  nc: number,
+  ic0: number,
+  jc: number,
+  alpha: number,
+  beta: number,
+  C: Float64Array,
+  cOff: number,
+  cRs: number,
+  cCs: number,
+  lower: boolean,
 ): void {
   for (let i = 0; i < mch; i++) {
     const gi = ic0 + i;

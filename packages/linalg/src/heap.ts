@@ -60,7 +60,11 @@ export class Heap {
     if (bytes <= this.buffer.byteLength) return this.f64;
     const mb = Math.ceil(bytes / 2 ** 20);
     if (bytes > MAX_BYTES) {
-      fail(ErrorCodes.TOO_LARGE, `the numerics would need ${mb} MB of working memory (the limit is ${MAX_BYTES / 2 ** 20} MB)`, 'use a smaller matrix, a truncated or randomized SVD, or decompose fewer modes at once');
+      fail(
+        ErrorCodes.TOO_LARGE,
+        `the numerics would need ${mb} MB of working memory (the limit is ${MAX_BYTES / 2 ** 20} MB)`,
+        'use a smaller matrix, a truncated or randomized SVD, or decompose fewer modes at once',
+      );
     }
     try {
       if (this.memory) {
@@ -74,7 +78,11 @@ export class Heap {
         this.buffer = nb;
       }
     } catch (e) {
-      fail(ErrorCodes.TOO_LARGE, `could not allocate ${mb} MB of working memory for the numerics (${(e as Error).message})`, 'use a smaller matrix or free memory');
+      fail(
+        ErrorCodes.TOO_LARGE,
+        `could not allocate ${mb} MB of working memory for the numerics (${(e as Error).message})`,
+        'use a smaller matrix or free memory',
+      );
     }
     this.f64 = new Float64Array(this.buffer);
     return this.f64;

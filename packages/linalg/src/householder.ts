@@ -113,8 +113,19 @@ export function larft(h: Heap, src: number, lds: number, rows: number, b: number
  * for C rows×nc at c (strides cRs, cCs); V as in {@link larft}. `y` is b×nc arena scratch.
  */
 export function larfb(
-  h: Heap, src: number, lds: number, rows: number, b: number, v1: number, T: Float64Array,
-  c: number, cRs: number, cCs: number, nc: number, trans: boolean, y: number,
+  h: Heap,
+  src: number,
+  lds: number,
+  rows: number,
+  b: number,
+  v1: number,
+  T: Float64Array,
+  c: number,
+  cRs: number,
+  cCs: number,
+  nc: number,
+  trans: boolean,
+  y: number,
 ): void {
   if (nc <= 0 || rows <= 0) return;
   let F = h.f64;
@@ -182,8 +193,17 @@ export function geqrf(h: Heap, a: number, lda: number, m: number, n: number, tau
  * from the left to the m×nc block C at c (strides cRs, cCs).
  */
 export function applyQ(
-  h: Heap, a: number, lda: number, m: number, k: number, tau: Float64Array,
-  c: number, cRs: number, cCs: number, nc: number, trans: boolean,
+  h: Heap,
+  a: number,
+  lda: number,
+  m: number,
+  k: number,
+  tau: Float64Array,
+  c: number,
+  cRs: number,
+  cCs: number,
+  nc: number,
+  trans: boolean,
 ): void {
   if (k <= 0 || nc <= 0) return;
   const QB = qBlock(m, nc);
@@ -208,7 +228,7 @@ export function applyQ(
  * column-major m×k block at q (ld = ldq). Block j only touches Q[j:, j:].
  */
 export function orgqr(h: Heap, a: number, lda: number, m: number, k: number, tau: Float64Array, q: number, ldq: number): void {
-  let F = h.f64;
+  const F = h.f64;
   for (let c = 0; c < k; c++) {
     F.fill(0, q + c * ldq, q + c * ldq + m);
     F[q + c * ldq + c] = 1;

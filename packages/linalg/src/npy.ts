@@ -46,7 +46,11 @@ export function readNpy(bytes: Uint8Array, name = 'the .npy file'): DenseTensor 
     return fail(ErrorCodes.NPY, `${name} has unsupported .npy format version ${major}`);
   }
   if (headerLen > NPY_MAX_HEADER_BYTES) {
-    fail(ErrorCodes.NPY, `${name} declares a ${headerLen}-byte header, over the ${NPY_MAX_HEADER_BYTES} bytes numpy itself accepts from untrusted files`, 'save the array again with numpy.save');
+    fail(
+      ErrorCodes.NPY,
+      `${name} declares a ${headerLen}-byte header, over the ${NPY_MAX_HEADER_BYTES} bytes numpy itself accepts from untrusted files`,
+      'save the array again with numpy.save',
+    );
   }
   if (offset + headerLen > bytes.length) fail(ErrorCodes.NPY, `${name} is truncated inside its header`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(offset, offset + headerLen));
@@ -74,10 +78,7 @@ export function readNpy(bytes: Uint8Array, name = 'the .npy file'): DenseTensor 
   const n = sizeOf(shape);
   const start = offset + headerLen;
   if (bytes.length < start + n * width) {
-    fail(
-      ErrorCodes.NPY,
-      `${name} is truncated: the header promises ${n} values (${n * width} bytes) but ${bytes.length - start} bytes follow`,
-    );
+    fail(ErrorCodes.NPY, `${name} is truncated: the header promises ${n} values (${n * width} bytes) but ${bytes.length - start} bytes follow`);
   }
   if (bytes.length > start + n * width) {
     fail(

@@ -10,7 +10,6 @@ import { matrix } from './matrix.js';
 import { fromColMajor, geqrf, orgqr, toColMajor } from './householder.js';
 import { withScratch } from './heap.js';
 
-
 /** Economy QR: A (m×n) = Q (m×k) · R (k×n), k = min(m, n), Q with orthonormal columns, R upper triangular. */
 export function qr(a: Matrix): { q: Matrix; r: Matrix } {
   const m = a.rows;

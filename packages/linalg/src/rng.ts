@@ -62,9 +62,9 @@ export class Rng {
       this.spare = null;
       return v;
     }
-    let u = 0;
-    let v = 0;
-    let s = 0;
+    let u: number;
+    let v: number;
+    let s: number;
     do {
       u = 2 * this.uniform() - 1;
       v = 2 * this.uniform() - 1;
@@ -104,9 +104,9 @@ export class Rng {
       return result;
     };
     while (i < n) {
-      let u = 0;
-      let v = 0;
-      let q = 0;
+      let u: number;
+      let v: number;
+      let q: number;
       do {
         const uh = next() >>> 5;
         const ul = next() >>> 6;

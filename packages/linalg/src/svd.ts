@@ -76,7 +76,8 @@ export function svd(a: Matrix, opts: SvdOptions = {}): Svd {
     const M = wide ? n : m;
     const N = wide ? m : n;
     const w = h.alloc(M * N);
-    if (wide) h.f64.set(a.data, w); // row-major A is column-major Aᵀ
+    if (wide)
+      h.f64.set(a.data, w); // row-major A is column-major Aᵀ
     else toColMajor(a.data, 0, n, m, n, h.f64, w, M);
     const r = tallSvd(h, w, M, N, k, true);
     const F = h.f64;
@@ -280,7 +281,7 @@ function gramCore(a: Matrix, k: number, refineOpt: boolean | 'auto', minRatio: n
     const lamk = Math.max(eig.values[kk - 1]!, 0);
     if (!Number.isFinite(lam1) || (minRatio > 0 && !(lamk >= minRatio * minRatio * lam1 && lam1 > 0))) {
       if (minRatio > 0) return null;
-      if (!Number.isFinite(lam1)) fail(ErrorCodes.NUMERIC, 'the Gram matrix overflowed (entries above ~1e154)', "use truncatedSvd or svd, which scale");
+      if (!Number.isFinite(lam1)) fail(ErrorCodes.NUMERIC, 'the Gram matrix overflowed (entries above ~1e154)', 'use truncatedSvd or svd, which scale');
     }
     const refine = refineOpt === 'auto' ? lamk < REFINE_BELOW * REFINE_BELOW * lam1 : refineOpt;
     // Y = Xᵀ·U₀ (q×kk, column-major)
@@ -320,7 +321,7 @@ function gramCore(a: Matrix, k: number, refineOpt: boolean | 'auto', minRatio: n
       U = matmul(u0, matrix(kk, kk, zrow));
       s = small.s;
     }
-    let F = h.f64;
+    let F: Float64Array;
     if (refine) {
       // C = X·V (p×kk); C = Uc·Σ·Wcᵀ; then U = Uc, V ← V·Wc
       const c = h.alloc(p * kk);

@@ -57,10 +57,7 @@ export function clone(t: DenseTensor): DenseTensor {
 /** Same data, new shape (no copy). The sizes must multiply to the same count. */
 export function reshape(t: DenseTensor, shape: readonly number[]): DenseTensor {
   if (sizeOf(shape) !== t.data.length) {
-    fail(
-      ErrorCodes.SHAPE,
-      `cannot reshape [${t.shape.join(', ')}] (${t.data.length} entries) to [${shape.join(', ')}] (${sizeOf(shape)} entries)`,
-    );
+    fail(ErrorCodes.SHAPE, `cannot reshape [${t.shape.join(', ')}] (${t.data.length} entries) to [${shape.join(', ')}] (${sizeOf(shape)} entries)`);
   }
   return { shape: [...shape], data: t.data };
 }

@@ -16,7 +16,10 @@ import { frobNorm, type DenseTensor } from './tensor.js';
  * The smallest rank R ≥ 1 whose discarded singular values (s descending) have norm
  * √(Σ_{i≥R} s_i²) ≤ `delta`, and the discarded squared energy.
  */
-export function rankWithin(s: Float64Array, delta: number): {
+export function rankWithin(
+  s: Float64Array,
+  delta: number,
+): {
   /** The rank kept. */
   rank: number;
   /** Σ of the discarded s_i². */

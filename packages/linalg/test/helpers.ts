@@ -45,7 +45,11 @@ export function orthErr(q: Matrix): number {
 /** U·diag(s)·Vt */
 export function reconstruct(f: Svd): Matrix {
   const k = f.s.length;
-  const us = matrix(f.u.rows, k, f.u.data.map((v, i) => v * f.s[i % k]!));
+  const us = matrix(
+    f.u.rows,
+    k,
+    f.u.data.map((v, i) => v * f.s[i % k]!),
+  );
   return matmul(us, f.vt);
 }
 

@@ -67,7 +67,8 @@ describe('level-1 kernels: WebAssembly vs the JavaScript twins', () => {
     it.each([0, 1, 2, 3, 5, 8, 13])(`${name}, n = %i`, (n) => {
       const [w, j] = both(n, (l1, v) => op(l1, v, n));
       expect(w!.out.length).toBe(6 * n);
-      for (let i = 0; i < w!.out.length; i++) expect(Math.abs(w!.out[i]! - j!.out[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-14 * (1 + Math.abs(j!.out[i]!)));
+      for (let i = 0; i < w!.out.length; i++)
+        expect(Math.abs(w!.out[i]! - j!.out[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-14 * (1 + Math.abs(j!.out[i]!)));
       if (typeof j!.r === 'number') {
         expect(typeof w!.r).toBe('number');
         expect(Math.abs((w!.r as number) - j!.r)).toBeLessThanOrEqual(1e-13 * (1 + Math.abs(j!.r)));

@@ -59,7 +59,11 @@ describe.each(['auto', 'js'] as const)('symmetric eigensolver against numpy.lina
     setKernelMode(mode);
     const a = fixtureMatrix('eig_random_a');
     const n = a.rows;
-    const lower = matrix(n, n, a.data.map((v, idx) => (idx % n <= Math.floor(idx / n) ? v : 1e6)));
+    const lower = matrix(
+      n,
+      n,
+      a.data.map((v, idx) => (idx % n <= Math.floor(idx / n) ? v : 1e6)),
+    );
     expect(Array.from(symEigValues(lower))).toEqual(Array.from(symEigValues(a)));
     expect(() => symEig(matrix(3, 4))).toThrow(TensorslimError);
     const bad = matrix(n, n, a.data.slice());

@@ -1,7 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  gramSvd, matmul, matrix, qr, randomizedSvd, Rng, setKernelMode, svd, svdValues, truncate, truncatedSvd,
-  TensorslimError, type Matrix,
+  gramSvd,
+  matmul,
+  matrix,
+  qr,
+  randomizedSvd,
+  Rng,
+  setKernelMode,
+  svd,
+  svdValues,
+  truncate,
+  truncatedSvd,
+  TensorslimError,
+  type Matrix,
 } from '../src/index.js';
 import { fixture, fixtureMatrix, maxAbs, orthErr, reconstruct, relDiff } from './helpers.js';
 
@@ -105,7 +116,11 @@ describe('exact SVD, edge cases', () => {
     const a = fixtureMatrix('svd_square_a');
     const ref = fixture('svd_square_s').data;
     for (const scale of [1e200, 1e-200]) {
-      const big = matrix(a.rows, a.cols, a.data.map((v) => v * scale));
+      const big = matrix(
+        a.rows,
+        a.cols,
+        a.data.map((v) => v * scale),
+      );
       const f = svd(big);
       for (let i = 0; i < ref.length; i++) expect(Math.abs(f.s[i]! / scale - ref[i]!)).toBeLessThan(1e-10 * ref[i]!);
       // the Gram path would square the scale out of range: 'auto' notices and stays exact
@@ -168,7 +183,15 @@ describe('truncated SVDs against numpy on decaying spectra', () => {
     const n = 90;
     const u = qrQ(matrix(m, m, rng.normalArray(m * m)));
     const v = qrQ(matrix(n, m, rng.normalArray(n * m)));
-    const a = matmul(matrix(m, m, u.data.map((x, i) => x * 10 ** (-(i % m) / 2))), v, { transB: true });
+    const a = matmul(
+      matrix(
+        m,
+        m,
+        u.data.map((x, i) => x * 10 ** (-(i % m) / 2)),
+      ),
+      v,
+      { transB: true },
+    );
     const k = 20;
     const exact = relErrOf(a, svd(a, { k }));
     expect(exact).toBeGreaterThan(1e-11);
@@ -221,7 +244,11 @@ describe('truncated SVDs against numpy on decaying spectra', () => {
 
   it('well-conditioned random matrices (the common case): Gram path equals the exact SVD', () => {
     const rng = new Rng(12);
-    for (const [m, n, k] of [[70, 400, 20], [400, 70, 20], [48, 48, 48]] as const) {
+    for (const [m, n, k] of [
+      [70, 400, 20],
+      [400, 70, 20],
+      [48, 48, 48],
+    ] as const) {
       const a = matrix(m, n, rng.normalArray(m * n));
       const ex = svd(a, { k });
       for (const f of [gramSvd(a, k), truncatedSvd(a, k)]) {

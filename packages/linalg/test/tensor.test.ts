@@ -1,7 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  fold, gemm, gram, kernelMode, matmul, matrix, modeProduct, permute, reshape, Rng, setKernelMode, tensor, transpose, unfold,
-} from '../src/index.js';
+import { fold, gemm, gram, kernelMode, matmul, matrix, modeProduct, permute, reshape, Rng, setKernelMode, tensor, transpose, unfold } from '../src/index.js';
 import { fixture, fixtureMatrix, maxAbs, naiveMatmul } from './helpers.js';
 import { heap } from '../src/heap.js';
 
@@ -53,15 +51,22 @@ describe.each(['auto', 'js'] as const)('blocked matrix products (kernels: %s)', 
   it('matmul with every transpose combination, ragged sizes, packed and small paths', () => {
     expect(setKernelMode(mode)).toBe(mode === 'js' ? 'js' : kernelMode());
     const rng = new Rng(7);
-    for (const [m, n, k] of [[3, 5, 7], [37, 29, 41], [130, 67, 300], [5, 260, 9], [258, 6, 530]] as const) {
-      for (const ta of [false, true]) for (const tb of [false, true]) {
-        const a = ta ? matrix(k, m, rng.normalArray(m * k)) : matrix(m, k, rng.normalArray(m * k));
-        const b = tb ? matrix(n, k, rng.normalArray(n * k)) : matrix(k, n, rng.normalArray(n * k));
-        const c = matmul(a, b, { transA: ta, transB: tb });
-        const ref = naiveMatmul(a, b, ta, tb);
-        expect([c.rows, c.cols]).toEqual([m, n]);
-        expect(maxAbs(c.data.map((v, i) => v - ref.data[i]!))).toBeLessThan(1e-12 * Math.sqrt(k));
-      }
+    for (const [m, n, k] of [
+      [3, 5, 7],
+      [37, 29, 41],
+      [130, 67, 300],
+      [5, 260, 9],
+      [258, 6, 530],
+    ] as const) {
+      for (const ta of [false, true])
+        for (const tb of [false, true]) {
+          const a = ta ? matrix(k, m, rng.normalArray(m * k)) : matrix(m, k, rng.normalArray(m * k));
+          const b = tb ? matrix(n, k, rng.normalArray(n * k)) : matrix(k, n, rng.normalArray(n * k));
+          const c = matmul(a, b, { transA: ta, transB: tb });
+          const ref = naiveMatmul(a, b, ta, tb);
+          expect([c.rows, c.cols]).toEqual([m, n]);
+          expect(maxAbs(c.data.map((v, i) => v - ref.data[i]!))).toBeLessThan(1e-12 * Math.sqrt(k));
+        }
     }
     expect(() => matmul(matrix(2, 3), matrix(4, 2))).toThrow(/inner sizes differ/);
   });
@@ -72,7 +77,12 @@ describe.each(['auto', 'js'] as const)('blocked matrix products (kernels: %s)', 
     const h = heap();
     const mark = h.top;
     try {
-      for (const [m, n, k] of [[37, 29, 41], [130, 67, 300], [3, 21, 50], [2, 8, 5]] as const) {
+      for (const [m, n, k] of [
+        [37, 29, 41],
+        [130, 67, 300],
+        [3, 21, 50],
+        [2, 8, 5],
+      ] as const) {
         const a = matrix(m, k, rng.normalArray(m * k));
         const b = matrix(k, n, rng.normalArray(k * n));
         const c0 = rng.normalArray(m * n);
@@ -90,7 +100,11 @@ describe.each(['auto', 'js'] as const)('blocked matrix products (kernels: %s)', 
 
   it('gram is A·Aᵀ or Aᵀ·A, exactly symmetric', () => {
     const rng = new Rng(8);
-    for (const [m, n] of [[9, 30], [40, 300], [260, 36]] as const) {
+    for (const [m, n] of [
+      [9, 30],
+      [40, 300],
+      [260, 36],
+    ] as const) {
       const a = matrix(m, n, rng.normalArray(m * n));
       for (const side of ['rows', 'cols', 'auto'] as const) {
         const g = gram(a, side);
@@ -124,6 +138,7 @@ describe.each(['auto', 'js'] as const)('blocked matrix products (kernels: %s)', 
     // a sub-block of A (every other row) through its strides
     const sub = new Float64Array(m * n);
     gemm(Math.floor(m / 2), n, k, 1, a.data, k, 2 * k, 1, b.data, 0, n, 1, 0, sub, 0, n, 1);
-    for (let i = 0; i < Math.floor(m / 2); i++) for (let j = 0; j < n; j++) expect(Math.abs(sub[i * n + j]! - ref.data[(2 * i + 1) * n + j]!)).toBeLessThan(1e-11);
+    for (let i = 0; i < Math.floor(m / 2); i++)
+      for (let j = 0; j < n; j++) expect(Math.abs(sub[i * n + j]! - ref.data[(2 * i + 1) * n + j]!)).toBeLessThan(1e-11);
   });
 });

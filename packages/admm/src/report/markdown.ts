@@ -55,16 +55,14 @@ export function formatDuration(ms: number | null | undefined): string {
  * markdownTable(['layer', 'params'], [['conv2', 2416], ['fc1', 48120]], { align: ['left', 'right'] });
  * ```
  */
-export function markdownTable(
-  header: readonly string[],
-  rows: readonly (readonly MarkdownCell[])[],
-  opts: { align?: readonly MarkdownAlign[] } = {},
-): string {
+export function markdownTable(header: readonly string[], rows: readonly (readonly MarkdownCell[])[], opts: { align?: readonly MarkdownAlign[] } = {}): string {
   const cell = (c: MarkdownCell): string => (typeof c === 'number' ? formatNumber(c) : c === null || c === undefined ? '—' : escapeMarkdownCell(c));
   const body = rows.map((r) => header.map((_, j) => cell(r[j])));
   const head = header.map((h) => escapeMarkdownCell(h));
   const width = head.map((h, j) => Math.max(3, h.length, ...body.map((r) => r[j]!.length)));
-  const align = header.map((_, j) => opts.align?.[j] ?? (rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined) ? 'right' : 'left'));
+  const align = header.map(
+    (_, j) => opts.align?.[j] ?? (rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined) ? 'right' : 'left'),
+  );
   const pad = (s: string, j: number) => (align[j] === 'right' ? s.padStart(width[j]!) : s.padEnd(width[j]!));
   const rule = width.map((w, j) => {
     const a = align[j];

@@ -115,11 +115,13 @@ export function linePlotSvg(opts: LinePlotOptions): string {
   const ph = H - m.top - m.bottom;
 
   const pts = opts.series.map((s) =>
-    s.y.map((y, i) => ({ x: s.x ? s.x[i]! : i, y: y ?? NaN })).map((p) => ({
-      x: p.x,
-      y: p.y,
-      ok: Number.isFinite(p.x) && Number.isFinite(p.y) && (!logY || p.y > 0),
-    })),
+    s.y
+      .map((y, i) => ({ x: s.x ? s.x[i]! : i, y: y ?? NaN }))
+      .map((p) => ({
+        x: p.x,
+        y: p.y,
+        ok: Number.isFinite(p.x) && Number.isFinite(p.y) && (!logY || p.y > 0),
+      })),
   );
   const good = pts.flat().filter((p) => p.ok);
   const parts: string[] = [];
@@ -180,7 +182,9 @@ export function linePlotSvg(opts: LinePlotOptions): string {
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   if (opts.xLabel) parts.push(`<text x="${m.left + pw / 2}" y="${H - 12}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
   if (opts.yLabel) {
-    parts.push(`<text x="14" y="${m.top + ph / 2}" text-anchor="middle" transform="rotate(-90 14 ${m.top + ph / 2})">${escapeXml(opts.yLabel + (logY ? ' (log)' : ''))}</text>`);
+    parts.push(
+      `<text x="14" y="${m.top + ph / 2}" text-anchor="middle" transform="rotate(-90 14 ${m.top + ph / 2})">${escapeXml(opts.yLabel + (logY ? ' (log)' : ''))}</text>`,
+    );
   }
 
   // lines

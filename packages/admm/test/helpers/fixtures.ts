@@ -151,7 +151,7 @@ export function mlp(input: number, units: number[], opts: { softmax?: boolean; b
         units: u,
         name: `fc${i + 1}`,
         useBias: opts.bias ?? true,
-        activation: (last ? (opts.softmax ? 'softmax' : opts.lastActivation ?? 'linear') : 'relu') as 'relu',
+        activation: (last ? (opts.softmax ? 'softmax' : (opts.lastActivation ?? 'linear')) : 'relu') as 'relu',
         ...(i === 0 ? { inputShape: [input] } : {}),
       }),
     );

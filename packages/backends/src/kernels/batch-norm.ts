@@ -13,9 +13,54 @@ import { isWasmHeapBackend, sizeOf } from './heap.js';
 function normalize16(x: Float32Array, mean: Float64Array, mult: Float64Array, offset: Float64Array, y: Float32Array, k0: number): void {
   const c = mean.length;
   const n = x.length;
-  const m0 = mean[k0 + 0]!, m1 = mean[k0 + 1]!, m2 = mean[k0 + 2]!, m3 = mean[k0 + 3]!, m4 = mean[k0 + 4]!, m5 = mean[k0 + 5]!, m6 = mean[k0 + 6]!, m7 = mean[k0 + 7]!, m8 = mean[k0 + 8]!, m9 = mean[k0 + 9]!, m10 = mean[k0 + 10]!, m11 = mean[k0 + 11]!, m12 = mean[k0 + 12]!, m13 = mean[k0 + 13]!, m14 = mean[k0 + 14]!, m15 = mean[k0 + 15]!;
-  const s0 = mult[k0 + 0]!, s1 = mult[k0 + 1]!, s2 = mult[k0 + 2]!, s3 = mult[k0 + 3]!, s4 = mult[k0 + 4]!, s5 = mult[k0 + 5]!, s6 = mult[k0 + 6]!, s7 = mult[k0 + 7]!, s8 = mult[k0 + 8]!, s9 = mult[k0 + 9]!, s10 = mult[k0 + 10]!, s11 = mult[k0 + 11]!, s12 = mult[k0 + 12]!, s13 = mult[k0 + 13]!, s14 = mult[k0 + 14]!, s15 = mult[k0 + 15]!;
-  const o0 = offset[k0 + 0]!, o1 = offset[k0 + 1]!, o2 = offset[k0 + 2]!, o3 = offset[k0 + 3]!, o4 = offset[k0 + 4]!, o5 = offset[k0 + 5]!, o6 = offset[k0 + 6]!, o7 = offset[k0 + 7]!, o8 = offset[k0 + 8]!, o9 = offset[k0 + 9]!, o10 = offset[k0 + 10]!, o11 = offset[k0 + 11]!, o12 = offset[k0 + 12]!, o13 = offset[k0 + 13]!, o14 = offset[k0 + 14]!, o15 = offset[k0 + 15]!;
+  const m0 = mean[k0 + 0]!,
+    m1 = mean[k0 + 1]!,
+    m2 = mean[k0 + 2]!,
+    m3 = mean[k0 + 3]!,
+    m4 = mean[k0 + 4]!,
+    m5 = mean[k0 + 5]!,
+    m6 = mean[k0 + 6]!,
+    m7 = mean[k0 + 7]!,
+    m8 = mean[k0 + 8]!,
+    m9 = mean[k0 + 9]!,
+    m10 = mean[k0 + 10]!,
+    m11 = mean[k0 + 11]!,
+    m12 = mean[k0 + 12]!,
+    m13 = mean[k0 + 13]!,
+    m14 = mean[k0 + 14]!,
+    m15 = mean[k0 + 15]!;
+  const s0 = mult[k0 + 0]!,
+    s1 = mult[k0 + 1]!,
+    s2 = mult[k0 + 2]!,
+    s3 = mult[k0 + 3]!,
+    s4 = mult[k0 + 4]!,
+    s5 = mult[k0 + 5]!,
+    s6 = mult[k0 + 6]!,
+    s7 = mult[k0 + 7]!,
+    s8 = mult[k0 + 8]!,
+    s9 = mult[k0 + 9]!,
+    s10 = mult[k0 + 10]!,
+    s11 = mult[k0 + 11]!,
+    s12 = mult[k0 + 12]!,
+    s13 = mult[k0 + 13]!,
+    s14 = mult[k0 + 14]!,
+    s15 = mult[k0 + 15]!;
+  const o0 = offset[k0 + 0]!,
+    o1 = offset[k0 + 1]!,
+    o2 = offset[k0 + 2]!,
+    o3 = offset[k0 + 3]!,
+    o4 = offset[k0 + 4]!,
+    o5 = offset[k0 + 5]!,
+    o6 = offset[k0 + 6]!,
+    o7 = offset[k0 + 7]!,
+    o8 = offset[k0 + 8]!,
+    o9 = offset[k0 + 9]!,
+    o10 = offset[k0 + 10]!,
+    o11 = offset[k0 + 11]!,
+    o12 = offset[k0 + 12]!,
+    o13 = offset[k0 + 13]!,
+    o14 = offset[k0 + 14]!,
+    o15 = offset[k0 + 15]!;
   for (let i = k0; i < n; i += c) {
     y[i + 0] = (x[i + 0]! - m0) * s0 + o0;
     y[i + 1] = (x[i + 1]! - m1) * s1 + o1;

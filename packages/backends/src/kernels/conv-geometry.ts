@@ -56,11 +56,7 @@ export interface ConvGradAttrs {
 }
 
 /** The geometry of the forward convolution of an NHWC input with a [kh, kw, Cin, Cout] filter. */
-export function convGradGeometry(
-  inShape: readonly number[],
-  filterShape: readonly number[],
-  attrs: ConvGradAttrs,
-): ConvGradGeometry {
+export function convGradGeometry(inShape: readonly number[], filterShape: readonly number[], attrs: ConvGradAttrs): ConvGradGeometry {
   const info = backend_util.computeConv2DInfo(
     inShape as [number, number, number, number],
     filterShape as [number, number, number, number],

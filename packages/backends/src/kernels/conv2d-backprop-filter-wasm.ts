@@ -38,8 +38,19 @@ interface WasmModuleBackend extends WasmHeapBackend {
 /** The exports of filter-grad.wat. */
 interface FilterGradModule {
   filterGrad(
-    x: number, dy: number, dw: number, offs: number, m: number, co: number, n: number, chunk: number,
-    ho: number, wo: number, ximg: number, xrow: number, xcol: number,
+    x: number,
+    dy: number,
+    dw: number,
+    offs: number,
+    m: number,
+    co: number,
+    n: number,
+    chunk: number,
+    ho: number,
+    wo: number,
+    ximg: number,
+    xrow: number,
+    xcol: number,
   ): void;
 }
 
@@ -94,7 +105,7 @@ export function padInto(x: Float32Array, g: ConvGradGeometry, p: PaddedInput, ds
   const cols = Math.min(g.inW, p.wp - g.left) * c;
   for (let n = 0; n < g.n; n++) {
     for (let r = 0; r < rows; r++) {
-      const s = ((n * g.inH + r) * g.inW) * c;
+      const s = (n * g.inH + r) * g.inW * c;
       dst.set(x.subarray(s, s + cols), ((n * p.hp + r + g.top) * p.wp + g.left) * c);
     }
   }
@@ -152,8 +163,19 @@ export function conv2dBackpropFilterGemm(backend: unknown, x: TensorInfo, dy: Te
     const chunk = Math.max(1, Math.min(g.n, Math.floor(CHUNK_BYTES / imgBytes)));
     const ptr = (t: TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
     kernelOn(memory).filterGrad(
-      ptr(xp), ptr(dyp), ptr(dw), ptr(offs), m, co, g.n, chunk, g.outH, g.outW,
-      p.hp * p.wp * g.inC * 4, g.sh * p.wp * g.inC * 4, g.sw * g.inC * 4,
+      ptr(xp),
+      ptr(dyp),
+      ptr(dw),
+      ptr(offs),
+      m,
+      co,
+      g.n,
+      chunk,
+      g.outH,
+      g.outW,
+      p.hp * p.wp * g.inC * 4,
+      g.sh * p.wp * g.inC * 4,
+      g.sw * g.inC * 4,
     );
     if (dw !== out) padColumns(b.typedArrayFromHeap(dw) as Float32Array, m, g.outC, co, b.typedArrayFromHeap(out) as Float32Array, true);
     return out;

@@ -22,12 +22,7 @@ export interface Conv2DBackpropFilterAttrs extends ConvGradAttrs {
 }
 
 /** The filter gradient computed with the kernels of `scope`'s backend (NHWC tensors). */
-export function conv2dBackpropFilterNhwc(
-  scope: KernelScope,
-  x: TensorInfo,
-  dy: TensorInfo,
-  attrs: Conv2DBackpropFilterAttrs,
-): TensorInfo {
+export function conv2dBackpropFilterNhwc(scope: KernelScope, x: TensorInfo, dy: TensorInfo, attrs: Conv2DBackpropFilterAttrs): TensorInfo {
   const g = convGradGeometry(x.shape, attrs.filterShape, attrs);
   // Rows of x the convolution reads: a·dh + i·sh − top for a < kh, i < Ho.
   const bottom = (g.kh - 1) * g.dh + (g.outH - 1) * g.sh + 1 - g.inH - g.top;
@@ -41,21 +36,17 @@ export function conv2dBackpropFilterNhwc(
     [0, 0],
   ]);
   const dyt = scope.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]
-  const r = scope.run(
-    'Conv2D',
-    { x: xt, filter: dyt },
-    {
-      strides: [g.dh, g.dw],
-      dilations: [g.sh, g.sw],
-      pad: [
-        [0, 0],
-        [Math.max(0, g.top), Math.max(0, bottom)],
-        [Math.max(0, g.left), Math.max(0, right)],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    } as unknown as NamedAttrMap,
-  ); // [Cin, kh, kw, Cout]
+  const r = scope.run('Conv2D', { x: xt, filter: dyt }, {
+    strides: [g.dh, g.dw],
+    dilations: [g.sh, g.sw],
+    pad: [
+      [0, 0],
+      [Math.max(0, g.top), Math.max(0, bottom)],
+      [Math.max(0, g.left), Math.max(0, right)],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+  } as unknown as NamedAttrMap); // [Cin, kh, kw, Cout]
   return scope.transpose(r, [1, 2, 0, 3]);
 }
 
@@ -83,4 +74,3 @@ export function conv2dBackpropFilterKernel(backendName: string): KernelFunc {
 export function conv2dBackpropFilterConfig(backendName: string): KernelConfig {
   return { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: conv2dBackpropFilterKernel(backendName) };
 }
-

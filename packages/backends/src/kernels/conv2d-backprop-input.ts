@@ -33,7 +33,21 @@ export function spreadOnGrid(scope: KernelScope, dy: TensorInfo, sh: number, sw:
   if (sh === 1 && sw === 1) return dy;
   const [n, h, w, c] = dy.shape as [number, number, number, number];
   const d6 = scope.reshape(dy, [n, h, 1, w, 1, c]);
-  const p = scope.run('PadV2', { x: d6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+  const p = scope.run(
+    'PadV2',
+    { x: d6 },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   return scope.reshape(p, [n, h * sh, w * sw, c]);
 }
 
@@ -59,7 +73,16 @@ export function conv2dBackpropInputByPhases(scope: KernelScope, dy: TensorInfo, 
       const taps = scope.run(
         'StridedSlice',
         { x: filter },
-        { begin: [ph, pw, 0, 0], end: [g.kh, g.kw, ci, co], strides: [g.sh, g.sw, 1, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 },
+        {
+          begin: [ph, pw, 0, 0],
+          end: [g.kh, g.kw, ci, co],
+          strides: [g.sh, g.sw, 1, 1],
+          beginMask: 0,
+          endMask: 0,
+          ellipsisMask: 0,
+          newAxisMask: 0,
+          shrinkAxisMask: 0,
+        },
       );
       const sub = scope.transpose(scope.run('Reverse', { x: taps }, { dims: [0, 1] }), [0, 1, 3, 2]);
       const top = kh - 1 - qminH;
@@ -73,30 +96,23 @@ export function conv2dBackpropInputByPhases(scope: KernelScope, dy: TensorInfo, 
         [0, 0],
       ]);
       phases.push(
-        scope.run(
-          'Conv2D',
-          { x: src, filter: sub },
-          {
-            strides: [1, 1],
-            dilations: [1, 1],
-            pad: [
-              [0, 0],
-              [Math.max(0, top), Math.max(0, bottom)],
-              [Math.max(0, left), Math.max(0, right)],
-              [0, 0],
-            ],
-            dataFormat: 'NHWC',
-          } as unknown as NamedAttrMap,
-        ),
+        scope.run('Conv2D', { x: src, filter: sub }, {
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: [
+            [0, 0],
+            [Math.max(0, top), Math.max(0, bottom)],
+            [Math.max(0, left), Math.max(0, right)],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        } as unknown as NamedAttrMap),
       );
     }
   }
   // [N, Qh, Qw, (φh, φw, Cin)] → [N, Qh, φh, Qw, φw, Cin] → [N, Qh·sh, Qw·sw, Cin]
   const stacked = phases.length === 1 ? phases[0]! : scope.run('Concat', phases as unknown as KernelInputs, { axis: 3 });
-  const grid = scope.reshape(
-    scope.transpose(scope.reshape(stacked, [n, qh, qw, g.sh, g.sw, ci]), [0, 1, 3, 2, 4, 5]),
-    [n, qh * g.sh, qw * g.sw, ci],
-  );
+  const grid = scope.reshape(scope.transpose(scope.reshape(stacked, [n, qh, qw, g.sh, g.sw, ci]), [0, 1, 3, 2, 4, 5]), [n, qh * g.sh, qw * g.sw, ci]);
   const offH = g.top - qminH * g.sh;
   const offW = g.left - qminW * g.sw;
   return scope.padOrCrop(grid, [
@@ -134,21 +150,17 @@ export function conv2dBackpropInputNhwc(
     [Math.min(0, left), Math.min(0, right)],
     [0, 0],
   ]);
-  return scope.run(
-    'Conv2D',
-    { x: src, filter: wT },
-    {
-      strides: [1, 1],
-      dilations: [g.dh, g.dw],
-      pad: [
-        [0, 0],
-        [Math.max(0, top), Math.max(0, bottom)],
-        [Math.max(0, left), Math.max(0, right)],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    } as unknown as NamedAttrMap,
-  );
+  return scope.run('Conv2D', { x: src, filter: wT }, {
+    strides: [1, 1],
+    dilations: [g.dh, g.dw],
+    pad: [
+      [0, 0],
+      [Math.max(0, top), Math.max(0, bottom)],
+      [Math.max(0, left), Math.max(0, right)],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+  } as unknown as NamedAttrMap);
 }
 
 /** Kernel function of Conv2DBackpropInput for any backend with Conv2D, Reverse, Transpose, PadV2, Slice. */

@@ -30,27 +30,74 @@ export function middleSplit(shape: readonly number[], axes: readonly number[]): 
 
 /** Adds rows r = 0..red−1 of x[base + r·stride + (0..15)] into 16 float64 accumulators; writes them to out[o..o+15]. */
 function sum16(x: Float32Array, base: number, red: number, stride: number, scale: number, out: Float32Array, o: number): void {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-  let a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0;
+  let a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0,
+    a4 = 0,
+    a5 = 0,
+    a6 = 0,
+    a7 = 0;
+  let a8 = 0,
+    a9 = 0,
+    a10 = 0,
+    a11 = 0,
+    a12 = 0,
+    a13 = 0,
+    a14 = 0,
+    a15 = 0;
   for (let r = 0, i = base; r < red; r++, i += stride) {
-    a0 += x[i]!; a1 += x[i + 1]!; a2 += x[i + 2]!; a3 += x[i + 3]!;
-    a4 += x[i + 4]!; a5 += x[i + 5]!; a6 += x[i + 6]!; a7 += x[i + 7]!;
-    a8 += x[i + 8]!; a9 += x[i + 9]!; a10 += x[i + 10]!; a11 += x[i + 11]!;
-    a12 += x[i + 12]!; a13 += x[i + 13]!; a14 += x[i + 14]!; a15 += x[i + 15]!;
+    a0 += x[i]!;
+    a1 += x[i + 1]!;
+    a2 += x[i + 2]!;
+    a3 += x[i + 3]!;
+    a4 += x[i + 4]!;
+    a5 += x[i + 5]!;
+    a6 += x[i + 6]!;
+    a7 += x[i + 7]!;
+    a8 += x[i + 8]!;
+    a9 += x[i + 9]!;
+    a10 += x[i + 10]!;
+    a11 += x[i + 11]!;
+    a12 += x[i + 12]!;
+    a13 += x[i + 13]!;
+    a14 += x[i + 14]!;
+    a15 += x[i + 15]!;
   }
-  out[o] = a0 * scale; out[o + 1] = a1 * scale; out[o + 2] = a2 * scale; out[o + 3] = a3 * scale;
-  out[o + 4] = a4 * scale; out[o + 5] = a5 * scale; out[o + 6] = a6 * scale; out[o + 7] = a7 * scale;
-  out[o + 8] = a8 * scale; out[o + 9] = a9 * scale; out[o + 10] = a10 * scale; out[o + 11] = a11 * scale;
-  out[o + 12] = a12 * scale; out[o + 13] = a13 * scale; out[o + 14] = a14 * scale; out[o + 15] = a15 * scale;
+  out[o] = a0 * scale;
+  out[o + 1] = a1 * scale;
+  out[o + 2] = a2 * scale;
+  out[o + 3] = a3 * scale;
+  out[o + 4] = a4 * scale;
+  out[o + 5] = a5 * scale;
+  out[o + 6] = a6 * scale;
+  out[o + 7] = a7 * scale;
+  out[o + 8] = a8 * scale;
+  out[o + 9] = a9 * scale;
+  out[o + 10] = a10 * scale;
+  out[o + 11] = a11 * scale;
+  out[o + 12] = a12 * scale;
+  out[o + 13] = a13 * scale;
+  out[o + 14] = a14 * scale;
+  out[o + 15] = a15 * scale;
 }
 
 /** As {@link sum16} for 4 columns. */
 function sum4(x: Float32Array, base: number, red: number, stride: number, scale: number, out: Float32Array, o: number): void {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0;
   for (let r = 0, i = base; r < red; r++, i += stride) {
-    a0 += x[i]!; a1 += x[i + 1]!; a2 += x[i + 2]!; a3 += x[i + 3]!;
+    a0 += x[i]!;
+    a1 += x[i + 1]!;
+    a2 += x[i + 2]!;
+    a3 += x[i + 3]!;
   }
-  out[o] = a0 * scale; out[o + 1] = a1 * scale; out[o + 2] = a2 * scale; out[o + 3] = a3 * scale;
+  out[o] = a0 * scale;
+  out[o + 1] = a1 * scale;
+  out[o + 2] = a2 * scale;
+  out[o + 3] = a3 * scale;
 }
 
 /** As {@link sum16} for 1 column. */

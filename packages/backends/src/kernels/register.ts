@@ -40,7 +40,7 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
   {
     kernelName: 'Conv2DBackpropFilter',
     action: 'added',
-    how: 'an implicit-im2col GEMM in WebAssembly SIMD on the heap (4×8 register blocks over the zero-padded input, chunks of images in cache); the forward convolution\'s multiply-adds',
+    how: "an implicit-im2col GEMM in WebAssembly SIMD on the heap (4×8 register blocks over the zero-padded input, chunks of images in cache); the forward convolution's multiply-adds",
     make: () => conv2dBackpropFilterWasmConfig(conv2dBackpropFilterKernel('wasm')),
   },
   {
@@ -88,7 +88,7 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
   {
     kernelName: 'BatchMatMul',
     action: 'replaced',
-    how: 'a transposed operand (every matmul gradient has one) is transposed first, then multiplied untransposed by XNNPACK (wasm\'s transposed path is ~15× slower)',
+    how: "a transposed operand (every matmul gradient has one) is transposed first, then multiplied untransposed by XNNPACK (wasm's transposed path is ~15× slower)",
     make: (orig) => untransposedMatMulConfig('BatchMatMul', need('BatchMatMul', orig)),
   },
   {
@@ -100,7 +100,7 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
   {
     kernelName: 'Slice',
     action: 'replaced',
-    how: 'copies only the slice, from a heap view (wasm\'s own copies the whole input first)',
+    how: "copies only the slice, from a heap view (wasm's own copies the whole input first)",
     make: (orig) => sliceWasmConfig(need('Slice', orig)),
   },
   {
@@ -145,7 +145,11 @@ export function registerWasmTrainingKernels(): string[] {
     const original = getKernel(k.kernelName, 'wasm');
     const config = k.make(original?.kernelFunc);
     if (original) unregisterKernel(k.kernelName, 'wasm');
-    registerKernel({ ...config, ...(original?.setupFunc ? { setupFunc: original.setupFunc } : {}), ...(original?.disposeFunc ? { disposeFunc: original.disposeFunc } : {}) });
+    registerKernel({
+      ...config,
+      ...(original?.setupFunc ? { setupFunc: original.setupFunc } : {}),
+      ...(original?.disposeFunc ? { disposeFunc: original.disposeFunc } : {}),
+    });
     replaced.set(k.kernelName, original);
   }
   return WASM_TRAINING_KERNELS.map((k) => k.kernelName);

@@ -35,7 +35,9 @@ export class KernelScope {
   constructor(
     readonly backend: CompositeBackend,
     readonly backendName: string,
-    private readonly overrides: Readonly<Record<string, (args: { inputs: KernelInputs; attrs: NamedAttrMap; backend: KernelBackend }) => TensorInfo | TensorInfo[]>> = {},
+    private readonly overrides: Readonly<
+      Record<string, (args: { inputs: KernelInputs; attrs: NamedAttrMap; backend: KernelBackend }) => TensorInfo | TensorInfo[]>
+    > = {},
   ) {}
 
   /** Runs kernel `name` on the backend; the result is disposed with the scope unless kept. */

@@ -32,8 +32,10 @@ export function simplifyTile(shape: readonly number[], reps: readonly number[]):
     const k = reps[i]!;
     if (d === 1 && k === 1) continue;
     const last = s.length - 1;
-    if (last >= 0 && k === 1 && r[last] === 1) s[last] = s[last]! * d; // both copied whole
-    else if (last >= 0 && d === 1 && s[last] === 1) r[last] = r[last]! * k; // both pure repetition
+    if (last >= 0 && k === 1 && r[last] === 1)
+      s[last] = s[last]! * d; // both copied whole
+    else if (last >= 0 && d === 1 && s[last] === 1)
+      r[last] = r[last]! * k; // both pure repetition
     else {
       s.push(d);
       r.push(k);

@@ -9,13 +9,7 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { isWasmHeapBackend, sizeOf } from './heap.js';
 
 /** out[s, :] = Σ_{i: ids[i] = s} x[i, :]. */
-export function segmentSumInto(
-  x: Float32Array | Int32Array,
-  ids: Int32Array,
-  rowSize: number,
-  numSegments: number,
-  out: Float32Array | Int32Array,
-): void {
+export function segmentSumInto(x: Float32Array | Int32Array, ids: Int32Array, rowSize: number, numSegments: number, out: Float32Array | Int32Array): void {
   out.fill(0);
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i]!;

@@ -199,7 +199,11 @@ export class WorkerEngine implements GradientEngine {
       );
     } catch (e) {
       await engine.dispose();
-      fail(ErrorCodes.BACKEND, `the parallel engine's workers did not start: ${(e as Error).message}`, 'check the loss and preload module references; run with workers: 1 to train in process');
+      fail(
+        ErrorCodes.BACKEND,
+        `the parallel engine's workers did not start: ${(e as Error).message}`,
+        'check the loss and preload module references; run with workers: 1 to train in process',
+      );
     }
     return engine;
   }
@@ -214,7 +218,8 @@ export class WorkerEngine implements GradientEngine {
 
   async gradients(xs: tf.Tensor, ys: tf.Tensor): Promise<GradientStep> {
     if (this.disposed) fail(ErrorCodes.OPTION, 'the parallel engine was disposed', 'start a new one');
-    if (this.slots.some((s) => s.pending)) fail(ErrorCodes.OPTION, 'a step of the parallel engine is still running', 'await each gradients() call before the next');
+    if (this.slots.some((s) => s.pending))
+      fail(ErrorCodes.OPTION, 'a step of the parallel engine is still running', 'await each gradients() call before the next');
     const n = xs.shape[0]!;
     if (ys.shape[0] !== n) fail(ErrorCodes.SHAPE, `inputs have ${n} examples, targets ${ys.shape[0]}`);
     const xDtype = batchDtype(xs);
@@ -254,7 +259,11 @@ export class WorkerEngine implements GradientEngine {
     try {
       results = (await Promise.all(replies)) as Extract<WorkerReply, { type: 'done' }>[];
     } catch (e) {
-      return fail(ErrorCodes.BACKEND, `a worker of the parallel engine failed during a step: ${(e as Error).message}`, 'dispose the engine; run with workers: 1 to see the error in process');
+      return fail(
+        ErrorCodes.BACKEND,
+        `a worker of the parallel engine failed during a step: ${(e as Error).message}`,
+        'dispose the engine; run with workers: 1 to see the error in process',
+      );
     }
     const active = shards.map((r, w) => ({ r, w })).filter((s) => s.r > 0);
     // Σ_w (n_w / n) · g_w in worker order, in float64

@@ -50,6 +50,7 @@ export async function loadFunction(ref: ModuleRef): Promise<(...a: never[]) => u
     fail(ErrorCodes.OPTION, `module ${ref.module} has no function export '${ref.export}'`, 'check the module reference (module, export)');
   }
   const fn = ref.args ? (f as (...a: unknown[]) => unknown)(...ref.args) : f;
-  if (typeof fn !== 'function') fail(ErrorCodes.OPTION, `${ref.module}#${ref.export}(...args) did not return a function`, 'the export must be a factory when args are given');
+  if (typeof fn !== 'function')
+    fail(ErrorCodes.OPTION, `${ref.module}#${ref.export}(...args) did not return a function`, 'the export must be a factory when args are given');
   return fn as (...a: never[]) => unknown;
 }

@@ -121,6 +121,7 @@ parentPort!.on('message', (m: WorkerMessage) => {
     (reply) => {
       if (reply) parentPort!.postMessage(reply);
     },
-    (e: unknown) => parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) } satisfies WorkerReply),
+    (e: unknown) =>
+      parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) } satisfies WorkerReply),
   );
 });

@@ -55,10 +55,7 @@ export async function timeSteps(step: () => Promise<unknown>, steps: number, war
 /** Times `steps` training steps of `model` at `batch` on the active backend (`trainOnBatch`, SGD momentum). */
 export async function timeTrainingSteps(model: tfl.LayersModel, batch: number, steps: number, warmup: number): Promise<StepTimes> {
   const last = model.layers[model.layers.length - 1]!.getConfig()['activation'];
-  const loss =
-    last === 'softmax'
-      ? 'categoricalCrossentropy'
-      : (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
+  const loss = last === 'softmax' ? 'categoricalCrossentropy' : (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
   model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss });
   const { x, y } = syntheticBatch(model, batch, 7);
   try {

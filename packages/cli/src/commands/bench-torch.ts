@@ -77,7 +77,19 @@ export function runTorchReference(
   o: { model: string; batch: number; steps: number; warmup: number; threads: readonly number[]; inputShape?: readonly number[]; classes?: number },
   run: ProcessRunner = spawnRunner,
 ): TorchReport {
-  const args = [TORCH_SCRIPT, '--model', o.model, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', o.threads.join(',')];
+  const args = [
+    TORCH_SCRIPT,
+    '--model',
+    o.model,
+    '--batch',
+    String(o.batch),
+    '--steps',
+    String(o.steps),
+    '--warmup',
+    String(o.warmup),
+    '--threads',
+    o.threads.join(','),
+  ];
   if (o.inputShape) args.push('--input-shape', o.inputShape.join(','));
   if (o.classes) args.push('--classes', String(o.classes));
   const r = run(python, args, 30 * 60_000);

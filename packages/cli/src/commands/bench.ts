@@ -49,11 +49,21 @@ export const benchTrainFlagsSchema = z.strictObject({
   model: opt(FLAGS.model, { description: MODEL_NAMES.join(', '), arg: 'name' }),
   batch: opt(positiveInt.default(64), { description: 'batch size', arg: 'B' }),
   steps: opt(positiveInt.default(5), { description: 'timed steps per backend', arg: 'N' }),
-  backends: opt(z.array(z.enum(BACKEND_ORDER)).min(1).default(['cpu', 'wasm']), { description: 'comma-separated backends to measure', arg: 'list', list: 'comma', code: ErrorCodes.UNKNOWN_NAME }),
+  backends: opt(z.array(z.enum(BACKEND_ORDER)).min(1).default(['cpu', 'wasm']), {
+    description: 'comma-separated backends to measure',
+    arg: 'list',
+    list: 'comma',
+    code: ErrorCodes.UNKNOWN_NAME,
+  }),
   cpuBatch: opt(positiveInt.optional(), { description: 'batch on the cpu backend', defaultText: 'min(batch, 8)', note: 'it is ~100× slower', arg: 'B' }),
   cpuSteps: opt(positiveInt.optional(), { description: 'timed steps on the cpu backend', defaultText: 'min(steps, 2)', arg: 'N' }),
   warmup: opt(z.number().int().min(0).default(1), { description: 'untimed steps first', arg: 'N' }),
-  inputShape: opt(z.array(positiveInt).optional(), { description: "one example's shape", defaultText: "the model's, e.g. 224,224,3 for resnet18", arg: 'H,W,C', list: 'comma' }),
+  inputShape: opt(z.array(positiveInt).optional(), {
+    description: "one example's shape",
+    defaultText: "the model's, e.g. 224,224,3 for resnet18",
+    arg: 'H,W,C',
+    list: 'comma',
+  }),
   classes: opt(positiveInt.optional(), { description: 'number of classes', defaultText: "the model's", arg: 'K' }),
   threads: opt(positiveInt.optional(), {
     description: 'also measure wasm data-parallel on N worker threads, and PyTorch on 1 and N threads',
@@ -151,16 +161,33 @@ export async function runBenchTrain(flags: BenchTrainFlags, deps: BenchTrainDeps
       const r: BenchTrainResult = { ...base, ...figures(b, await timeTrainingSteps(model, b, n, warmup)), backendInfo: describeBackend(sel) };
       if (backend === 'cpu' && (b !== batch || n !== steps)) {
         const what = b !== batch ? `batch ${b} and ${n} step${n === 1 ? '' : 's'}` : `${n} step${n === 1 ? '' : 's'}`;
-        const why = b !== batch ? `the pure-JS backend is too slow for batch ${batch}; images per second barely depends on the batch there` : 'the pure-JS backend is slow';
+        const why =
+          b !== batch
+            ? `the pure-JS backend is too slow for batch ${batch}; images per second barely depends on the batch there`
+            : 'the pure-JS backend is slow';
         r.note = `cpu measured at ${what} (${why})`;
       }
       results.push(r);
     } finally {
       model.dispose();
     }
-    if (backend === 'wasm' && threads > 1) results.push(await benchWorkers(f.model, { ...base, batch: b, steps: n }, threads, warmup, build, { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 }, deps));
+    if (backend === 'wasm' && threads > 1)
+      results.push(
+        await benchWorkers(
+          f.model,
+          { ...base, batch: b, steps: n },
+          threads,
+          warmup,
+          build,
+          { ...(inputShape ? { inputShape } : {}), ...(numClasses ? { numClasses } : {}), seed: 1 },
+          deps,
+        ),
+      );
   }
-  if (f.torch) results.push(...benchTorch(f.model, { batch, steps, warmup, threads, ...(inputShape ? { inputShape } : {}), ...(numClasses ? { classes: numClasses } : {}) }, deps));
+  if (f.torch)
+    results.push(
+      ...benchTorch(f.model, { batch, steps, warmup, threads, ...(inputShape ? { inputShape } : {}), ...(numClasses ? { classes: numClasses } : {}) }, deps),
+    );
   return results;
 }
 
@@ -176,7 +203,9 @@ async function benchWorkers(
 ): Promise<BenchTrainResult> {
   const model = build(name, buildOpts);
   try {
-    deps.log?.(`${name} on wasm, ${workers} worker threads: batch ${base.batch} (${Math.ceil(base.batch / workers)} per worker), ${warmup} warm-up + ${base.steps} timed steps`);
+    deps.log?.(
+      `${name} on wasm, ${workers} worker threads: batch ${base.batch} (${Math.ceil(base.batch / workers)} per worker), ${warmup} warm-up + ${base.steps} timed steps`,
+    );
     const t = await timeParallelSteps(model, base.batch, base.steps, warmup, workers, deps.startEngine);
     return { ...base, ...figures(base.batch, t), workers };
   } catch (e) {
@@ -200,8 +229,27 @@ function benchTorch(
   const counts = [...new Set([1, o.threads])];
   deps.log?.(`PyTorch ${found.version} (${found.python}), CPU, NCHW: ${model} batch ${o.batch} on ${counts.join(' and ')} thread${o.threads > 1 ? 's' : ''}`);
   try {
-    const rep = runTorchReference(found.python, { model, batch: o.batch, steps: o.steps, warmup: o.warmup, threads: counts, ...(o.inputShape ? { inputShape: o.inputShape } : {}), ...(o.classes ? { classes: o.classes } : {}) }, deps.runProcess);
-    return rep.runs.map((r) => ({ ...base, threads: r.threads, imgPerSec: r.imgPerSec, msPerStep: r.msPerStep, cpuMsPerStep: r.cpuMsPerStep, backendInfo: `PyTorch ${rep.torch} (${found.python}), CPU, ${r.threads} thread${r.threads > 1 ? 's' : ''}, NCHW` }));
+    const rep = runTorchReference(
+      found.python,
+      {
+        model,
+        batch: o.batch,
+        steps: o.steps,
+        warmup: o.warmup,
+        threads: counts,
+        ...(o.inputShape ? { inputShape: o.inputShape } : {}),
+        ...(o.classes ? { classes: o.classes } : {}),
+      },
+      deps.runProcess,
+    );
+    return rep.runs.map((r) => ({
+      ...base,
+      threads: r.threads,
+      imgPerSec: r.imgPerSec,
+      msPerStep: r.msPerStep,
+      cpuMsPerStep: r.cpuMsPerStep,
+      backendInfo: `PyTorch ${rep.torch} (${found.python}), CPU, ${r.threads} thread${r.threads > 1 ? 's' : ''}, NCHW`,
+    }));
   } catch (e) {
     return [{ ...base, imgPerSec: null, msPerStep: null, note: `PyTorch ${found.version} did not run: ${(e as Error).message}` }];
   }
@@ -216,7 +264,10 @@ export function torchRatios(results: readonly BenchTrainResult[]): string[] {
   for (const t of results) {
     if (t.backend !== 'pytorch' || !t.imgPerSec || t.threads === undefined) continue;
     const ours = results.find((r) => r.backend === 'wasm' && (r.workers ?? 1) === t.threads && r.imgPerSec);
-    if (ours) lines.push(`tensorslim wasm / PyTorch at ${t.threads} thread${t.threads > 1 ? 's' : ''}: ${(ours.imgPerSec! / t.imgPerSec).toFixed(2)}× the images per second (${ours.imgPerSec!.toFixed(1)} vs ${t.imgPerSec.toFixed(1)})`);
+    if (ours)
+      lines.push(
+        `tensorslim wasm / PyTorch at ${t.threads} thread${t.threads > 1 ? 's' : ''}: ${(ours.imgPerSec! / t.imgPerSec).toFixed(2)}× the images per second (${ours.imgPerSec!.toFixed(1)} vs ${t.imgPerSec.toFixed(1)})`,
+      );
   }
   return lines;
 }
@@ -230,7 +281,12 @@ export const benchLayersFlagsSchema = withDefaults(
     channels: opt(positiveInt.default(64), { description: 'input and output channels', arg: 'C' }),
     ratio: opt(FLAGS.ratio, { description: 'parameter reduction to aim for', arg: 'R' }),
     repeat: opt(positiveInt.default(5), { description: 'timed repetitions, median reported', arg: 'N' }),
-    formats: opt(z.array(z.string().min(1)).optional(), { description: 'only these plugin ids', defaultText: 'every plugin with conv layers', arg: 'ids', list: 'comma' }),
+    formats: opt(z.array(z.string().min(1)).optional(), {
+      description: 'only these plugin ids',
+      defaultText: 'every plugin with conv layers',
+      arg: 'ids',
+      list: 'comma',
+    }),
     json: opt(FLAGS.json, { description: 'one JSON line per format' }),
   }),
   { backend: { default: 'wasm' }, ratio: { default: 3 } },
@@ -316,9 +372,16 @@ async function timeInTurn(fs: (() => tf.Tensor)[], repeat: number): Promise<{ wa
 }
 
 /** The class registered under `className` with TF.js serialization. */
-function layerClass(className: string): { fromConfig: (cls: unknown, config: Record<string, unknown>) => tfl.layers.Layer } & (new (...a: unknown[]) => unknown) {
+function layerClass(
+  className: string,
+): { fromConfig: (cls: unknown, config: Record<string, unknown>) => tfl.layers.Layer } & (new (...a: unknown[]) => unknown) {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (!entry) fail(ErrorCodes.PLUGIN, `layer class ${className} is not registered with TF.js serialization`, 'the plugin must register its layers (plugin.layers.register())');
+  if (!entry)
+    fail(
+      ErrorCodes.PLUGIN,
+      `layer class ${className} is not registered with TF.js serialization`,
+      'the plugin must register its layers (plugin.layers.register())',
+    );
   return entry[0] as never;
 }
 
@@ -343,7 +406,10 @@ export async function benchFactorizedConv(
   const kernelShape = [3, 3, c, c];
   const rng = new Rng(opts.seed ?? 1);
   const scale = 1 / Math.sqrt(9 * c);
-  const kernel = tensor(kernelShape, rng.normalArray(9 * c * c).map((v) => v * scale));
+  const kernel = tensor(
+    kernelShape,
+    rng.normalArray(9 * c * c).map((v) => v * scale),
+  );
   const target = resolveLayerTarget('bench_conv', { format: plugin.id, ranks: { ratio } }, 'conv2d', kernelShape);
   const factors = plugin.decomposition.decompose(tensorize(kernel, target.layout), target.ranks, { ...target.options, layout: target.layout });
   const info: DenseLayerInfo = {
@@ -381,7 +447,9 @@ export async function benchFactorizedConv(
       factorizedMs,
       timeRatio,
       efficiency: timeRatio / flopRatio,
-      ...(dense!.cpu !== null && fact!.cpu !== null ? { denseCpuMs: dense!.cpu, factorizedCpuMs: fact!.cpu, cpuEfficiency: dense!.cpu / fact!.cpu / flopRatio } : {}),
+      ...(dense!.cpu !== null && fact!.cpu !== null
+        ? { denseCpuMs: dense!.cpu, factorizedCpuMs: fact!.cpu, cpuEfficiency: dense!.cpu / fact!.cpu / flopRatio }
+        : {}),
       backend: opts.backend,
     };
     if (isThreeStage(layer)) {
@@ -449,11 +517,13 @@ export async function runBenchLayers(
   const sel = await start(f.backend);
   deps.log?.(describeBackend(sel));
   const only = f.formats;
-  const plugins = listPlugins(deps.container ?? defaultRegistry).filter(
-    (p) => p.layers?.kinds.includes('conv2d') && (!only || only.includes(p.id)),
-  );
+  const plugins = listPlugins(deps.container ?? defaultRegistry).filter((p) => p.layers?.kinds.includes('conv2d') && (!only || only.includes(p.id)));
   if (plugins.length === 0) {
-    fail(ErrorCodes.UNKNOWN_FORMAT, `no registered format plugin${only ? ` among ${only.join(', ')}` : ''} provides conv2d layers`, 'load one with --plugin, or check --formats');
+    fail(
+      ErrorCodes.UNKNOWN_FORMAT,
+      `no registered format plugin${only ? ` among ${only.join(', ')}` : ''} provides conv2d layers`,
+      'load one with --plugin, or check --formats',
+    );
   }
   const opts = { batch: f.batch, size: f.size, channels: f.channels, ratio: f.ratio, repeat: f.repeat, backend: sel.name };
   const out: BenchLayersResult[] = [];
@@ -472,47 +542,53 @@ export function benchCommand(program: Command): void {
   addFlags(
     bench.command('train').description('Images per second of a full training step (forward, backward, SGD momentum) of a built-in model, per backend.'),
     benchTrainCliSchema,
-  )
-    .action(async (flags: BenchTrainFlags) => {
-      const results = await runBenchTrain({ ...flags, threads: flags.threads ?? availableParallelism() }, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
-      if (flags.json) {
-        for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
-        return;
-      }
-      const lines = [`model ${flags.model}`, 'backend                 batch  steps   ms/step  cpu ms/step    img/s'];
-      const label = (r: BenchTrainResult) =>
-        r.threads !== undefined ? `${r.backend} ${r.threads} thread${r.threads > 1 ? 's' : ''}` : r.workers ? `${r.backend} ${r.workers} workers` : r.backend;
-      for (const r of results) {
-        lines.push(
-          `${label(r).padEnd(21)} ${String(r.batch).padStart(7)} ${String(r.steps).padStart(6)} ${f2(r.msPerStep).padStart(9)} ${f2(r.cpuMsPerStep ?? null).padStart(12)} ${f2(r.imgPerSec).padStart(8)}`,
-        );
-      }
-      const cpu = results.find((r) => r.backend === 'cpu' && r.imgPerSec);
-      for (const r of results) if (cpu && r !== cpu && r.imgPerSec && r.backend !== 'pytorch') lines.push(`${label(r)} / cpu: ${(r.imgPerSec / cpu.imgPerSec!).toFixed(1)}× the images per second`);
-      const one = results.find((r) => r.backend === 'wasm' && !r.workers && r.imgPerSec);
-      for (const r of results) if (one && r.workers && r.imgPerSec) lines.push(`wasm ${r.workers} workers / 1: ${(r.imgPerSec / one.imgPerSec!).toFixed(2)}× the images per second`);
-      lines.push(...torchRatios(results));
-      for (const r of results) if (r.note) lines.push(`note (${r.backend}): ${r.note}`);
-      process.stdout.write(lines.join('\n') + '\n');
-    });
+  ).action(async (flags: BenchTrainFlags) => {
+    const results = await runBenchTrain(
+      { ...flags, threads: flags.threads ?? availableParallelism() },
+      { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) },
+    );
+    if (flags.json) {
+      for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    const lines = [`model ${flags.model}`, 'backend                 batch  steps   ms/step  cpu ms/step    img/s'];
+    const label = (r: BenchTrainResult) =>
+      r.threads !== undefined ? `${r.backend} ${r.threads} thread${r.threads > 1 ? 's' : ''}` : r.workers ? `${r.backend} ${r.workers} workers` : r.backend;
+    for (const r of results) {
+      lines.push(
+        `${label(r).padEnd(21)} ${String(r.batch).padStart(7)} ${String(r.steps).padStart(6)} ${f2(r.msPerStep).padStart(9)} ${f2(r.cpuMsPerStep ?? null).padStart(12)} ${f2(r.imgPerSec).padStart(8)}`,
+      );
+    }
+    const cpu = results.find((r) => r.backend === 'cpu' && r.imgPerSec);
+    for (const r of results)
+      if (cpu && r !== cpu && r.imgPerSec && r.backend !== 'pytorch')
+        lines.push(`${label(r)} / cpu: ${(r.imgPerSec / cpu.imgPerSec!).toFixed(1)}× the images per second`);
+    const one = results.find((r) => r.backend === 'wasm' && !r.workers && r.imgPerSec);
+    for (const r of results)
+      if (one && r.workers && r.imgPerSec) lines.push(`wasm ${r.workers} workers / 1: ${(r.imgPerSec / one.imgPerSec!).toFixed(2)}× the images per second`);
+    lines.push(...torchRatios(results));
+    for (const r of results) if (r.note) lines.push(`note (${r.backend}): ${r.note}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  });
   addFlags(
-    bench.command('layers').description("Each registered format's factorized conv (about 3× fewer parameters) against the dense Conv2D it replaces: FLOP ratio and time ratio."),
+    bench
+      .command('layers')
+      .description("Each registered format's factorized conv (about 3× fewer parameters) against the dense Conv2D it replaces: FLOP ratio and time ratio."),
     benchLayersFlagsSchema,
-  )
-    .action(async (flags: BenchLayersFlags) => {
-      const results = await runBenchLayers(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
-      if (flags.json) {
-        for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
-        return;
-      }
-      const lines = ['format   ranks                 params ratio  FLOP ratio  dense ms  fact. ms  time ratio  efficiency  (by CPU time)'];
-      for (const r of results) {
-        lines.push(
-          `${r.format.padEnd(8)} ${`[${r.ranks.join(',')}]`.padEnd(20)} ${f2(r.paramRatio).padStart(12)} ${f2(r.flopRatio).padStart(11)} ${f2(r.denseMs).padStart(9)} ${f2(r.factorizedMs).padStart(9)} ${f2(r.timeRatio).padStart(11)} ${f2(r.efficiency).padStart(11)} ${f2(r.cpuEfficiency ?? null).padStart(14)}`,
-        );
-      }
-      lines.push('efficiency = time ratio / FLOP ratio (the target is ≥ 0.8)');
-      for (const r of results) if (r.note) lines.push(`note (${r.format}): ${r.note}`);
-      process.stdout.write(lines.join('\n') + '\n');
-    });
+  ).action(async (flags: BenchLayersFlags) => {
+    const results = await runBenchLayers(flags, { log: (l) => process.stderr.write(`tensorslim: ${l}\n`) });
+    if (flags.json) {
+      for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    const lines = ['format   ranks                 params ratio  FLOP ratio  dense ms  fact. ms  time ratio  efficiency  (by CPU time)'];
+    for (const r of results) {
+      lines.push(
+        `${r.format.padEnd(8)} ${`[${r.ranks.join(',')}]`.padEnd(20)} ${f2(r.paramRatio).padStart(12)} ${f2(r.flopRatio).padStart(11)} ${f2(r.denseMs).padStart(9)} ${f2(r.factorizedMs).padStart(9)} ${f2(r.timeRatio).padStart(11)} ${f2(r.efficiency).padStart(11)} ${f2(r.cpuEfficiency ?? null).padStart(14)}`,
+      );
+    }
+    lines.push('efficiency = time ratio / FLOP ratio (the target is ≥ 0.8)');
+    for (const r of results) if (r.note) lines.push(`note (${r.format}): ${r.note}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  });
 }

@@ -53,7 +53,9 @@ export const compressFlagsSchema = withDefaults(
     rhoEvery: opt(rhoScheduleSchema.shape.every.optional(), { description: '... every K Z/U updates ...' }),
     rhoMax: opt(rhoScheduleSchema.shape.max.optional(), { description: '... never above M', defaultText: "constant ρ, the paper's" }),
     updateEvery: api.updateEvery,
-    pretrainEpochs: optionalOf(api.pretrainEpochs, { defaultText: `${PRETRAIN_EPOCHS_BUILTIN} for a built-in model, ${COMPRESS_DEFAULTS.pretrainEpochs} for a loaded one` }),
+    pretrainEpochs: optionalOf(api.pretrainEpochs, {
+      defaultText: `${PRETRAIN_EPOCHS_BUILTIN} for a built-in model, ${COMPRESS_DEFAULTS.pretrainEpochs} for a loaded one`,
+    }),
     admmEpochs: api.admmEpochs,
     finetuneEpochs: api.finetuneEpochs,
     lr: opt(api.pretrainLr, { description: 'learning rate of pretraining and of ADMM unless --admm-lr' }),

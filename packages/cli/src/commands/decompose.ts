@@ -6,17 +6,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import {
-  ErrorCodes,
-  fail,
-  factorsToJson,
-  listPlugins,
-  opt,
-  rankSpecFromFlags,
-  resolvePlugin,
-  type Factors,
-  type RankSpec,
-} from '@tensorslim/core';
+import { ErrorCodes, fail, factorsToJson, listPlugins, opt, rankSpecFromFlags, resolvePlugin, type Factors, type RankSpec } from '@tensorslim/core';
 import { readNpy, relError, sizeOf } from '@tensorslim/linalg';
 import { median } from '../output.js';
 import { FLAGS } from '../context.js';
@@ -31,10 +21,19 @@ export const decomposeFlagsSchema = z.strictObject({
     arg: 'r0,r1,...',
   }),
   maxRank: opt(z.number().int().min(1).optional(), { description: 'cap every rank at R', arg: 'R', code: ErrorCodes.RANK }),
-  ratio: opt(z.number().positive().optional(), { description: 'choose the ranks that reach a compression ratio of at least C (entries / parameters)', arg: 'C', code: ErrorCodes.RANK }),
+  ratio: opt(z.number().positive().optional(), {
+    description: 'choose the ranks that reach a compression ratio of at least C (entries / parameters)',
+    arg: 'C',
+    code: ErrorCodes.RANK,
+  }),
   eps: opt(z.number().min(0).optional(), { description: 'choose the smallest ranks with relative error ≤ E', arg: 'E', code: ErrorCodes.RANK }),
   auto: opt(z.boolean().optional(), { description: "the format's automatic rank choice (Tucker: EVBMF)" }),
-  modes: opt(z.array(z.number().int().min(0)).optional(), { description: "decompose only these modes: Tucker's partial decomposition", defaultText: 'all', arg: 'i,j', list: 'comma' }),
+  modes: opt(z.array(z.number().int().min(0)).optional(), {
+    description: "decompose only these modes: Tucker's partial decomposition",
+    defaultText: 'all',
+    arg: 'i,j',
+    list: 'comma',
+  }),
   repeat: opt(z.number().int().min(1).default(1), { description: 'time the decomposition N times and report the median', arg: 'N' }),
   out: opt(z.string().min(1).optional(), { description: 'write the factors as JSON', arg: 'factors.json' }),
   json: opt(FLAGS.json, { description: 'print one JSON line {format, shape, ranks, params, compressionRatio, relError, ms}' }),

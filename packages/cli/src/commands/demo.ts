@@ -61,7 +61,15 @@ export function demoCommand(program: Command): void {
   addFlags(cmd, demoFlagsSchema).action(async (flags: DemoFlags) => {
     const f = parseFlags(demoFlagsSchema, flags);
     const out = f.out;
-    const cf: CompressFlags = { ...DEMO_SETTINGS, ...(f.limit ? { limit: f.limit } : {}), baseline: true, out, backend: f.backend, seed: f.seed, ...(f.json ? { json: true } : {}) };
+    const cf: CompressFlags = {
+      ...DEMO_SETTINGS,
+      ...(f.limit ? { limit: f.limit } : {}),
+      baseline: true,
+      out,
+      backend: f.backend,
+      seed: f.seed,
+      ...(f.json ? { json: true } : {}),
+    };
     const t0 = performance.now();
     const r = await runCompress(cf);
     if (f.json) {
@@ -72,7 +80,9 @@ export function demoCommand(program: Command): void {
     const rows = [
       ['dense LeNet-5', pct(r.dense.evaluation.accuracy), '1.00×', r.dense.params],
       [`ADMM-TT + fine-tune`, pct(r.admm.final.accuracy), `${r.admm.compressionRatio.toFixed(2)}×`, r.admm.paramsAfter],
-      ...(r.baseline ? [[`TT-SVD + fine-tune (baseline)`, pct(r.baseline.final.accuracy), `${r.baseline.compressionRatio.toFixed(2)}×`, r.baseline.paramsAfter]] : []),
+      ...(r.baseline
+        ? [[`TT-SVD + fine-tune (baseline)`, pct(r.baseline.final.accuracy), `${r.baseline.compressionRatio.toFixed(2)}×`, r.baseline.paramsAfter]]
+        : []),
     ];
     process.stdout.write(
       `\nLeNet-5 on MNIST (${r.data.trainSize} training / ${r.data.valSize} validation images), backend ${r.backend}\n\n` +

@@ -50,12 +50,17 @@ export const experimentSpecSchema = z
     plans: z
       .record(z.string(), z.string())
       .optional()
-      .describe('plan file per model, used as it is; {format} and {ratio} in the path are replaced by the cell\'s'),
+      .describe("plan file per model, used as it is; {format} and {ratio} in the path are replaced by the cell's"),
   })
   .superRefine((s, ctx) => {
     // every flag a spec names is one the command has: a misspelt one fails here, not in every cell
     const bad = (path: (string | number)[], names: string[], command: string) => {
-      if (names.length) ctx.addIssue({ code: 'custom', path, message: `flags of ${command}; ${names.map((n) => `"${n}"`).join(', ')} ${names.length > 1 ? 'are' : 'is'} not (${command} --help lists them)` });
+      if (names.length)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `flags of ${command}; ${names.map((n) => `"${n}"`).join(', ')} ${names.length > 1 ? 'are' : 'is'} not (${command} --help lists them)`,
+        });
     };
     bad(['train'], unknownFlags(s.train, trainFlagsSchema), 'train');
     bad(['compress'], unknownFlags(s.compress, compressFlagsSchema), 'compress');
@@ -241,11 +246,22 @@ async function preparePlans(spec: ExperimentSpec, out: string): Promise<Map<stri
   for (const m of g.model) {
     const template = spec.plans?.[m];
     if (template === undefined && !MODEL_NAMES.includes(m)) {
-      fail(ErrorCodes.OPTION, `grid model "${m}" is not a built-in model (${MODEL_NAMES.join(', ')})`, `name its plan file in "plans": {"${m}": "plan-{format}-{ratio}.json"}`);
+      fail(
+        ErrorCodes.OPTION,
+        `grid model "${m}" is not a built-in model (${MODEL_NAMES.join(', ')})`,
+        `name its plan file in "plans": {"${m}": "plan-{format}-{ratio}.json"}`,
+      );
     }
-    for (const [axis, values] of [['format', g.format], ['ratio', g.ratio]] as const) {
+    for (const [axis, values] of [
+      ['format', g.format],
+      ['ratio', g.ratio],
+    ] as const) {
       if (template !== undefined && values.length > 1 && !template.includes(`{${axis}}`)) {
-        fail(ErrorCodes.OPTION, `plans.${m} (${template}) is one file for ${values.length} values of ${axis}`, `put {${axis}} in the path, one plan file per ${axis}`);
+        fail(
+          ErrorCodes.OPTION,
+          `plans.${m} (${template}) is one file for ${values.length} values of ${axis}`,
+          `put {${axis}} in the path, one plan file per ${axis}`,
+        );
       }
     }
     for (const f of g.format) {
@@ -258,7 +274,8 @@ async function preparePlans(spec: ExperimentSpec, out: string): Promise<Map<stri
   }
   mkdirSync(join(out, 'plans'), { recursive: true });
   for (const m of g.model.filter((m) => spec.plans?.[m] === undefined)) {
-    for (const f of g.format) for (const r of g.ratio) await writeFileAtomic(plans.get(planKey(m, f, r))!, JSON.stringify(defaultPlan(m, f, r), null, 2) + '\n');
+    for (const f of g.format)
+      for (const r of g.ratio) await writeFileAtomic(plans.get(planKey(m, f, r))!, JSON.stringify(defaultPlan(m, f, r), null, 2) + '\n');
   }
   return plans;
 }
@@ -337,7 +354,19 @@ export async function runExperiment(
   const denseJobs = g.model.flatMap((m) => g.seed.map((s) => ({ m, s })));
   await pool(denseJobs, opts.jobs ?? 1, async ({ m, s }) => {
     const dir = join(out, 'dense', `${m}-s${s}`);
-    const command = ['train', '--model', m, '--dataset', spec.dataset, '--seed', String(s), '--out', dir, '--json', ...toFlags({ ...spec.train, ...pickTrain(per(m)) })];
+    const command = [
+      'train',
+      '--model',
+      m,
+      '--dataset',
+      spec.dataset,
+      '--seed',
+      String(s),
+      '--out',
+      dir,
+      '--json',
+      ...toFlags({ ...spec.train, ...pickTrain(per(m)) }),
+    ];
     const done = join(dir, 'command.json');
     if (existsSync(join(dir, 'report.json')) && existsSync(done) && readFileSync(done, 'utf8') === JSON.stringify(command)) return;
     log(`train ${m} seed ${s}`);
@@ -352,8 +381,23 @@ export async function runExperiment(
     const plan = plans.get(planKey(m, f, r))!;
     const denseDir = join(out, 'dense', `${m}-s${s}`);
     const command = [
-      'compress', '--model', denseDir, '--dataset', spec.dataset, '--plan', plan, '--seed', String(s),
-      '--baseline', '--continued-baseline', '--pretrain-epochs', '0', '--out', join(out, 'runs', id), '--json', ...toFlags({ ...spec.compress, ...pickCompress(per(m)) }),
+      'compress',
+      '--model',
+      denseDir,
+      '--dataset',
+      spec.dataset,
+      '--plan',
+      plan,
+      '--seed',
+      String(s),
+      '--baseline',
+      '--continued-baseline',
+      '--pretrain-epochs',
+      '0',
+      '--out',
+      join(out, 'runs', id),
+      '--json',
+      ...toFlags({ ...spec.compress, ...pickCompress(per(m)) }),
     ];
     if (finished(file, command)) return;
     log(`${existsSync(file) ? 'rerun' : 'compress'} ${id}`);
@@ -376,8 +420,14 @@ export async function runExperiment(
 const TRAIN_KEYS = new Set(['limit', 'evalLimit', 'epochs', 'lr', 'batch', 'momentum', 'backend']);
 /** A per-model key as a flag of `train`: "trainLr" → "lr". */
 const trainKey = (k: string) => (k.startsWith('train') && k.length > 5 ? k[5]!.toLowerCase() + k.slice(6) : k);
-const pickTrain = (o: Readonly<Record<string, string | number | boolean>>) => Object.fromEntries(Object.entries(o).filter(([k]) => TRAIN_KEYS.has(k) || k.startsWith('train')).map(([k, v]) => [trainKey(k), v]));
-const pickCompress = (o: Readonly<Record<string, string | number | boolean>>) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('train') && k !== 'epochs'));
+const pickTrain = (o: Readonly<Record<string, string | number | boolean>>) =>
+  Object.fromEntries(
+    Object.entries(o)
+      .filter(([k]) => TRAIN_KEYS.has(k) || k.startsWith('train'))
+      .map(([k, v]) => [trainKey(k), v]),
+  );
+const pickCompress = (o: Readonly<Record<string, string | number | boolean>>) =>
+  Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('train') && k !== 'epochs'));
 
 /** The table rows of the three arms: which accuracies of a cell they show. */
 const ARM_ROWS: readonly { arm: Arm; final: keyof CellResult; trained: keyof CellResult | null; beforeFt: keyof CellResult }[] = [
@@ -389,7 +439,10 @@ const ARM_ROWS: readonly { arm: Arm; final: keyof CellResult; trained: keyof Cel
 /** An arm's epochs as text ("3 dense + 2 ADMM + 1 fine-tuning = 6"). */
 function armEpochs(arm: Arm, e: CellEpochs | null | undefined): string {
   if (!e) return '—';
-  return budgetText(epochBudget(arm, { pretrainEpochs: 0, admmEpochs: e.admm, finetuneEpochs: e.finetune }), e.dense ?? 0) + (e.dense === null ? ' (+ dense: unknown)' : '');
+  return (
+    budgetText(epochBudget(arm, { pretrainEpochs: 0, admmEpochs: e.admm, finetuneEpochs: e.finetune }), e.dense ?? 0) +
+    (e.dense === null ? ' (+ dense: unknown)' : '')
+  );
 }
 
 /** Mean ± std of the final primal residuals, marked when any seed ended above {@link CONVERGED_PRIMAL}. */
@@ -427,7 +480,17 @@ export async function writeExperimentReport(spec: ExperimentSpec, results: reado
         const e = cs.find((c) => c.epochs)?.epochs;
         for (const a of ARM_ROWS) {
           const pick = (k: keyof CellResult | null) => (k ? pm(cs.map((c) => c[k] as number | null)) : '—');
-          rows.push([m, ARM_LABELS[a.arm], f, ratio, armEpochs(a.arm, e), pick(a.final), pick(a.beforeFt), pick(a.trained), a.arm === 'admm' ? primalText(cs) : '—']);
+          rows.push([
+            m,
+            ARM_LABELS[a.arm],
+            f,
+            ratio,
+            armEpochs(a.arm, e),
+            pick(a.final),
+            pick(a.beforeFt),
+            pick(a.trained),
+            a.arm === 'admm' ? primalText(cs) : '—',
+          ]);
         }
         const c0 = cs.find((c) => c.layers.length);
         if (c0) {
@@ -469,23 +532,38 @@ export async function writeExperimentReport(spec: ExperimentSpec, results: reado
     for (const f of g.format)
       for (const a of ARM_ROWS) {
         const key = a.final;
-        const pts = g.ratio.map((r) => {
-          const cs = results.filter((c) => c.model === m && c.format === f && c.ratio === r && c[key] !== null);
-          return cs.length ? { x: meanStd(cs.map((c) => c.achievedRatio!)).mean, y: 100 * meanStd(cs.map((c) => c[key] as number)).mean } : null;
-        }).filter((p): p is { x: number; y: number } => p !== null);
+        const pts = g.ratio
+          .map((r) => {
+            const cs = results.filter((c) => c.model === m && c.format === f && c.ratio === r && c[key] !== null);
+            return cs.length ? { x: meanStd(cs.map((c) => c.achievedRatio!)).mean, y: 100 * meanStd(cs.map((c) => c[key] as number)).mean } : null;
+          })
+          .filter((p): p is { x: number; y: number } => p !== null);
         series.push({ name: `${f} ${ARM_LABELS[a.arm]}`, x: pts.map((p) => p.x), y: pts.map((p) => p.y), dashed: a.arm !== 'admm' });
       }
-    const dense = g.seed.map((s) => results.find((c) => c.model === m && c.seed === s && c.dense !== null)?.dense).filter((d): d is number => typeof d === 'number');
+    const dense = g.seed
+      .map((s) => results.find((c) => c.model === m && c.seed === s && c.dense !== null)?.dense)
+      .filter((d): d is number => typeof d === 'number');
     if (dense.length) {
       const allX = results.filter((c) => c.model === m && c.achievedRatio).map((c) => c.achievedRatio!);
       const d = 100 * meanStd(dense).mean;
       series.push({ name: 'dense', x: [Math.min(...allX), Math.max(...allX)], y: [d, d], color: '#000000', dashed: true, markers: false });
     }
-    await writeFileAtomic(join(out, `accuracy-${m}.svg`), linePlotSvg({ title: `${m} on ${spec.dataset}: accuracy vs compression`, xLabel: 'compression ratio of the compressed layers', yLabel: 'accuracy (%)', series }));
+    await writeFileAtomic(
+      join(out, `accuracy-${m}.svg`),
+      linePlotSvg({
+        title: `${m} on ${spec.dataset}: accuracy vs compression`,
+        xLabel: 'compression ratio of the compressed layers',
+        yLabel: 'accuracy (%)',
+        series,
+      }),
+    );
     const res: PlotSeries[] = results
       .filter((c) => c.model === m && c.seed === g.seed[0] && c.primal.length)
       .map((c) => ({ name: `${c.format} ${c.ratio}×`, x: c.primal.map((_, i) => i + 1), y: c.primal }));
-    await writeFileAtomic(join(out, `residuals-${m}.svg`), linePlotSvg({ title: `${m}: ADMM primal residual (seed ${g.seed[0]})`, xLabel: 'Z/U update', yLabel: 'max ‖W−Z‖/‖W‖', logY: true, series: res }));
+    await writeFileAtomic(
+      join(out, `residuals-${m}.svg`),
+      linePlotSvg({ title: `${m}: ADMM primal residual (seed ${g.seed[0]})`, xLabel: 'Z/U update', yLabel: 'max ‖W−Z‖/‖W‖', logY: true, series: res }),
+    );
   }
 }
 
@@ -505,13 +583,16 @@ export function experimentCommand(program: Command): void {
     .summary('Run a grid of {model, format, ratio, seed}: ADMM, direct, and direct with the same total epochs, from dense models; resumable.')
     .description(
       'Run a grid of {model, format, ratio, seed}. Each model is trained dense once per seed (E epochs: the spec\'s "train" epochs). ' +
-        'Each cell compresses the layers of the model\'s own default plan (or the spec\'s plan file) from that dense model in three arms, ' +
+        "Each cell compresses the layers of the model's own default plan (or the spec's plan file) from that dense model in three arms, " +
         'all ending with the same F fine-tuning epochs (the spec\'s "compress" finetuneEpochs; A is its admmEpochs): ' +
         'direct decomposition + fine-tune, E + F epochs; direct with the same total epochs (dense training continued A epochs at the ADMM lr and batch order, no penalty), E + A + F; ' +
         'ADMM + fine-tune, E + A ADMM epochs + F. ' +
         'Resumable: finished cells are not rerun; failed cells, and cells recorded with other flags, are.',
     )
-    .argument('<spec.json>', 'the experiment: {"name", "dataset", "grid": {"model", "format", "ratio", "seed"}, "train": {...}, "compress": {...}, "perModel": {...}, "plans": {...}} (see docs/reproduction.md)');
+    .argument(
+      '<spec.json>',
+      'the experiment: {"name", "dataset", "grid": {"model", "format", "ratio", "seed"}, "train": {...}, "compress": {...}, "perModel": {...}, "plans": {...}} (see docs/reproduction.md)',
+    );
   addFlags(cmd, experimentFlagsSchema).action(async (specPath: string, flags: ExperimentFlags) => {
     const { out, jobs } = parseFlags(experimentFlagsSchema, flags);
     if (!existsSync(specPath)) fail(ErrorCodes.OPTION, `experiment spec ${specPath} does not exist`);

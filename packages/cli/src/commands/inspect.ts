@@ -44,9 +44,7 @@ export async function runInspect(flags: InspectFlags): Promise<{ summary: ModelS
 
 /** Adds `inspect` to the program. */
 export function inspectCommand(program: Command): void {
-  const cmd = program
-    .command('inspect')
-    .description("Show each layer's parameters and multiply-adds, which layers can be factorized, and a suggested plan.");
+  const cmd = program.command('inspect').description("Show each layer's parameters and multiply-adds, which layers can be factorized, and a suggested plan.");
   addFlags(cmd, inspectFlagsSchema).action(async (flags: InspectFlags) => {
     const f = parseFlags(inspectFlagsSchema, flags);
     const { summary, plan } = await runInspect(flags);

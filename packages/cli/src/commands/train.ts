@@ -50,7 +50,14 @@ export function trainCommand(program: Command): void {
     const seed = f.seed;
     const data = await resolveDataset(f);
     const { model } = await resolveModel(f.model, data, seed);
-    const r = await trainDense(model, data, { epochs: f.epochs, lr: f.lr, momentum: f.momentum, batchSize: f.batch, seed, onEvent: progressListener(progress) });
+    const r = await trainDense(model, data, {
+      epochs: f.epochs,
+      lr: f.lr,
+      momentum: f.momentum,
+      batchSize: f.batch,
+      seed,
+      onEvent: progressListener(progress),
+    });
     progress.stop();
     ensureDir(f.out);
     await saveModel(model, f.out);
@@ -59,18 +66,37 @@ export function trainCommand(program: Command): void {
     const epochs = r.history.map((h) => h.epoch + 1);
     await writeFileAtomic(
       join(f.out, 'loss.svg'),
-      linePlotSvg({ title: 'Training loss', xLabel: 'epoch', yLabel: 'loss', series: [{ name: 'train', x: epochs, y: r.history.map((h) => h.trainLoss) }, { name: 'validation', x: epochs, y: r.history.map((h) => h.valLoss) }] }),
+      linePlotSvg({
+        title: 'Training loss',
+        xLabel: 'epoch',
+        yLabel: 'loss',
+        series: [
+          { name: 'train', x: epochs, y: r.history.map((h) => h.trainLoss) },
+          { name: 'validation', x: epochs, y: r.history.map((h) => h.valLoss) },
+        ],
+      }),
     );
     await writeFileAtomic(
       join(f.out, 'accuracy.svg'),
-      linePlotSvg({ title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', series: [{ name: 'train', x: epochs, y: r.history.map((h) => h.trainAccuracy) }, { name: 'validation', x: epochs, y: r.history.map((h) => h.valAccuracy) }] }),
+      linePlotSvg({
+        title: 'Accuracy',
+        xLabel: 'epoch',
+        yLabel: 'accuracy',
+        series: [
+          { name: 'train', x: epochs, y: r.history.map((h) => h.trainAccuracy) },
+          { name: 'validation', x: epochs, y: r.history.map((h) => h.valAccuracy) },
+        ],
+      }),
     );
     const md = [
       `# Training report: ${f.model} on ${data.name}`,
       '',
       `Validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}, loss ${r.evaluation.loss.toFixed(4)}, ${(r.ms / 1000).toFixed(1)} s.`,
       '',
-      markdownTable(['epoch', 'train loss', 'train acc.', 'val loss', 'val acc.', 's'], r.history.map((h) => [h.epoch + 1, h.trainLoss, h.trainAccuracy, h.valLoss, h.valAccuracy, h.ms / 1000])),
+      markdownTable(
+        ['epoch', 'train loss', 'train acc.', 'val loss', 'val acc.', 's'],
+        r.history.map((h) => [h.epoch + 1, h.trainLoss, h.trainAccuracy, h.valLoss, h.valAccuracy, h.ms / 1000]),
+      ),
       '',
       '![loss](loss.svg)',
       '',
@@ -79,6 +105,7 @@ export function trainCommand(program: Command): void {
     ].join('\n');
     await writeFileAtomic(join(f.out, 'report.md'), md);
     if (f.json) process.stdout.write(JSON.stringify({ out: f.out, ...r.evaluation, ms: r.ms }) + '\n');
-    else process.stdout.write(`saved to ${f.out}: validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}\n`);
+    else
+      process.stdout.write(`saved to ${f.out}: validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}\n`);
   });
 }

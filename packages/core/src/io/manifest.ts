@@ -59,10 +59,13 @@ export function entryByteLength(e: ManifestEntry): number {
  * separator). `TS_MODEL`, naming the path.
  */
 export function checkShardPath(p: string, source = 'model.json'): void {
-  const hint = 'weightsManifest paths must name files inside the directory of model.json (such as "./group1-shard1of1.bin"); tensorslim reads no weights from elsewhere';
+  const hint =
+    'weightsManifest paths must name files inside the directory of model.json (such as "./group1-shard1of1.bin"); tensorslim reads no weights from elsewhere';
   if (p.length === 0) fail(ErrorCodes.MODEL, `${source}: a weightsManifest path is empty`, hint);
-  if (/^[\\/]/.test(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) fail(ErrorCodes.MODEL, `${source}: weight shard path "${p}" is absolute; it must stay inside the model's directory`, hint, { path: p });
-  if (p.split(/[\\/]/).includes('..')) fail(ErrorCodes.MODEL, `${source}: weight shard path "${p}" has a ".." segment; it must stay inside the model's directory`, hint, { path: p });
+  if (/^[\\/]/.test(p) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p))
+    fail(ErrorCodes.MODEL, `${source}: weight shard path "${p}" is absolute; it must stay inside the model's directory`, hint, { path: p });
+  if (p.split(/[\\/]/).includes('..'))
+    fail(ErrorCodes.MODEL, `${source}: weight shard path "${p}" has a ".." segment; it must stay inside the model's directory`, hint, { path: p });
 }
 
 function checkEntry(e: unknown, where: string, source: string): ManifestEntry {

@@ -67,7 +67,8 @@ export async function resolveModelJsonPath(location: string): Promise<string> {
   if (!st) fail(ErrorCodes.MODEL, `no model at ${location}: the path does not exist`, `pass a model.json file or the directory holding it`);
   if (st.isDirectory()) {
     const p = path.join(abs, MODEL_FILE);
-    if (!(await fs.stat(p).catch(() => null))) fail(ErrorCodes.MODEL, `no ${MODEL_FILE} in ${location}`, 'pass the directory a model was saved to, or the model.json file itself');
+    if (!(await fs.stat(p).catch(() => null)))
+      fail(ErrorCodes.MODEL, `no ${MODEL_FILE} in ${location}`, 'pass the directory a model was saved to, or the model.json file itself');
     return p;
   }
   return abs;
@@ -109,7 +110,12 @@ export async function readModelArtifacts(location: string): Promise<LoadedArtifa
       const real = await fs.realpath(path.resolve(dir, p)).catch(() => null);
       const rel = real === null ? '' : path.relative(realDir, real);
       if (real !== null && (rel.split(path.sep)[0] === '..' || path.isAbsolute(rel))) {
-        fail(ErrorCodes.MODEL, `${file}: weight shard "${p}" is a symbolic link to ${real}, outside the model's directory`, 'copy the shard into the directory of model.json; tensorslim reads no weights from elsewhere', { path: p });
+        fail(
+          ErrorCodes.MODEL,
+          `${file}: weight shard "${p}" is a symbolic link to ${real}, outside the model's directory`,
+          'copy the shard into the directory of model.json; tensorslim reads no weights from elsewhere',
+          { path: p },
+        );
       }
       const bytes = real === null ? null : await fs.readFile(real).catch(() => null);
       if (!bytes) missing.push(p);
@@ -123,7 +129,9 @@ export async function readModelArtifacts(location: string): Promise<LoadedArtifa
       fail(
         ErrorCodes.MODEL,
         `weight group ${gi + 1} of ${file} (${g.paths.join(', ')}) holds ${actual} bytes, its ${g.weights.length} weights need ${expected}` +
-          (actual < expected ? ` — ${expected - actual} bytes short; ${g.paths.length > 1 ? `the last shard ${last} is probably truncated` : `${last} is truncated`}` : ` — ${actual - expected} bytes too many`),
+          (actual < expected
+            ? ` — ${expected - actual} bytes short; ${g.paths.length > 1 ? `the last shard ${last} is probably truncated` : `${last} is truncated`}`
+            : ` — ${actual - expected} bytes too many`),
         're-export or re-copy the model; shards must be complete',
         { group: gi + 1, expected, actual, paths: g.paths },
       );
@@ -132,7 +140,12 @@ export async function readModelArtifacts(location: string): Promise<LoadedArtifa
     specs.push(...g.weights);
   }
   if (missing.length) {
-    fail(ErrorCodes.MODEL, `weight shard${missing.length > 1 ? 's' : ''} missing next to ${file}: ${missing.join(', ')}`, 'copy every file the weightsManifest names into the model directory', { missing });
+    fail(
+      ErrorCodes.MODEL,
+      `weight shard${missing.length > 1 ? 's' : ''} missing next to ${file}: ${missing.join(', ')}`,
+      'copy every file the weightsManifest names into the model directory',
+      { missing },
+    );
   }
   const total = buffers.reduce((a, b) => a + b.byteLength, 0);
   const data = new Uint8Array(total);
@@ -193,7 +206,9 @@ export function ensureLayerClasses(json: JsonObject, source: string, container: 
       ? `${c} is a factorized layer of format "${fmt}": import its plugin package first (e.g. @tensorslim/decomp-${fmt}), which registers its layers at import`
       : `${c}: import the package that defines and registers it before loading (a tensorslim format plugin such as @tensorslim/decomp-tt for factorized layers, @tensorslim/models for its architectures' layers)`;
   });
-  fail(ErrorCodes.MODEL, `${source} uses layer class${still.length > 1 ? 'es' : ''} that TF.js does not know: ${still.join(', ')}`, hints.join('; '), { classes: still });
+  fail(ErrorCodes.MODEL, `${source} uses layer class${still.length > 1 ? 'es' : ''} that TF.js does not know: ${still.join(', ')}`, hints.join('; '), {
+    classes: still,
+  });
 }
 
 /**

@@ -132,7 +132,8 @@ function layoutOf(kind: LayerKind, kernelShape: number[], args: LayoutArgs, laye
 /** Makes the format's config entries read-only properties of the layer. */
 function exposeConfig(layer: object, config: object, layerName: string): void {
   for (const [k, v] of Object.entries(config)) {
-    if (k in layer) fail(ErrorCodes.PLUGIN, `${layerName}: the format's config key "${k}" is a layer property already`, 'name the format config entries differently');
+    if (k in layer)
+      fail(ErrorCodes.PLUGIN, `${layerName}: the format's config key "${k}" is a layer property already`, 'name the format config entries differently');
     Object.defineProperty(layer, k, { value: v, enumerable: true });
   }
 }
@@ -215,7 +216,10 @@ export function defineLayers<C extends object, A = C>(format: LayerFormat<C>): F
     const config: Record<string, unknown> = { ...args, outModes: [...layout.outModes], inModes: [...layout.inModes], ...made.config };
     const probe = layer.kind === 'conv2d' ? new Conv(config as never) : new Dense(config as never); // a bad config fails here
     const shapes = probe.coreShapes();
-    if (made.cores.length !== shapes.length || made.cores.some((c, i) => c.shape.length !== shapes[i]!.shape.length || c.shape.some((s, j) => s !== shapes[i]!.shape[j]))) {
+    if (
+      made.cores.length !== shapes.length ||
+      made.cores.some((c, i) => c.shape.length !== shapes[i]!.shape.length || c.shape.some((s, j) => s !== shapes[i]!.shape[j]))
+    ) {
       fail(
         ErrorCodes.SHAPE,
         `${layer.name}: the format made cores [${made.cores.map((c) => `[${c.shape.join(', ')}]`).join(', ')}], the layer stores [${shapes.map((c) => `[${c.shape.join(', ')}]`).join(', ')}]`,

@@ -13,14 +13,7 @@ import { ErrorCodes, fail } from '@tensorslim/linalg';
 import { applyActivation } from './activations.js';
 import { convPair, resolveForwardMode } from './layer-config.js';
 import type { ThreeStageMaps, ThreeStageSizes } from './three-stage.js';
-import {
-  denseFlops,
-  reconstructConvKernel,
-  reconstructDenseKernel,
-  threeStageConv2d,
-  threeStageDense,
-  threeStageFlops,
-} from './three-stage.js';
+import { denseFlops, reconstructConvKernel, reconstructDenseKernel, threeStageConv2d, threeStageDense, threeStageFlops } from './three-stage.js';
 
 /**
  * Keyword arguments TF.js passes to `call` (unused by the factorized layers).
@@ -201,8 +194,7 @@ export abstract class FactorizedConv2D extends FactorizedBase {
     const out = this.computeOutputShape(s) as Shape;
     this.inPixels = (s[1] ?? 1) * (s[2] ?? 1);
     this.outPixels = (out[1] ?? 1) * (out[2] ?? 1);
-    this.resolvedMode =
-      resolveForwardMode(this.mode, this.factorizedFlops(), this.denseFlops());
+    this.resolvedMode = resolveForwardMode(this.mode, this.factorizedFlops(), this.denseFlops());
     this.built = true;
   }
 
@@ -264,8 +256,7 @@ export abstract class FactorizedDense extends FactorizedBase {
       fail(ErrorCodes.SHAPE, `${this.name}: built for ${this.inputChannels} input features, got input shape [${s.join(', ')}]`);
     }
     this.addCoreWeights();
-    this.resolvedMode =
-      resolveForwardMode(this.mode, this.factorizedFlops(), this.denseFlops());
+    this.resolvedMode = resolveForwardMode(this.mode, this.factorizedFlops(), this.denseFlops());
     this.built = true;
   }
 

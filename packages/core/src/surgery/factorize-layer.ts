@@ -27,7 +27,11 @@ export function decomposeLayer(
 ): { factors: Factors; spec: FactorizedLayerSpec } {
   const layers = plugin.layers;
   if (!layers) {
-    fail(ErrorCodes.PLUGIN, `format "${plugin.id}" has no factorized layers; it can serve as an ADMM projector only`, 'choose a format with layers for the layers to factorize');
+    fail(
+      ErrorCodes.PLUGIN,
+      `format "${plugin.id}" has no factorized layers; it can serve as an ADMM projector only`,
+      'choose a format with layers for the layers to factorize',
+    );
   }
   if (!layers.kinds.includes(layer.kind)) {
     fail(ErrorCodes.PLUGIN, `format "${plugin.id}" cannot factorize ${layer.kind} layers such as ${layer.name}`, `it handles: ${layers.kinds.join(', ')}`);
@@ -74,7 +78,8 @@ export interface FactorizeLayerOptions {
 export function factorizeLayer(layer: tfl.layers.Layer, entry: LayerPlan | LayerTarget, opts: FactorizeLayerOptions = {}): tfl.layers.Layer {
   const f = factorizability(layer);
   if (!f.kind) fail(ErrorCodes.OPTION, `${layer.name}: a ${layer.getClassName()} layer cannot be factorized`, 'factorize Conv2D and Dense layers');
-  if (!layer.built || layer.weights.length === 0) fail(ErrorCodes.MODEL, `${layer.name}: the layer is not built yet`, 'build it (or call it on an input) first, so its kernel exists');
+  if (!layer.built || layer.weights.length === 0)
+    fail(ErrorCodes.MODEL, `${layer.name}: the layer is not built yet`, 'build it (or call it on an input) first, so its kernel exists');
   const info = denseLayerInfo(layer, opts.inputShape);
   const target: LayerTarget = 'layout' in entry ? entry : resolveLayerTarget(info.name, entry, info.kind, info.kernel.shape);
   const plugin = opts.plugin ?? resolvePlugin(target.format, opts.container ?? defaultRegistry);

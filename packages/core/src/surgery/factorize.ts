@@ -77,17 +77,20 @@ export interface FactorizeResult {
  * {@link replaceLayers}. Decomposition options passed to the plugin are
  * `{ ...opts.decompose, ...entry.options, layout }` (see {@link decomposeLayer}).
  */
-export async function factorizeModel(
-  model: tfl.LayersModel,
-  plan: CompressionPlan,
-  opts: FactorizeOptions = {},
-): Promise<FactorizeResult> {
+export async function factorizeModel(model: tfl.LayersModel, plan: CompressionPlan, opts: FactorizeOptions = {}): Promise<FactorizeResult> {
   const container = opts.container ?? defaultRegistry;
   const targets = resolvePlanTargets(model, plan);
-  for (const [what, given] of [['weights', opts.weights], ['reference kernels', opts.reference]] as const) {
+  for (const [what, given] of [
+    ['weights', opts.weights],
+    ['reference kernels', opts.reference],
+  ] as const) {
     for (const name of Object.keys(given ?? {})) {
       if (!targets.some((t) => t.name === name)) {
-        fail(ErrorCodes.PLAN, `${what} were given for "${name}", which the plan does not factorize`, `planned layers: ${targets.map((t) => t.name).join(', ')}`);
+        fail(
+          ErrorCodes.PLAN,
+          `${what} were given for "${name}", which the plan does not factorize`,
+          `planned layers: ${targets.map((t) => t.name).join(', ')}`,
+        );
       }
     }
   }
@@ -99,7 +102,10 @@ export async function factorizeModel(
     const info0 = denseLayerInfo(model.getLayer(target.name));
     const given = opts.weights?.[target.name];
     const reference = opts.reference?.[target.name];
-    for (const [what, k] of [['weights', given], ['the reference kernel', reference]] as const) {
+    for (const [what, k] of [
+      ['weights', given],
+      ['the reference kernel', reference],
+    ] as const) {
       if (k && (k.shape.length !== info0.kernel.shape.length || k.shape.some((s, i) => s !== info0.kernel.shape[i]))) {
         fail(ErrorCodes.SHAPE, `${what} for ${target.name}: shape [${k.shape.join(', ')}], the kernel is [${info0.kernel.shape.join(', ')}]`);
       }

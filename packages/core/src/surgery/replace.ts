@@ -47,10 +47,7 @@ export function isRegisteredClass(className: string): boolean {
  * included). A replaced first layer of a Sequential model keeps its input shape. The result is
  * a new, uncompiled model; `model` is left as it was.
  */
-export async function replaceLayers(
-  model: tfl.LayersModel,
-  specs: Readonly<Record<string, FactorizedLayerSpec>>,
-): Promise<tfl.LayersModel> {
+export async function replaceLayers(model: tfl.LayersModel, specs: Readonly<Record<string, FactorizedLayerSpec>>): Promise<tfl.LayersModel> {
   const topology = structuredClone(model.toJSON(null, false) as Json);
   const entries = topologyLayers(topology);
   const seen = new Set<string>();
@@ -63,7 +60,7 @@ export async function replaceLayers(
       fail(
         ErrorCodes.PLUGIN,
         `layer class ${spec.className} (for ${name}) is not registered with TF.js serialization`,
-        "register the plugin (registerPlugin calls its layers.register()) before surgery",
+        'register the plugin (registerPlugin calls its layers.register()) before surgery',
       );
     }
     const old = e.config;

@@ -77,7 +77,13 @@ export function modelSummary(model: tfl.LayersModel): ModelSummary {
     totalParams: sum((r) => r.params),
     trainableParams: sum((r) => r.trainableParams),
     totalFlops: sum((r) => r.flops),
-    factorizableParams: sum((r) => r.params, (r) => r.factorizable),
-    factorizableFlops: sum((r) => r.flops, (r) => r.factorizable),
+    factorizableParams: sum(
+      (r) => r.params,
+      (r) => r.factorizable,
+    ),
+    factorizableFlops: sum(
+      (r) => r.flops,
+      (r) => r.factorizable,
+    ),
   };
 }

@@ -28,12 +28,10 @@ export function resolvePlanTargets(model: tfl.LayersModel, plan: CompressionPlan
   const hint = known.length ? `factorizable layers of ${model.name}: ${known.join(', ')}` : `${model.name} has no factorizable (Conv2D/Dense) layer`;
   const missing = Object.keys(p.layers).filter((n) => !byName.has(n));
   if (missing.length) {
-    fail(
-      ErrorCodes.PLAN,
-      `the plan names ${missing.length === 1 ? 'a layer' : 'layers'} the model does not have: ${missing.join(', ')}`,
-      hint,
-      { missing, known },
-    );
+    fail(ErrorCodes.PLAN, `the plan names ${missing.length === 1 ? 'a layer' : 'layers'} the model does not have: ${missing.join(', ')}`, hint, {
+      missing,
+      known,
+    });
   }
   const targets: LayerTarget[] = [];
   for (const layer of model.layers) {

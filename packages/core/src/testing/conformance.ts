@@ -122,7 +122,12 @@ export function describePluginConformance(plugin: FormatPlugin, options: Conform
   /** A random member at rank 2 of a layer kind's layout: its target, factors and kernel. */
   function layerCase(kind: LayerKind, rng: Rng, forwardMode = 'auto') {
     const c = LAYERS[kind];
-    const probe = resolveLayerTarget('conformance', { format: plugin.id, outModes: c.outModes, inModes: c.inModes, ranks: { maxRank: 1 } }, kind, c.kernelShape);
+    const probe = resolveLayerTarget(
+      'conformance',
+      { format: plugin.id, outModes: c.outModes, inModes: c.inModes, ranks: { maxRank: 1 } },
+      kind,
+      c.kernelShape,
+    );
     const modes = layoutModes(probe.layout);
     const ranks = resolve(modes, { ranks: o.uniformRanks(modes, 2, probe.layout) }, probe.layout);
     const target: LayerTarget = { ...probe, ranks: { ranks }, options: { ...planOptions, forwardMode } };
@@ -240,7 +245,8 @@ export function describePluginConformance(plugin: FormatPlugin, options: Conform
         const { target, factors, kernel, modes } = layerCase(kind, rng, mode);
         const cout = c.kernelShape[c.kernelShape.length - 1]!;
         const bias = randn([cout], rng);
-        const out = (n: number) => (geometry.padding === 'same' ? Math.ceil(n / geometry.strides) : Math.ceil((n - 2 * geometry.dilationRate) / geometry.strides));
+        const out = (n: number) =>
+          geometry.padding === 'same' ? Math.ceil(n / geometry.strides) : Math.ceil((n - 2 * geometry.dilationRate) / geometry.strides);
         const info: DenseLayerInfo = {
           name: 'conformance',
           kind,
@@ -347,7 +353,13 @@ export function describePluginConformance(plugin: FormatPlugin, options: Conform
           const { spec, x } = build(kind, GEOMETRIES[0], 'factorized', 24);
           const { model, layer } = modelOf(spec, kind);
           model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
-          const y = tf.randomNormal(model.outputs[0]!.shape.map((s) => s ?? 2), 0, 1, 'float32', 5);
+          const y = tf.randomNormal(
+            model.outputs[0]!.shape.map((s) => s ?? 2),
+            0,
+            1,
+            'float32',
+            5,
+          );
           const before = layer.getWeights().map((w) => w.dataSync().slice());
           await model.trainOnBatch(x, y);
           const after = layer.getWeights().map((w) => w.dataSync());

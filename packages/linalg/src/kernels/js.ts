@@ -80,16 +80,65 @@ export function jsMacro(F: Float64Array, kc: number, mcp: number, ncp: number, a
 
 /** JavaScript twin of gemm.wat's `micro`: C[2×8] += packed A panel · packed B panel. */
 function jsMicro(F: Float64Array, kc: number, ao: number, bo: number, co: number, ldc: number): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0,
+    c04 = 0,
+    c05 = 0,
+    c06 = 0,
+    c07 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0,
+    c14 = 0,
+    c15 = 0,
+    c16 = 0,
+    c17 = 0;
   for (let p = 0; p < kc; p++, ao += MR, bo += NR) {
-    const a0 = F[ao]!, a1 = F[ao + 1]!;
-    const b0 = F[bo]!, b1 = F[bo + 1]!, b2 = F[bo + 2]!, b3 = F[bo + 3]!;
-    const b4 = F[bo + 4]!, b5 = F[bo + 5]!, b6 = F[bo + 6]!, b7 = F[bo + 7]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
+    const a0 = F[ao]!,
+      a1 = F[ao + 1]!;
+    const b0 = F[bo]!,
+      b1 = F[bo + 1]!,
+      b2 = F[bo + 2]!,
+      b3 = F[bo + 3]!;
+    const b4 = F[bo + 4]!,
+      b5 = F[bo + 5]!,
+      b6 = F[bo + 6]!,
+      b7 = F[bo + 7]!;
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c04 += a0 * b4;
+    c05 += a0 * b5;
+    c06 += a0 * b6;
+    c07 += a0 * b7;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c14 += a1 * b4;
+    c15 += a1 * b5;
+    c16 += a1 * b6;
+    c17 += a1 * b7;
   }
-  F[co] += c00; F[co + 1] += c01; F[co + 2] += c02; F[co + 3] += c03; F[co + 4] += c04; F[co + 5] += c05; F[co + 6] += c06; F[co + 7] += c07;
+  F[co] += c00;
+  F[co + 1] += c01;
+  F[co + 2] += c02;
+  F[co + 3] += c03;
+  F[co + 4] += c04;
+  F[co + 5] += c05;
+  F[co + 6] += c06;
+  F[co + 7] += c07;
   co += ldc;
-  F[co] += c10; F[co + 1] += c11; F[co + 2] += c12; F[co + 3] += c13; F[co + 4] += c14; F[co + 5] += c15; F[co + 6] += c16; F[co + 7] += c17;
+  F[co] += c10;
+  F[co + 1] += c11;
+  F[co + 2] += c12;
+  F[co + 3] += c13;
+  F[co + 4] += c14;
+  F[co + 5] += c15;
+  F[co + 6] += c16;
+  F[co + 7] += c17;
 }

@@ -15,7 +15,15 @@ export function buildLenet5(o: ResolvedModelOptions): tfl.LayersModel {
   return tfl.sequential({
     name: 'lenet5',
     layers: [
-      tfl.layers.conv2d({ name: 'conv1', inputShape: [...o.inputShape], filters: c1, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: s.he() }),
+      tfl.layers.conv2d({
+        name: 'conv1',
+        inputShape: [...o.inputShape],
+        filters: c1,
+        kernelSize: 5,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: s.he(),
+      }),
       tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }),
       tfl.layers.conv2d({ name: 'conv2', filters: c2, kernelSize: 5, padding: 'valid', activation: 'relu', kernelInitializer: s.he() }),
       tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }),

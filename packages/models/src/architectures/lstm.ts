@@ -146,7 +146,8 @@ export function buildLstm(o: ResolvedModelOptions): tfl.LayersModel {
   const s = new SeedSequence(o.seed);
   const H = scaled(HIDDEN, o.width);
   const shape = o.inputShape;
-  if (shape.length !== 2 && shape.length !== 3) fail(ErrorCodes.OPTION, `lstm: inputShape [${shape.join(', ')}] must be [steps, features] or [height, width, channels]`);
+  if (shape.length !== 2 && shape.length !== 3)
+    fail(ErrorCodes.OPTION, `lstm: inputShape [${shape.join(', ')}] must be [steps, features] or [height, width, channels]`);
   const input = tfl.input({ shape: [...shape], name: 'input' });
   const [steps, feats] = [shape[0]!, shape.slice(1).reduce((a, b) => a * b, 1)];
   let x: tfl.SymbolicTensor = input;

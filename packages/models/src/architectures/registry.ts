@@ -57,7 +57,13 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
   resnet20: resnet('resnet20', 'ResNet-20 for CIFAR (He et al. 2016: 3 stages × 3 basic blocks, 16/32/64 channels)', [32, 32, 3], 10, 'cifar10'),
   resnet32: resnet('resnet32', 'ResNet-32 for CIFAR (3 stages × 5 basic blocks, 16/32/64 channels)', [32, 32, 3], 10, 'cifar10'),
   resnet56: resnet('resnet56', 'ResNet-56 for CIFAR (3 stages × 9 basic blocks, 16/32/64 channels)', [32, 32, 3], 10, 'cifar10'),
-  resnet18: resnet('resnet18', 'ResNet-18, ImageNet style (7×7/2 stem, 4 stages × 2 basic blocks, 64..512 channels); input size configurable', [224, 224, 3], 1000, 'cifar10'),
+  resnet18: resnet(
+    'resnet18',
+    'ResNet-18, ImageNet style (7×7/2 stem, 4 stages × 2 basic blocks, 64..512 channels); input size configurable',
+    [224, 224, 3],
+    1000,
+    'cifar10',
+  ),
   lstm: {
     name: 'lstm',
     description: 'LSTM classifier (128 hidden) on MNIST read as 28 steps of 28 features; W_x is the Dense lstm_input',

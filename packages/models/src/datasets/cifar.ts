@@ -70,7 +70,14 @@ async function resolveDir(dir: string, variant: CifarVariant): Promise<{ dir: st
   const [{ stat }, { join }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const l = CIFAR_LAYOUTS[variant];
   const names = [...l.train, ...l.test];
-  const exists = async (d: string) => (await Promise.all(names.map((n) => stat(join(d, n)).then((s) => s.isFile()).catch(() => false))));
+  const exists = async (d: string) =>
+    await Promise.all(
+      names.map((n) =>
+        stat(join(d, n))
+          .then((s) => s.isFile())
+          .catch(() => false),
+      ),
+    );
   const here = await exists(dir);
   if (here.some(Boolean)) return { dir, missing: names.filter((_, i) => !here[i]) };
   const sub = join(dir, l.subdir);
@@ -102,7 +109,12 @@ async function cifarStore(dir: string, files: readonly string[], variant: CifarV
     const n = bytes.byteLength / rec;
     for (let i = 0; i < n; i++) {
       const y = bytes[i * rec + labelAt]!;
-      if (y >= numClasses) fail(ErrorCodes.DATA, `${p}: record ${i} has label ${y}, outside the ${numClasses} ${variant === 'cifar100' ? `${labels} ` : ''}classes`, 'is this the right CIFAR variant?');
+      if (y >= numClasses)
+        fail(
+          ErrorCodes.DATA,
+          `${p}: record ${i} has label ${y}, outside the ${numClasses} ${variant === 'cifar100' ? `${labels} ` : ''}classes`,
+          'is this the right CIFAR variant?',
+        );
     }
     chunks.push(bytes);
     starts.push(count);
@@ -160,7 +172,12 @@ export async function loadCifar(dir: string, opts: CifarOptions = {}): Promise<A
   const numClasses = variant === 'cifar10' ? 10 : labels === 'fine' ? 100 : 20;
   const r = await resolveDir(dir, variant);
   if (r.missing.length) {
-    fail(ErrorCodes.DATA, `${dir} is missing ${variant === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'} file${r.missing.length > 1 ? 's' : ''}: ${r.missing.join(', ')}`, `download the binary version and pass the folder holding the .bin files (or its parent with ${CIFAR_LAYOUTS[variant].subdir}/)`, { missing: r.missing });
+    fail(
+      ErrorCodes.DATA,
+      `${dir} is missing ${variant === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'} file${r.missing.length > 1 ? 's' : ''}: ${r.missing.join(', ')}`,
+      `download the binary version and pass the folder holding the .bin files (or its parent with ${CIFAR_LAYOUTS[variant].subdir}/)`,
+      { missing: r.missing },
+    );
   }
   const l = CIFAR_LAYOUTS[variant];
   const train = await cifarStore(r.dir, l.train, variant, labels, numClasses);

@@ -36,14 +36,24 @@ export function parseIdx(bytes: Uint8Array, name = 'the IDX file'): IdxArray {
   if (bytes.byteLength < 4) fail(ErrorCodes.DATA, `${name} is truncated: ${bytes.byteLength} bytes, shorter than the 4-byte IDX magic number`, hint);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint8(0) !== 0 || view.getUint8(1) !== 0) {
-    fail(ErrorCodes.DATA, `${name} is not an IDX file: its magic number 0x${view.getUint32(0).toString(16).padStart(8, '0')} does not start with two zero bytes`, hint);
+    fail(
+      ErrorCodes.DATA,
+      `${name} is not an IDX file: its magic number 0x${view.getUint32(0).toString(16).padStart(8, '0')} does not start with two zero bytes`,
+      hint,
+    );
   }
   const t = TYPES[view.getUint8(2)];
-  if (!t) fail(ErrorCodes.DATA, `${name} has unknown IDX type code 0x${view.getUint8(2).toString(16)}`, 'IDX types: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64');
+  if (!t)
+    fail(
+      ErrorCodes.DATA,
+      `${name} has unknown IDX type code 0x${view.getUint8(2).toString(16)}`,
+      'IDX types: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64',
+    );
   const nd = view.getUint8(3);
   if (nd === 0) fail(ErrorCodes.DATA, `${name} declares 0 dimensions`, hint);
   const header = 4 + 4 * nd;
-  if (bytes.byteLength < header) fail(ErrorCodes.DATA, `${name} is truncated: its header needs ${header} bytes for ${nd} dimensions, the file has ${bytes.byteLength}`, hint);
+  if (bytes.byteLength < header)
+    fail(ErrorCodes.DATA, `${name} is truncated: its header needs ${header} bytes for ${nd} dimensions, the file has ${bytes.byteLength}`, hint);
   const dims: number[] = [];
   for (let i = 0; i < nd; i++) dims.push(view.getUint32(4 + 4 * i));
   const count = dims.reduce((a, b) => a * b, 1);

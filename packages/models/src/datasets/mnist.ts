@@ -47,7 +47,12 @@ async function findFile(dir: string, base: string): Promise<string | undefined> 
   const dotted = base.replace(/-idx/, '.idx');
   for (const n of [base, `${base}.gz`, dotted, `${dotted}.gz`]) {
     const p = join(dir, n);
-    if (await stat(p).then((s) => s.isFile()).catch(() => false)) return p;
+    if (
+      await stat(p)
+        .then((s) => s.isFile())
+        .catch(() => false)
+    )
+      return p;
   }
   return undefined;
 }
@@ -67,7 +72,8 @@ export function idxStore(images: IdxArray, labels: IdxArray, names: { images: st
     fail(ErrorCodes.DATA, `${names.labels} holds ${labels.type} ${labels.dims.join('×')}, expected a uint8 label vector`);
   }
   const n = images.dims[0]!;
-  if (labels.dims[0] !== n) fail(ErrorCodes.DATA, `${names.images} has ${n} images but ${names.labels} has ${labels.dims[0]} labels`, 'the two files must come from the same split');
+  if (labels.dims[0] !== n)
+    fail(ErrorCodes.DATA, `${names.images} has ${n} images but ${names.labels} has ${labels.dims[0]} labels`, 'the two files must come from the same split');
   const size = images.dims.slice(1).reduce((a, b) => a * b, 1);
   const px = images.data as Uint8Array;
   const lab = labels.data;
@@ -92,7 +98,9 @@ export async function loadIdxDataset(dir: string, opts: IdxDatasetOptions = {}):
   const paths = await Promise.all(Object.values(IDX_FILES).map((f) => findFile(dir, f)));
   const missing = Object.values(IDX_FILES).filter((_, i) => !paths[i]);
   if (missing.length) {
-    fail(ErrorCodes.DATA, `${dir} is missing ${missing.join(', ')}`, 'an IDX dataset directory holds the four MNIST-layout files (optionally .gz)', { missing });
+    fail(ErrorCodes.DATA, `${dir} is missing ${missing.join(', ')}`, 'an IDX dataset directory holds the four MNIST-layout files (optionally .gz)', {
+      missing,
+    });
   }
   const [tri, trl, tei, tel] = paths as [string, string, string, string];
   const [a, b, c, d] = await Promise.all([readIdx(tri), readIdx(trl), readIdx(tei), readIdx(tel)]);

@@ -44,7 +44,11 @@ export function syntheticDataset(opts: SyntheticOptions = {}): ArrayDataset {
   const nTest = opts.testSize ?? 64;
   if (kind !== 'blobs' && kind !== 'teacher') fail(ErrorCodes.OPTION, `synthetic kind "${String(kind)}" must be blobs or teacher`);
   if (!Number.isInteger(k) || k < 2 || k > 65535) fail(ErrorCodes.OPTION, `numClasses ${k} must be an integer in [2, 65535]`);
-  for (const [n, v] of [['trainSize', nTrain], ['testSize', nTest]] as const) if (!Number.isInteger(v) || v < 1) fail(ErrorCodes.OPTION, `${n} ${v} must be a positive integer`);
+  for (const [n, v] of [
+    ['trainSize', nTrain],
+    ['testSize', nTest],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1) fail(ErrorCodes.OPTION, `${n} ${v} must be a positive integer`);
   const d = shape.reduce((a, b) => a * b, 1);
   const seed = opts.seed ?? 1;
   const model = new Rng(mixSeed(seed, 0xb10b));
