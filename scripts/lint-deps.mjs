@@ -8,7 +8,8 @@
 //     not core: the two stand side by side, and the CLI and benchmarks use both.
 //   - a plugin, admm and models import core and linalg (and TF.js); admm imports no plugin and
 //     names no format.
-//   - only cli imports backends, admm, models and the plugins; nothing imports cli.
+//   - prune (magnitude masks, the reweighted regularizer, channel surgery) imports core and linalg.
+//   - only cli imports backends, admm, models, prune and the plugins; nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -26,7 +27,8 @@ const allowed = {
   'decomp-tucker': ['core', 'linalg'],
   admm: ['core', 'linalg'],
   models: ['core', 'linalg'],
-  cli: ['linalg', 'core', 'backends', 'admm', 'models', ...PLUGINS],
+  prune: ['core', 'linalg'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

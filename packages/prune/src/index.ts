@@ -1,0 +1,7 @@
+/**
+ * @tensorslim/prune — pruning beside the low-rank formats: magnitude projectors (weight, filter
+ * and channel granularity).
+ *
+ * @packageDocumentation
+ */
+export * from './sparsity.js';
