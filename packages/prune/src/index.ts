@@ -5,3 +5,5 @@
  * @packageDocumentation
  */
 export * from './sparsity.js';
+export * from './reweighted.js';
+export * from './channel-surgery.js';
