@@ -8,3 +8,4 @@ export * from './sparsity.js';
 export * from './reweighted.js';
 export * from './channel-surgery.js';
 export * from './collaborative.js';
+export * from './pipeline.js';
