@@ -3,7 +3,7 @@
 // Usage (after `npx nx run-many -t build`):
 //   node docs/experiments/pruning/run.mjs <reweighted|collaborative> <lenet5|resnet20> <seed> [budget JSON]
 // Budget defaults (small, for a shared 2-core machine): MNIST 6000 train / 2000 val images,
-// 2 dense epochs (lr 0.05), 2 epochs of penalty/ADMM training (lr 0.01), 2 fine-tuning epochs (lr 0.01), batch 64.
+// 2 dense epochs (lr 0.05), 2 epochs of penalty/ADMM training (lr 0.01, K = 20 steps), 2 fine-tuning epochs (lr 0.01), batch 64.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ const b = {
   granularity: 'filter',
   strength: 1e-3,
   epsilon: 1e-3,
-  updateEvery: 50,
+  updateEvery: 20,
   targetFlops: 0.5,
   rho: 1e-3,
   ...JSON.parse(budgetJson),

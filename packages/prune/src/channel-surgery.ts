@@ -233,8 +233,11 @@ export async function removeChannels(
         return t === w ? t.clone() : t;
       }),
     );
-    layer.setWeights(sliced);
+    // fresh tensors from the values: the wasm backend mis-tracks variables assigned from gather outputs
+    const fresh = sliced.map((t) => tf.tensor(t.dataSync(), t.shape, 'float32'));
     tf.dispose(sliced);
+    layer.setWeights(fresh);
+    tf.dispose(fresh);
   }
   return { model: rebuilt, removed };
 }

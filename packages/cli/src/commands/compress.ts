@@ -25,6 +25,7 @@ import { MODEL_NAMES } from '@tensorslim/models';
 import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
+import { pruneReportMarkdown, runPruneMethod } from './compress-prune.js';
 
 const api = compressSettingsSchema.shape;
 const runtime = compressRuntimeSchema.shape;
@@ -48,6 +49,18 @@ export const compressFlagsSchema = withDefaults(
     format: opt(FLAGS.format, { description: "format of every planned layer when no --plan is given: tt, tr, tucker or a plugin's" }),
     ratio: opt(FLAGS.ratio, { description: 'target compression ratio of the planned layers when no --plan is given' }),
     plan: opt(FLAGS.plan, { description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md)' }),
+    method: opt(z.enum(['admm', 'reweighted', 'collaborative']).default('admm'), {
+      description:
+        'admm: ADMM towards the planned low-rank formats (the paper); reweighted: reweighted group pruning (Zhang et al.) beside magnitude pruning; collaborative: channel pruning × Tucker-2 under --target-flops (Li et al.) beside its direct arm (docs/pruning.md)',
+    }),
+    sparsity: opt(z.number().min(0).lt(1).default(0.9), { description: 'reweighted: fraction of groups pruned in each planned layer', arg: 'S' }),
+    granularity: opt(z.enum(['weight', 'filter', 'channel']).default('filter'), {
+      description: 'reweighted: what a group is (weight, filter = output channel, channel = input channel)',
+    }),
+    targetFlops: opt(z.number().gt(0).max(1).default(0.5), {
+      description: "collaborative: the budget, a fraction of the whole model's multiply-adds (0 < F ≤ 1)",
+      arg: 'F',
+    }),
     rho: api.rho,
     rhoFactor: opt(rhoScheduleSchema.shape.factor.optional(), { description: 'ρ schedule: multiply ρ by F ... (with --rho-every and --rho-max)' }),
     rhoEvery: opt(rhoScheduleSchema.shape.every.optional(), { description: '... every K Z/U updates ...' }),
@@ -165,6 +178,12 @@ export function compressCommand(program: Command): void {
         'Defaults follow the paper (Yin et al., CVPR 2021): rho 1e-3 constant, SGD momentum 0.9, one Z/U update per epoch; its CIFAR recipe is 200 ADMM epochs at lr 0.1 then 200 fine-tuning epochs at lr 0.005.',
     );
   addFlags(cmd, compressFlagsSchema).action(async (flags: CompressFlags) => {
+    const parsed = parseFlags(compressFlagsSchema, flags);
+    if (parsed.method !== 'admm') {
+      const r = await runPruneMethod(parsed);
+      process.stdout.write(flags.json ? JSON.stringify(r) + '\n' : pruneReportMarkdown(r) + (parsed.out ? `report: ${parsed.out}/report.md\n` : ''));
+      return;
+    }
     const report = await runCompress(flags);
     if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
     else process.stdout.write(summarizeReport(report) + `report: ${flags.out}/report.md\n`);
