@@ -25,7 +25,7 @@ for (const suite of ['reweighted', 'collaborative']) {
     const b = rs[0].budget;
     lines.push(`## ${suite}, ${model} (${rs[0].dataset}), seeds ${rs.map((r) => r.seed).join(', ')}, backend ${rs[0].backend}`, '');
     lines.push(
-      `Budget: ${b.limit} train / ${b.evalLimit} validation images; dense ${b.denseEpochs} epochs at lr ${b.denseLr}; ${b.trainEpochs} epochs of ` +
+      `Budget: ${rs[0].dataset === 'synthetic' ? 'synthetic data, 8×8×3 inputs, 4 classes, 512 train / 256 validation examples' : `${b.limit} train / ${b.evalLimit} validation images`}; dense ${b.denseEpochs} epochs at lr ${b.denseLr}; ${b.trainEpochs} epochs of ` +
         `${suite === 'reweighted' ? `reweighted training (λ ${b.strength}, ε ${b.epsilon}, K ${b.updateEvery} steps) or plain training (magnitude)` : `ADMM (ρ ${b.rho}, Z/U every ${b.updateEvery} steps; none for the direct arm)`} at lr ${b.lr}; ` +
         `${b.finetuneEpochs} fine-tuning epochs at lr ${b.finetuneLr}; batch ${b.batchSize}. ` +
         (suite === 'reweighted' ? `Target: ${b.granularity} sparsity ${b.sparsity} in ${rs[0].reports[0].layers.pruned.join(', ')}.` : `Target: ${b.targetFlops} of the dense model's MACs; layers ${rs[0].layers.join(', ')}.`),
