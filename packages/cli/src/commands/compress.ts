@@ -52,10 +52,12 @@ export const compressFlagsSchema = withDefaults(
     method: opt(z.enum(['admm', 'reweighted', 'collaborative']).default('admm'), {
       description:
         'admm: ADMM towards the planned low-rank formats (the paper); reweighted: reweighted group pruning (Zhang et al.) beside magnitude pruning; collaborative: channel pruning × Tucker-2 under --target-flops (Li et al.) beside its direct arm (docs/pruning.md)',
+      arg: 'name',
     }),
     sparsity: opt(z.number().min(0).lt(1).default(0.9), { description: 'reweighted: fraction of groups pruned in each planned layer', arg: 'S' }),
     granularity: opt(z.enum(['weight', 'filter', 'channel']).default('filter'), {
       description: 'reweighted: what a group is (weight, filter = output channel, channel = input channel)',
+      arg: 'G',
     }),
     targetFlops: opt(z.number().gt(0).max(1).default(0.5), {
       description: "collaborative: the budget, a fraction of the whole model's multiply-adds (0 < F ≤ 1)",
