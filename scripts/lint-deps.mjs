@@ -8,7 +8,9 @@
 //     not core: the two stand side by side, and the CLI and benchmarks use both.
 //   - a plugin, admm and models import core and linalg (and TF.js); admm imports no plugin and
 //     names no format.
-//   - only cli imports backends, admm, models and the plugins; nothing imports cli.
+//   - robust (adversarial training and its projectors) imports core, linalg and admm (losses,
+//     evaluation, the batch-transform type); admm does not import it.
+//   - only cli imports backends, admm, models, robust and the plugins; nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -26,7 +28,8 @@ const allowed = {
   'decomp-tucker': ['core', 'linalg'],
   admm: ['core', 'linalg'],
   models: ['core', 'linalg'],
-  cli: ['linalg', 'core', 'backends', 'admm', 'models', ...PLUGINS],
+  robust: ['core', 'linalg', 'admm'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'robust', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;
