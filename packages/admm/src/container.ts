@@ -11,7 +11,7 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { PluginRegistry } from '@tensorslim/core';
 import { defaultRegistry, resolveProjector } from '@tensorslim/core';
 import type { AdmmOptions } from './options.js';
-import type { AdmmLayer, ProjectorResolver } from './solver.js';
+import type { AdmmLayer, ProjectorResolver, RegularizerResolver } from './solver.js';
 import { AdmmSolver } from './solver.js';
 
 export type { DependencyContainer } from 'tsyringe';
@@ -25,6 +25,12 @@ export const ADMM_SOLVER = 'tensorslim:admm-solver';
  */
 export const PROJECTOR_RESOLVER = 'tensorslim:projector-resolver';
 
+/**
+ * Token of the regularizer resolver the solver uses: `id => registry.regularizer(id)` by
+ * default. A plan id it resolves is a penalty layer; any other id goes to the projector resolver.
+ */
+export const REGULARIZER_RESOLVER = 'tensorslim:regularizer-resolver';
+
 /** Token of the plugin registry (core's `PluginRegistry`) the default projector resolver reads. */
 export const PLUGIN_REGISTRY = 'tensorslim:plugin-registry';
 
@@ -32,25 +38,24 @@ export const PLUGIN_REGISTRY = 'tensorslim:plugin-registry';
 export type AdmmSolverFactory = (layers: readonly AdmmLayer[], options?: Partial<AdmmOptions>) => AdmmSolver;
 
 /**
- * Registers the solver factory (and, unless one is there, the default projector resolver) in a
+ * Registers the solver factory (and, unless they are there, the default projector and regularizer resolvers) in a
  * container. Idempotent. The default resolver takes projectors from the container's
  * {@link PLUGIN_REGISTRY}, or from core's default registry when it has none.
  */
 export function registerAdmm(container: DependencyContainer): void {
+  const registryOf = (c: DependencyContainer) => (c.isRegistered(PLUGIN_REGISTRY, true) ? c.resolve<PluginRegistry>(PLUGIN_REGISTRY) : defaultRegistry);
   if (!container.isRegistered(PROJECTOR_RESOLVER, true)) {
-    container.register<ProjectorResolver>(PROJECTOR_RESOLVER, {
-      useFactory: (c) => {
-        const registry = c.isRegistered(PLUGIN_REGISTRY, true) ? c.resolve<PluginRegistry>(PLUGIN_REGISTRY) : defaultRegistry;
-        return (id: string) => resolveProjector(id, registry);
-      },
-    });
+    container.register<ProjectorResolver>(PROJECTOR_RESOLVER, { useFactory: (c) => (id: string) => resolveProjector(id, registryOf(c)) });
+  }
+  if (!container.isRegistered(REGULARIZER_RESOLVER, true)) {
+    container.register<RegularizerResolver>(REGULARIZER_RESOLVER, { useFactory: (c) => (id: string) => registryOf(c).regularizer(id) });
   }
   if (!container.isRegistered(ADMM_SOLVER, true)) {
     container.register<AdmmSolverFactory>(ADMM_SOLVER, {
       useFactory:
         (c) =>
         (layers, options = {}) =>
-          new AdmmSolver(layers, options, c.resolve<ProjectorResolver>(PROJECTOR_RESOLVER)),
+          new AdmmSolver(layers, options, c.resolve<ProjectorResolver>(PROJECTOR_RESOLVER), c.resolve<RegularizerResolver>(REGULARIZER_RESOLVER)),
     });
   }
 }

@@ -12,10 +12,16 @@
  * Z₀ = Π(W), U₀ = 0 (as the reference code). Defaults are the paper's: ρ = 1e-3 constant, one
  * Z/U update per epoch.
  *
+ * A layer whose plan id names a registered *regularizer* (core's `Regularizer`, e.g. the
+ * reweighted group penalty of `@tensorslim/prune`) instead of a projector is pulled by that penalty
+ * alone: its gradient gains c ⊙ W, where the coefficients c are re-estimated from the weight at
+ * every update (the same schedule, every K steps or every epoch); it has no Z or U. Which kind a
+ * layer gets is decided by what the id resolves to, never by its name.
+ *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerTarget, Projector } from '@tensorslim/core';
+import type { LayerTarget, Projector, Regularizer } from '@tensorslim/core';
 import type { DenseTensor } from '@tensorslim/linalg';
 import { ErrorCodes, TensorslimError, fail } from '@tensorslim/core';
 import type { AdmmUpdateRecord, LayerResidual } from './events.js';
@@ -25,6 +31,9 @@ import { rhoAfter } from './rho.js';
 
 /** Resolves a format id to its projector (normally through the tsyringe container). */
 export type ProjectorResolver = (formatId: string) => Projector;
+
+/** Resolves a plan id to a regularizer, or `undefined` when none is registered under it (then the id names a projector). */
+export type RegularizerResolver = (id: string) => Regularizer | undefined;
 
 /** A compressed layer as the solver sees it: its plan target and its kernel variable. */
 export interface AdmmLayer {
@@ -62,12 +71,18 @@ interface LayerSlot {
   readonly name: string;
   readonly target: LayerTarget;
   readonly variable: tf.Variable;
-  readonly projector: Projector;
+  /** The projector (ADMM layers), or null for a regularized layer. */
+  readonly projector: Projector | null;
+  /** The regularizer (penalty layers), or null for an ADMM layer. */
+  readonly regularizer: Regularizer | null;
   readonly shape: readonly number[];
+  /** ADMM: Z. Regularized: the weight at the last re-estimate (the coefficients are computed from it). */
   z: Float64Array;
   u: Float64Array;
-  /** Z − U as a float32 tensor, the only tensor the per-step term needs. */
+  /** ADMM: Z − U as a float32 tensor. Regularized: the coefficients c. The only tensor the per-step term needs. */
   d: tf.Tensor | null;
+  /** Regularized: the coefficients of the last re-estimate (float64). */
+  c: Float64Array | null;
 }
 
 function norm2(a: ArrayLike<number>, b?: ArrayLike<number>): number {
@@ -109,8 +124,14 @@ export class AdmmSolver {
    * @param layers the compressed layers (names unique, kernels matching their targets' shapes)
    * @param options solver options (defaults: the paper's, see {@link ADMM_DEFAULTS})
    * @param resolveProjector maps a format id to its projector (throws for an unknown id)
+   * @param resolveRegularizer maps an id to a regularizer, if one is registered under it (tried first)
    */
-  constructor(layers: readonly AdmmLayer[], options: Partial<AdmmOptions>, resolveProjector: ProjectorResolver) {
+  constructor(
+    layers: readonly AdmmLayer[],
+    options: Partial<AdmmOptions>,
+    resolveProjector: ProjectorResolver,
+    resolveRegularizer: RegularizerResolver = () => undefined,
+  ) {
     this.options = resolveAdmmOptions(options);
     this.rho_ = this.options.rho;
     const seen = new Set<string>();
@@ -124,15 +145,18 @@ export class AdmmSolver {
         fail(ErrorCodes.SHAPE, `layer "${l.name}": kernel [${shape.join(', ')}] differs from the plan's layout [${want.join(', ')}]`);
       }
       const n = l.variable.size;
+      const regularizer = resolveRegularizer(l.target.format) ?? null;
       return {
         name: l.name,
         target: l.target,
         variable: l.variable,
-        projector: resolveProjector(l.target.format),
+        projector: regularizer ? null : resolveProjector(l.target.format),
+        regularizer,
         shape: [...shape],
         z: new Float64Array(n),
         u: new Float64Array(n),
         d: null,
+        c: null,
       };
     });
   }
@@ -184,7 +208,11 @@ export class AdmmSolver {
   /** Z₀ = Π(W), U₀ = 0 (the reference code's start). Projects every layer once. */
   initialize(): void {
     for (const s of this.slots) {
-      s.z = this.project(s, Float64Array.from(s.variable.dataSync()));
+      const w = Float64Array.from(s.variable.dataSync());
+      if (s.regularizer) {
+        s.z = w;
+        s.c = this.coefficients(s, w);
+      } else s.z = this.project(s, w);
       s.u = new Float64Array(s.z.length);
     }
     this.updates_ = 0;
@@ -196,7 +224,8 @@ export class AdmmSolver {
 
   /**
    * Adds ρ(W − Z + U) to the gradient of each compressed kernel (one elementwise expression per
-   * kernel: g + ρ·(W − D), D = Z − U precomputed at each update). Other entries pass through.
+   * kernel: g + ρ·(W − D), D = Z − U precomputed at each update), or c ⊙ W for a regularized
+   * kernel. Other entries pass through.
    * Call inside `tf.tidy`; returns a new map in the same key order.
    */
   augmentGradients(grads: tf.NamedTensorMap): tf.NamedTensorMap {
@@ -205,28 +234,35 @@ export class AdmmSolver {
     for (const s of this.slots) {
       const g = grads[s.variable.name];
       if (!g) continue; // not trained in this step
-      out[s.variable.name] = tf.add(g, tf.mul(tf.sub(s.variable, s.d!), this.rhoTensor!));
+      out[s.variable.name] = s.regularizer ? tf.add(g, tf.mul(s.variable, s.d!)) : tf.add(g, tf.mul(tf.sub(s.variable, s.d!), this.rhoTensor!));
     }
     return out;
   }
 
   /**
-   * The ADMM term as a loss: (ρ/2) Σ_i ‖W_i − Z_i + U_i‖²_F (differentiable in W). Its gradient
-   * is exactly what {@link AdmmSolver.augmentGradients} adds.
+   * The ADMM term as a loss: (ρ/2) Σ_i ‖W_i − Z_i + U_i‖²_F over the ADMM layers plus
+   * ½ Σ_i c_i ⊙ W_i² over the regularized ones (differentiable in W). Its gradient is exactly what
+   * {@link AdmmSolver.augmentGradients} adds.
    */
   penalty(): tf.Scalar {
     this.assertReady();
     return tf.tidy(() => {
       let sum: tf.Tensor = tf.scalar(0);
-      for (const s of this.slots) sum = tf.add(sum, tf.sum(tf.square(tf.sub(s.variable, s.d!))));
-      return tf.mul(sum, this.rho_ / 2) as tf.Scalar;
+      let reg: tf.Tensor = tf.scalar(0);
+      for (const s of this.slots) {
+        if (s.regularizer) reg = tf.add(reg, tf.sum(tf.mul(s.d!, tf.square(s.variable))));
+        else sum = tf.add(sum, tf.sum(tf.square(tf.sub(s.variable, s.d!))));
+      }
+      return tf.add(tf.mul(sum, this.rho_ / 2), tf.mul(reg, 0.5)) as tf.Scalar;
     });
   }
 
   /**
    * One Z/U update: Z = Π(W + U), U += W − Z for every layer; records the primal residual
    * ‖W − Z‖/‖W‖ and the dual residual ρ‖Z − Z_prev‖; then applies the ρ schedule (rescaling U by
-   * ρ_old/ρ_new, as scaled-form ADMM requires when ρ changes).
+   * ρ_old/ρ_new, as scaled-form ADMM requires when ρ changes). A regularized layer re-estimates
+   * its coefficients from the current weight instead; its record has primal 0 and, as dual, the
+   * relative change ‖c − c_prev‖/‖c‖ of the coefficients.
    */
   update(at: { epoch: number; step: number }): AdmmUpdateRecord {
     this.assertReady();
@@ -236,6 +272,14 @@ export class AdmmSolver {
     for (const s of this.slots) {
       const w = s.variable.dataSync();
       const n = w.length;
+      if (s.regularizer) {
+        const prev = s.c!;
+        s.z = Float64Array.from(w);
+        s.c = this.coefficients(s, s.z);
+        const cn = norm2(s.c);
+        layers.push({ name: s.name, primal: 0, dual: norm2(s.c, prev) / (cn > 0 ? cn : 1) });
+        continue;
+      }
       const wu = new Float64Array(n);
       for (let i = 0; i < n; i++) wu[i] = w[i]! + s.u[i]!;
       const z = this.project(s, wu);
@@ -250,7 +294,7 @@ export class AdmmSolver {
     const nextRho = rhoAfter(this.options.rho, this.options.rhoSchedule, this.updates_);
     if (nextRho !== rho) {
       const f = rho / nextRho;
-      for (const s of this.slots) for (let i = 0; i < s.u.length; i++) s.u[i] = s.u[i]! * f;
+      for (const s of this.slots) if (!s.regularizer) for (let i = 0; i < s.u.length; i++) s.u[i] = s.u[i]! * f;
       this.rho_ = nextRho;
     }
     this.refreshTensors();
@@ -269,10 +313,13 @@ export class AdmmSolver {
     return record;
   }
 
-  /** Π(W) of every layer's current kernel (float64, kernel layout): what decomposition starts from. */
+  /** Π(W) of every layer's current kernel (float64, kernel layout): what decomposition starts from (a regularized layer's W as it is). */
   projectWeights(): Map<string, DenseTensor> {
     const out = new Map<string, DenseTensor>();
-    for (const s of this.slots) out.set(s.name, { shape: [...s.shape], data: this.project(s, Float64Array.from(s.variable.dataSync())) });
+    for (const s of this.slots) {
+      const w = Float64Array.from(s.variable.dataSync());
+      out.set(s.name, { shape: [...s.shape], data: s.regularizer ? w : this.project(s, w) });
+    }
     return out;
   }
 
@@ -310,6 +357,7 @@ export class AdmmSolver {
       }
       s.z = Float64Array.from(l.z);
       s.u = Float64Array.from(l.u);
+      if (s.regularizer) s.c = this.coefficients(s, s.z);
     }
     this.rho_ = state.rho;
     this.updates_ = state.updates;
@@ -344,32 +392,64 @@ export class AdmmSolver {
     for (const s of this.slots) {
       s.d?.dispose();
       const d = new Float32Array(s.z.length);
-      for (let i = 0; i < d.length; i++) d[i] = s.z[i]! - s.u[i]!;
+      if (s.regularizer) d.set(s.c!);
+      else for (let i = 0; i < d.length; i++) d[i] = s.z[i]! - s.u[i]!;
       s.d = tf.tensor(d, [...s.shape], 'float32');
     }
     this.rhoTensor?.dispose();
     this.rhoTensor = tf.scalar(this.rho_, 'float32');
   }
 
-  private project(s: LayerSlot, values: Float64Array): Float64Array {
+  /** The regularizer's coefficients at `w`, checked (the kernel's size, finite, ≥ 0). */
+  private coefficients(s: LayerSlot, w: Float64Array): Float64Array {
+    this.checkFinite(s, w);
+    const c = this.guarded(s, () => s.regularizer!.coefficients({ shape: [...s.shape], data: w }, s.target));
+    if (!c || c.data.length !== w.length) {
+      fail(ErrorCodes.SHAPE, `the ${s.target.format} regularizer returned ${c?.data?.length} coefficients for layer "${s.name}" of ${w.length} weights`);
+    }
+    for (const v of c.data) {
+      if (!(Number.isFinite(v) && v >= 0))
+        fail(
+          ErrorCodes.NON_FINITE,
+          `the ${s.target.format} regularizer returned a coefficient ${v} for layer "${s.name}"`,
+          'coefficients must be finite and ≥ 0',
+        );
+    }
+    return Float64Array.from(c.data);
+  }
+
+  /** Runs a plugin call, prefixing its errors with the layer. */
+  private guarded<T>(s: LayerSlot, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof TensorslimError) {
+        throw new TensorslimError(
+          e.code,
+          `layer "${s.name}" (${s.target.format} ${s.regularizer ? 'regularizer' : 'projector'}): ${e.message}`,
+          undefined,
+          e.details,
+        );
+      }
+      throw e;
+    }
+  }
+
+  private checkFinite(s: LayerSlot, values: Float64Array): void {
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i]!)) {
         fail(
           ErrorCodes.DIVERGED,
-          `layer "${s.name}": the weight handed to the ${s.target.format} projector contains ${Number.isNaN(values[i]!) ? 'NaN' : 'Inf'}`,
+          `layer "${s.name}": the weight handed to the ${s.target.format} ${s.regularizer ? 'regularizer' : 'projector'} contains ${Number.isNaN(values[i]!) ? 'NaN' : 'Inf'}`,
           'training diverged: lower the learning rate or rho and resume from the last checkpoint',
         );
       }
     }
-    let z: DenseTensor;
-    try {
-      z = s.projector.project({ shape: [...s.shape], data: values }, s.target);
-    } catch (e) {
-      if (e instanceof TensorslimError) {
-        throw new TensorslimError(e.code, `layer "${s.name}" (${s.target.format} projector): ${e.message}`, undefined, e.details);
-      }
-      throw e;
-    }
+  }
+
+  private project(s: LayerSlot, values: Float64Array): Float64Array {
+    this.checkFinite(s, values);
+    const z: DenseTensor = this.guarded(s, () => s.projector!.project({ shape: [...s.shape], data: values }, s.target));
     if (!z || z.data.length !== values.length || z.shape.length !== s.shape.length || z.shape.some((v, i) => v !== s.shape[i])) {
       fail(
         ErrorCodes.SHAPE,

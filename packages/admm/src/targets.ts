@@ -71,6 +71,7 @@ export function resolvePlannedLayers(
 function checkFormat(target: LayerTarget, kernel: tf.Variable, container: PluginRegistry, requireDecomposition: boolean): void {
   if (!container.get(target.format)) {
     if (requireDecomposition) resolvePlugin(target.format, container); // throws TS_UNKNOWN_FORMAT listing the formats
+    if (container.regularizer(target.format)) return; // a regularizer registered alone serves the solver as a penalty
     resolveProjector(target.format, container); // a projector registered alone serves ADMM
     return;
   }

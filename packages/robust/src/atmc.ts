@@ -2,7 +2,7 @@
  * ATMC's constraint set (Gui et al., NeurIPS 2019) as a format: the intersection of a sparsity
  * budget, a low-rank format (any registered plugin) and optionally a k-bit grid. {@link atmcPlugin}
  * derives from a low-rank plugin a plugin `atmc-<id>` whose projector is core's
- * `composeProjectors` of [sparsity, the format's projector, quantization] — ADMM's Z-step then
+ * `composeProjectors` of [sparsity (prune's magnitude projector), the format's projector, quantization] — ADMM's Z-step then
  * projects onto the intersection — and whose decomposition and factorized layers are the
  * format's own, so the pipeline decomposes the final Z into that format. {@link atmcPlan} rewrites
  * a plan's entries to the derived formats with the budget in their options.
@@ -13,12 +13,14 @@ import type { CompressionPlan, FormatPlugin, PluginRegistry, Projector } from '@
 import { composeProjectors, defaultRegistry, resolvePlugin } from '@tensorslim/core';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
 import { quantizeProjector } from './quantize.js';
-import { magnitudeProjector } from './sparsity.js';
+import { magnitudeProjector, type Granularity } from '@tensorslim/prune';
 
 /** The constraint budget of {@link atmcPlan} and {@link registerAtmc}. */
 export interface AtmcBudget {
   /** Fraction of zeros of each planned kernel, in [0, 1); 0 or absent: no sparsity constraint. */
   readonly sparsity?: number;
+  /** What the sparsity budget counts: single weights (default), filters or channels (prune's granularities). */
+  readonly granularity?: Granularity;
   /** Bits of the quantization grid (2–16); absent: no quantization constraint. */
   readonly bits?: number;
   /** Sweeps of alternating projection (default 1: the plain composition ATMC uses). */
@@ -38,7 +40,7 @@ export function atmcFormatId(baseId: string): string {
 export function atmcPlugin(base: FormatPlugin, budget: AtmcBudget = {}): FormatPlugin {
   const id = atmcFormatId(base.id);
   const parts: Projector[] = [
-    ...(budget.sparsity ? [magnitudeProjector({ sparsity: budget.sparsity })] : []),
+    ...(budget.sparsity ? [magnitudeProjector({ sparsity: budget.sparsity, granularity: budget.granularity ?? 'weight' })] : []),
     base.projector,
     ...(budget.bits !== undefined ? [quantizeProjector(budget.bits)] : []),
   ];
