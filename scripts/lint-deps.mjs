@@ -9,7 +9,9 @@
 //   - a plugin, admm and models import core and linalg (and TF.js); admm imports no plugin and
 //     names no format.
 //   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on admm's solver) imports core, linalg and admm.
-//   - only cli imports backends, admm, models, prune and the plugins; nothing imports cli.
+//   - robust (adversarial training, ATMC's projectors) imports core, linalg, admm (losses,
+//     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
+//   - only cli imports backends, admm, models, prune, robust and the plugins; nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -28,7 +30,8 @@ const allowed = {
   admm: ['core', 'linalg'],
   models: ['core', 'linalg'],
   prune: ['core', 'linalg', 'admm'],
-  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', ...PLUGINS],
+  robust: ['core', 'linalg', 'admm', 'prune'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

@@ -23,3 +23,5 @@ export * from './report/index.js';
 export * from './report.js';
 export * from './compress.js';
 export * from './train.js';
+export * from './early.js';
+export * from './profile.js';

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { PluginRegistry } from '@tensorslim/core';
 import { opt, optionDocs, parseOptions, type OptionDoc } from '@tensorslim/core';
 import type { ProgressListener } from './events.js';
+import type { BatchTransform } from './trainer.js';
 import type { ModelSurgery } from './surgery.js';
 
 export type { OptionDoc } from '@tensorslim/core';
@@ -129,6 +130,10 @@ export const compressRuntimeSchema = z.strictObject({
     .custom<ProgressListener>((v) => typeof v === 'function', 'a function')
     .optional()
     .describe('progress events'),
+  batchTransform: z
+    .custom<BatchTransform>((v) => typeof v === 'function', 'a function (batch, model, context) => batch')
+    .optional()
+    .describe('transforms every training batch of every phase before its gradient step (e.g. adversarial examples)'),
 });
 
 /** {@link compressSettingsSchema} with its check across options (rhoSchedule.max ≥ rho). */
@@ -137,10 +142,10 @@ const compressSettingsChecked = compressSettingsSchema.superRefine(scheduleWithi
 /** Options of {@link compress}: the settings (defaults: the paper's) plus the runtime hooks. */
 export const compressOptionsSchema = compressSettingsSchema.extend(compressRuntimeSchema.shape).superRefine(scheduleWithinRho);
 
-const onEvent = compressRuntimeSchema.shape.onEvent;
+const { onEvent, batchTransform } = compressRuntimeSchema.shape;
 
-/** Options of {@link trainDense}: one training phase plus a listener. */
-export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent });
+/** Options of {@link trainDense}: one training phase plus a listener and a batch transform. */
+export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent, batchTransform });
 
 /** Options of {@link fineTune}: as {@link trainRunOptionsSchema}, with the paper's fine-tuning lr 0.005. */
 export const fineTuneOptionsSchema = trainRunOptionsSchema.extend({ lr: compressSettingsSchema.shape.finetuneLr });

@@ -204,6 +204,7 @@ export class CompressRun {
         start: this.state.position,
         history: this.state.epochs,
         onEvent: this.runtime.onEvent,
+        batchTransform: this.runtime.batchTransform,
         afterStep: async (pos, done) => {
           this.state.position = pos;
           if (!done && every > 0 && pos.globalStep % every === 0) await this.checkpoint(null);

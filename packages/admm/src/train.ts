@@ -15,7 +15,7 @@ import type { AdmmOptions, TrainOptions } from './options.js';
 import { admmTrainOptionsSchema, definedOnly, fineTuneOptionsSchema, trainRunOptionsSchema } from './options.js';
 import type { AdmmSolver } from './solver.js';
 import { resolvePlannedLayers } from './targets.js';
-import { disposeOptimizer, makeOptimizer, trainLoop } from './trainer.js';
+import { disposeOptimizer, makeOptimizer, trainLoop, type BatchTransform } from './trainer.js';
 
 /** Result of {@link trainDense} and {@link fineTune}. */
 export interface TrainResult {
@@ -31,6 +31,8 @@ export interface TrainResult {
 export interface TrainRunOptions extends Partial<TrainOptions> {
   /** Progress events. */
   readonly onEvent?: ProgressListener;
+  /** Transforms every training batch before its gradient step (e.g. adversarial examples). */
+  readonly batchTransform?: BatchTransform;
 }
 
 async function plainTrain(
@@ -40,11 +42,11 @@ async function plainTrain(
   options: TrainRunOptions,
   schema: typeof trainRunOptionsSchema,
 ): Promise<TrainResult> {
-  const { onEvent, ...o } = parseOptions(schema, definedOnly(options));
+  const { onEvent, batchTransform, ...o } = parseOptions(schema, definedOnly(options));
   const t0 = performance.now();
   const optimizer = makeOptimizer(o);
   try {
-    const { history } = await trainLoop({ phase, model, data, options: o, optimizer, onEvent });
+    const { history } = await trainLoop({ phase, model, data, options: o, optimizer, onEvent, batchTransform });
     return { history, evaluation: evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), ms: performance.now() - t0 };
   } finally {
     disposeOptimizer(optimizer);

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { DataSource } from '@tensorslim/core';
+import type { Batch, DataSource } from '@tensorslim/core';
 import { ErrorCodes, fail } from '@tensorslim/core';
 import { evaluate } from './evaluate.js';
 import type { EpochRecord, ProgressListener } from './events.js';
@@ -36,6 +36,26 @@ export interface LoopPosition {
   /** True once the phase stopped early (ADMM tolerances met). */
   readonly stopped: boolean;
 }
+
+/** Where a batch is in a run, for a {@link BatchTransform}. */
+export interface BatchContext {
+  /** Phase name. */
+  readonly phase: string;
+  /** Epoch (0-based). */
+  readonly epoch: number;
+  /** Steps done in the phase before this batch. */
+  readonly globalStep: number;
+  /** The phase's run seed. */
+  readonly seed: number;
+}
+
+/**
+ * A transform of each training batch before the gradient step: the step trains on what it
+ * returns (adversarial examples generated on the fly against the current weights, augmentation,
+ * ...). It may run its own forward and backward passes; it must not change the weights. The
+ * trainer disposes the batch it returns (and the batch it was given).
+ */
+export type BatchTransform = (batch: Batch, model: tfl.LayersModel, ctx: BatchContext) => Batch;
 
 /** The position at the start of a phase. */
 export const LOOP_START: LoopPosition = Object.freeze({ epoch: 0, step: 0, globalStep: 0, lossSum: 0, correct: 0, seen: 0, epochMs: 0, stopped: false });
@@ -67,6 +87,8 @@ export interface TrainLoopArgs {
    * `pos` is the position to resume from; `done` is true after the phase's last step.
    */
   readonly afterStep?: (pos: LoopPosition, done: boolean) => void | Promise<void>;
+  /** Transforms each training batch before its gradient step (default: none). */
+  readonly batchTransform?: BatchTransform | null;
 }
 
 /** What {@link trainLoop} returns. */
@@ -153,7 +175,8 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
         fail(ErrorCodes.DATA, `the data source "${data.name}" yielded no training batches for epoch ${epoch}`, 'check trainSize and the batch size');
       }
       while (!next.done) {
-        const batch = next.value;
+        const given = next.value;
+        const batch = args.batchTransform ? args.batchTransform(given, model, { phase, epoch, globalStep: pos.globalStep, seed: o.seed }) : given;
         const bs = batch.xs.shape[0]!;
         let lossValue = NaN;
         let correct = 0;
@@ -179,7 +202,7 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
             optimizer.applyGradients(g);
           });
         } finally {
-          tf.dispose([batch.xs, batch.ys]);
+          tf.dispose([...new Set([given.xs, given.ys, batch.xs, batch.ys])]);
         }
         if (!Number.isFinite(lossValue)) {
           fail(

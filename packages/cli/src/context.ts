@@ -115,15 +115,27 @@ export interface DatasetFlags {
  */
 export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
   const name = f.dataset ?? defaultDatasetOf(f.model) ?? 'mnist';
+  const builtin = MODEL_NAMES.includes(f.model) ? modelInfo(f.model) : null;
   const opts = {
     ...(f.dataDir ? { dir: f.dataDir } : {}),
     ...(f.limit ? { limit: f.limit } : {}),
     ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}),
+    // synthetic data takes a built-in model's input shape and classes (sizes: --limit / --eval-limit)
+    ...(builtin
+      ? {
+          synthetic: {
+            inputShape: builtin.inputShape,
+            numClasses: builtin.numClasses,
+            ...(f.limit ? { trainSize: f.limit } : {}),
+            ...(f.evalLimit ? { testSize: f.evalLimit } : {}),
+          },
+        }
+      : {}),
     seed: f.seed,
   };
   const data = await loadDataset(name, opts);
-  if (MODEL_NAMES.includes(f.model)) {
-    const want = modelInfo(f.model).inputShape;
+  if (builtin) {
+    const want = builtin.inputShape;
     const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
     if (size(want) === size(data.inputShape) && want.join('x') !== data.inputShape.join('x')) {
       return loadDataset(name, { ...opts, inputShape: want });

@@ -20,9 +20,12 @@ import {
   type CompressReport,
   type CompressSettings,
 } from '@tensorslim/admm';
-import { ErrorCodes, fail, opt } from '@tensorslim/core';
+import { ErrorCodes, defaultRegistry, fail, opt } from '@tensorslim/core';
 import { MODEL_NAMES } from '@tensorslim/models';
+import { ADVERSARIAL_FIELDS, ATMC_FIELDS, adversarialTransform, evaluationAttack, registerAtmc, trainingAttack } from '@tensorslim/robust';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { addRobustSection, robustSection, type RobustSection } from '../robust-report.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
 import { pruneReportMarkdown, runPruneMethod } from './compress-prune.js';
@@ -86,6 +89,8 @@ export const compressFlagsSchema = withDefaults(
     resume: runtime.resume,
     baseline: api.baseline,
     continuedBaseline: api.continuedBaseline,
+    ...ADVERSARIAL_FIELDS,
+    ...ATMC_FIELDS,
     out: opt(FLAGS.out, { description: runtime.outDir.meta()?.description }),
     json: opt(FLAGS.json, { description: 'print the report as one JSON line, no progress bars' }),
   }),
@@ -138,18 +143,36 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   await startBackend(f.backend, progress);
   const data = await resolveDataset(f);
   const source = await resolveModel(f.model, data, f.seed);
-  const plan = resolvePlan(f, source);
+  const lowRank = resolvePlan(f, source);
+  // ATMC: the Z-step projects onto sparsity ∩ low rank ∩ k-bit grid (formats atmc-<format>)
+  const plan = f.quantize !== undefined || f.sparsity ? registerAtmc(lowRank, { sparsity: f.sparsity, bits: f.quantize }, defaultRegistry) : lowRank;
   const settings = compressSettings(f, source.builtin);
   ensureDir(f.out);
-  const { report } = await compress(source.model, data, plan, {
+  const training = trainingAttack(f);
+  const attack = evaluationAttack(f);
+  const listener = progressListener(progress);
+  let dense = null as RobustSection['models'][string] | null; // set by the listener
+  const result = await compress(source.model, data, plan, {
     ...settings,
     outDir: f.out,
     ...(f.checkpointDir ? { checkpointDir: f.checkpointDir } : {}),
     resume: Boolean(f.resume),
-    onEvent: progressListener(progress),
+    ...(training ? { batchTransform: adversarialTransform(training) } : {}),
+    onEvent: async (e) => {
+      // the dense model's robust accuracy, while the model still holds the dense weights
+      if (attack && e.type === 'phase-end' && e.phase === 'pretrain') dense = robustSection({ dense: source.model }, data, training, attack).models.dense!;
+      await listener(e);
+    },
   });
   progress.stop();
-  return report;
+  if (attack) {
+    const arms: Record<string, tfl.LayersModel | null> = { compressed: result.model, baseline: result.baselineModel, continued: result.continuedModel };
+    const s = robustSection(arms, data, training, attack);
+    const section: RobustSection = { ...s, models: { ...(dense ? { dense } : {}), ...s.models } };
+    await addRobustSection(f.out, section);
+    return { ...result.report, robust: section } as CompressReport;
+  }
+  return result.report;
 }
 
 /** A short human summary of a report. */
