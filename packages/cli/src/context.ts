@@ -8,7 +8,23 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { ErrorCodes, denseLayers, fail, loadModel, opt, parsePlan, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
+import {
+  budgetPlan,
+  budgetSchema,
+  denseLayers,
+  ErrorCodes,
+  fail,
+  hasBudget,
+  loadModel,
+  opt,
+  parsePlan,
+  resolvePlugin,
+  suggestPlan,
+  type BudgetPlanResult,
+  type BudgetTarget,
+  type CompressionPlan,
+  type DataSource,
+} from '@tensorslim/core';
 import { trainOptionsSchema } from '@tensorslim/admm';
 import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
 import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
@@ -44,6 +60,10 @@ export const FLAGS = {
   format: opt(z.string().min(1).default('tt'), { arg: 'id' }), // lint-allow-format: the documented default of --format
   /** `--ratio` of a suggested plan (a command gives the description). */
   ratio: opt(z.number().gt(1).default(5), { arg: 'C' }),
+  /** `--target-params F`: keep at most this fraction of the whole model's parameters (core's budget schema). */
+  targetParams: budgetSchema.shape.targetParams,
+  /** `--target-flops F`: keep at most this fraction of the whole model's multiply-adds. */
+  targetFlops: budgetSchema.shape.targetFlops,
   /** `--plan`. */
   plan: opt(z.string().min(1).optional(), { description: 'compression plan (layers, formats, modes, ranks)', arg: 'plan.json' }),
   /** `--seed` (the API's run seed). */
@@ -137,18 +157,43 @@ export function defaultDatasetOf(modelName: string): string | undefined {
   return MODEL_NAMES.includes(modelName) ? modelInfo(modelName).defaultDataset : undefined;
 }
 
-/** The plan: `--plan file.json`, or a suggestion from `--format` and `--ratio`. */
-export function resolvePlan(flags: { plan?: string; format: string; ratio: number }, source: ModelSource): CompressionPlan {
-  if (flags.plan) {
-    if (!existsSync(flags.plan)) fail(ErrorCodes.PLAN, `plan file ${flags.plan} does not exist`);
-    return parsePlan(readFileSync(flags.plan, 'utf8'), flags.plan);
+/** What the plan flags select: `--plan`, `--format`/`--ratio`, and the budget `--target-params`/`--target-flops`. */
+export interface PlanFlags extends BudgetTarget {
+  /** A plan file. */
+  readonly plan?: string | undefined;
+  /** Format of a suggested plan. */
+  readonly format: string;
+  /** Ratio of a suggested plan. */
+  readonly ratio: number;
+}
+
+/**
+ * The plan, and the budget allocation when a budget was asked for:
+ * - `--target-params F` / `--target-flops F`: ranks allocated across the model to meet the budget
+ *   (core's `budgetPlan`), over the layers of `--plan` when one is given (their formats, modes and
+ *   options), else of a built-in model's default plan, else every factorizable layer in `--format`;
+ * - else `--plan file.json`, or a suggestion from `--format` and `--ratio`.
+ */
+export function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource): { plan: CompressionPlan; budget?: BudgetPlanResult } {
+  const filePlan = flags.plan ? readPlanFile(flags.plan) : undefined;
+  if (hasBudget(flags)) {
+    const target = {
+      ...(flags.targetParams !== undefined ? { targetParams: flags.targetParams } : {}),
+      ...(flags.targetFlops !== undefined ? { targetFlops: flags.targetFlops } : {}),
+    };
+    const base = filePlan ?? (source.builtin ? defaultPlan(source.name, flags.format, flags.ratio) : undefined);
+    if (!base) resolvePlugin(flags.format);
+    const budget = budgetPlan(source.model, { target, ...(base ? { base } : { format: flags.format }) });
+    return { plan: budget.plan, budget };
   }
+  if (filePlan) return { plan: filePlan };
   const { format, ratio } = flags;
-  if (source.builtin) return defaultPlan(source.name, format, ratio);
+  if (source.builtin) return { plan: defaultPlan(source.name, format, ratio) };
   const plan = suggestPlan(
     denseLayers(source.model).map((l) => ({ name: l.name, kind: l.kind, kernelShape: l.kernel.shape })),
     format,
     ratio,
+    { plugin: resolvePlugin(format) },
   );
   if (Object.keys(plan.layers).length === 0) {
     fail(
@@ -157,7 +202,17 @@ export function resolvePlan(flags: { plan?: string; format: string; ratio: numbe
       'write a plan (tensorslim inspect --json shows the layers) and pass --plan',
     );
   }
-  return plan;
+  return { plan };
+}
+
+/** The plan of {@link resolvePlanAndBudget}. */
+export function resolvePlan(flags: PlanFlags, source: ModelSource): CompressionPlan {
+  return resolvePlanAndBudget(flags, source).plan;
+}
+
+function readPlanFile(path: string): CompressionPlan {
+  if (!existsSync(path)) fail(ErrorCodes.PLAN, `plan file ${path} does not exist`);
+  return parsePlan(readFileSync(path, 'utf8'), path);
 }
 
 /** Creates the output directory (never deletes anything in it). */

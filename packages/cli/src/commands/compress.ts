@@ -47,7 +47,11 @@ export const compressFlagsSchema = withDefaults(
     evalLimit: FLAGS.evalLimit,
     format: opt(FLAGS.format, { description: "format of every planned layer when no --plan is given: tt, tr, tucker or a plugin's" }),
     ratio: opt(FLAGS.ratio, { description: 'target compression ratio of the planned layers when no --plan is given' }),
-    plan: opt(FLAGS.plan, { description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md)' }),
+    plan: opt(FLAGS.plan, {
+      description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md); with a budget, its layers, formats and modes are the candidates',
+    }),
+    targetParams: FLAGS.targetParams,
+    targetFlops: FLAGS.targetFlops,
     rho: api.rho,
     rhoFactor: opt(rhoScheduleSchema.shape.factor.optional(), { description: 'ρ schedule: multiply ρ by F ... (with --rho-every and --rho-max)' }),
     rhoEvery: opt(rhoScheduleSchema.shape.every.optional(), { description: '... every K Z/U updates ...' }),

@@ -1,0 +1,110 @@
+// Issue 15's done-when: a MobileNet-style model of our own (random weights: a stem conv,
+// depthwise convs, 1×1 convs, dense layers), saved as a model.json, factorized to a whole-model
+// budget of half its parameters.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { layoutModes, modelSummary, saveModel, tensorize, toDenseTensor, type TensorLayout } from '@tensorslim/core';
+import { selectBackend } from '@tensorslim/backends';
+import { matrix, svdValues, unfold } from '@tensorslim/linalg';
+import { lastJson, runCli } from './helpers.js';
+
+/** A small MobileNet-style model (random weights). */
+export function mobileNetLike(): tfl.LayersModel {
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  const x = tfl.input({ shape: [16, 16, 3], name: 'image' });
+  let h = tfl.layers
+    .conv2d({ name: 'stem', filters: 16, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(1) })
+    .apply(x) as tfl.SymbolicTensor;
+  h = tfl.layers.batchNormalization({ name: 'stem_bn' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.reLU({ name: 'stem_relu', maxValue: 6 }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.depthwiseConv2d({ name: 'dw1', kernelSize: 3, padding: 'same', depthwiseInitializer: init(2) }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.conv2d({ name: 'pw1', filters: 48, kernelSize: 1, activation: 'relu', kernelInitializer: init(3) }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.depthwiseConv2d({ name: 'dw2', kernelSize: 3, strides: 2, padding: 'same', depthwiseInitializer: init(4) }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.conv2d({ name: 'pw2', filters: 96, kernelSize: 1, activation: 'relu', kernelInitializer: init(5) }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.dense({ name: 'fc', units: 64, activation: 'relu', kernelInitializer: init(6) }).apply(h) as tfl.SymbolicTensor;
+  const y = tfl.layers.dense({ name: 'logits', units: 10, activation: 'softmax', kernelInitializer: init(7) }).apply(h) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: x, outputs: y, name: 'mobilenet_like' });
+}
+
+/** ‖X − X̂‖/‖X‖ of the truncated HOSVD of `t` at `ranks` on `modes`, bounded above by Σ_m tails (equal for a matrix). */
+function hosvdBound(t: { shape: number[]; data: Float64Array }, modes: number[], ranks: number[]): number {
+  let norm2 = 0;
+  for (const v of t.data) norm2 += v * v;
+  let tail = 0;
+  modes.forEach((m, i) => {
+    const u = unfold(t, m);
+    const sv = svdValues(matrix(u.rows, u.cols, u.data));
+    for (let k = ranks[i]!; k < sv.length; k++) tail += sv[k]! ** 2;
+  });
+  return Math.sqrt(tail / norm2);
+}
+
+describe('factorize --target-params 0.5 on a MobileNet-style model.json', () => {
+  it('keeps ≤ 50% of the parameters, fewer MACs, each layer near its optimal error', async () => {
+    await selectBackend('cpu');
+    const model = mobileNetLike();
+    const dir = mkdtempSync(join(tmpdir(), 'ts-budget-'));
+    await saveModel(model, join(dir, 'm'));
+    const out = join(dir, 'fac');
+    const r = await runCli([
+      'factorize',
+      '--model',
+      join(dir, 'm', 'model.json'),
+      '--format',
+      'tucker',
+      '--target-params',
+      '0.5',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const s = lastJson<{
+      layers: { name: string; ranks: number[]; relError: number; flopsBefore: number; flopsAfter: number }[];
+      before: { params: number; flops: number };
+      after: { params: number; flops: number };
+    }>(r.out);
+    const before = modelSummary(model);
+    expect(s.before).toEqual({ params: before.totalParams, flops: before.totalFlops });
+    expect(s.after.params).toBeLessThanOrEqual(0.5 * s.before.params);
+    expect(s.after.flops).toBeLessThan(s.before.flops);
+    // depthwise convolutions are never planned; 1×1 convs and the classifier may be
+    expect(s.layers.map((l) => l.name).filter((n) => n.startsWith('dw'))).toEqual([]);
+    expect(s.layers.some((l) => l.name.startsWith('pw'))).toBe(true);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as { layers: Record<string, { outModes: number[]; inModes: number[] }> };
+    for (const l of s.layers) {
+      const layer = model.getLayer(l.name);
+      const kernel = toDenseTensor(layer.getWeights()[0]!);
+      const kind = kernel.shape.length === 4 ? 'conv2d' : 'dense';
+      const layout: TensorLayout = { kind, kernelShape: kernel.shape, outModes: plan.layers[l.name]!.outModes, inModes: plan.layers[l.name]!.inModes };
+      const t = tensorize(kernel, layout);
+      const modes = layoutModes(layout)
+        .map((_, i) => i)
+        .filter((i) => kind === 'dense' || i !== layout.outModes.length);
+      const opt = hosvdBound(t, modes, l.ranks);
+      expect(l.relError, l.name).toBeLessThanOrEqual(1.05 * opt + 1e-9);
+      expect(l.flopsAfter, l.name).toBeLessThanOrEqual(l.flopsBefore);
+    }
+    // the plan is reusable: --plan gives the same model size
+    const again = await runCli([
+      'factorize',
+      '--model',
+      join(dir, 'm', 'model.json'),
+      '--plan',
+      join(out, 'plan.json'),
+      '--out',
+      join(dir, 'again'),
+      '--backend',
+      'cpu',
+      '--json',
+    ]);
+    expect(again.code, again.err).toBe(0);
+    expect(lastJson<{ after: { params: number } }>(again.out).after.params).toBe(s.after.params);
+  }, 120_000);
+});
