@@ -27,7 +27,7 @@ import {
 } from '@tensorslim/core';
 import { trainOptionsSchema } from '@tensorslim/admm';
 import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
-import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
+import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, FOLDER_PREFIX, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
 import type { Progress } from './progress.js';
 
 const positiveInt = z.number().int().min(1);
@@ -40,12 +40,22 @@ export const FLAGS = {
   /** `--model`: a built-in name or a model.json (a command gives the description). */
   model: opt(z.string().min(1), { arg: 'name|model.json' }),
   /** `--dataset`: a built-in dataset. */
-  dataset: opt(z.enum(DATASET_NAMES as [string, ...string[]]).optional(), {
-    description: 'dataset',
+  dataset: opt(z.union([z.enum(DATASET_NAMES as [string, ...string[]]), z.string().regex(/^folder:.+/, 'folder:DIR')]).optional(), {
+    description:
+      "dataset: a built-in one, or folder:DIR — one sub-folder per class of PNG/JPEG images, resized to the model's input, 20% held out for validation",
     defaultText: "the model's own",
-    arg: 'name',
+    allowed: `${DATASET_NAMES.join(', ')} or folder:DIR`,
+    arg: 'name|folder:DIR',
     code: ErrorCodes.UNKNOWN_NAME,
   }),
+  /** `--scale`: image folders' normalization. */
+  scale: opt(z.number().optional(), {
+    description: 'image folders: x = pixel·scale + offset, pixel in 0..255',
+    defaultText: '1/255, or "scale" of DIR/normalization.json',
+    arg: 'S',
+  }),
+  /** `--offset`. */
+  offset: opt(z.number().optional(), { description: 'image folders: see --scale', defaultText: '0, or "offset" of DIR/normalization.json', arg: 'O' }),
   /** `--data-dir`. */
   dataDir: opt(z.string().min(1).optional(), {
     description: 'directory of the dataset files',
@@ -126,6 +136,12 @@ export interface DatasetFlags {
   readonly seed: number;
   /** Built-in model the data is for: its default dataset, and its input shape when it holds the same number of values. */
   readonly model: string;
+  /** Image folders: the model's input shape [H, W, C] (default: the built-in model's). */
+  readonly inputShape?: readonly number[];
+  /** Image folders: normalization scale. */
+  readonly scale?: number | undefined;
+  /** Image folders: normalization offset. */
+  readonly offset?: number | undefined;
 }
 
 /**
@@ -141,6 +157,15 @@ export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
     ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}),
     seed: f.seed,
   };
+  if (name.startsWith(FOLDER_PREFIX)) {
+    const inputShape = f.inputShape ?? (MODEL_NAMES.includes(f.model) ? modelInfo(f.model).inputShape : undefined);
+    return loadDataset(name, {
+      ...opts,
+      ...(inputShape ? { inputShape } : {}),
+      ...(f.scale !== undefined ? { scale: f.scale } : {}),
+      ...(f.offset !== undefined ? { offset: f.offset } : {}),
+    });
+  }
   const data = await loadDataset(name, opts);
   if (MODEL_NAMES.includes(f.model)) {
     const want = modelInfo(f.model).inputShape;

@@ -2,13 +2,14 @@
 // depthwise convs, 1×1 convs, dense layers), saved as a model.json, factorized to a whole-model
 // budget of half its parameters.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { layoutModes, modelSummary, saveModel, tensorize, toDenseTensor, type TensorLayout } from '@tensorslim/core';
 import { selectBackend } from '@tensorslim/backends';
-import { matrix, svdValues, unfold } from '@tensorslim/linalg';
+import { matrix, svdValues, unfold, type DenseTensor } from '@tensorslim/linalg';
 import { lastJson, runCli } from './helpers.js';
 
 /** A small MobileNet-style model (random weights). */
@@ -31,7 +32,7 @@ export function mobileNetLike(): tfl.LayersModel {
 }
 
 /** ‖X − X̂‖/‖X‖ of the truncated HOSVD of `t` at `ranks` on `modes`, bounded above by Σ_m tails (equal for a matrix). */
-function hosvdBound(t: { shape: number[]; data: Float64Array }, modes: number[], ranks: number[]): number {
+function hosvdBound(t: DenseTensor, modes: number[], ranks: number[]): number {
   let norm2 = 0;
   for (const v of t.data) norm2 += v * v;
   let tail = 0;
@@ -107,4 +108,63 @@ describe('factorize --target-params 0.5 on a MobileNet-style model.json', () => 
     expect(again.code, again.err).toBe(0);
     expect(lastJson<{ after: { params: number } }>(again.out).after.params).toBe(s.after.params);
   }, 120_000);
+});
+
+/** A folder of tiny PNGs in two classes, plus a corrupt image, a non-image file and an empty class. */
+function pngFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ts-pngs-'));
+  for (const [cls, v] of [
+    ['dark', 30],
+    ['light', 220],
+  ] as const) {
+    mkdirSync(join(dir, cls));
+    for (let i = 0; i < 6; i++) {
+      const p = new PNG({ width: 8, height: 8 });
+      for (let k = 0; k < 64; k++) p.data.set([v, (v + 40 * i) % 256, v, 255], k * 4);
+      writeFileSync(join(dir, cls, `${i}.png`), PNG.sync.write(p));
+    }
+  }
+  writeFileSync(join(dir, 'dark', 'corrupt.png'), 'no png here');
+  writeFileSync(join(dir, 'light', 'notes.txt'), 'not an image');
+  mkdirSync(join(dir, 'empty'));
+  return dir;
+}
+
+describe('compress --dataset folder:DIR', () => {
+  it('runs end to end on a folder of PNGs, skipping the corrupt image, the non-image and the empty class', async () => {
+    await selectBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'ts-budget-c-'));
+    // two classes: the classifier of the MobileNet-style model, saved, has 10 outputs; a 2-class head is what the folder needs
+    const base = mobileNetLike();
+    const head = tfl.layers.dense({ name: 'head', units: 2, activation: 'softmax' }).apply(base.getLayer('fc').output) as tfl.SymbolicTensor;
+    await saveModel(tfl.model({ inputs: base.inputs, outputs: head, name: 'two_class' }), join(dir, 'm'));
+    const folder = pngFolder();
+    const out = join(dir, 'out');
+    const r = await runCli([
+      'compress',
+      '--model',
+      join(dir, 'm', 'model.json'),
+      '--dataset',
+      `folder:${folder}`,
+      '--format',
+      'tucker',
+      '--target-params',
+      '0.6',
+      '--pretrain-epochs',
+      '1',
+      '--admm-epochs',
+      '1',
+      '--finetune-epochs',
+      '1',
+      '--batch',
+      '4',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err + r.out).toMatch(/10 training \+ 2 validation images, 2 classes; skipped 1 corrupt image\(s\), 1 non-image file\(s\), 1 empty class\(es\)/);
+    expect(existsSync(join(out, 'model.json'))).toBe(true);
+  }, 180_000);
 });

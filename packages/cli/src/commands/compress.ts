@@ -21,8 +21,8 @@ import {
   type CompressSettings,
 } from '@tensorslim/admm';
 import { ErrorCodes, fail, opt } from '@tensorslim/core';
-import { MODEL_NAMES } from '@tensorslim/models';
-import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { FOLDER_PREFIX, MODEL_NAMES } from '@tensorslim/models';
+import { ensureDir, FLAGS, isModelPath, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
 
@@ -42,6 +42,8 @@ export const compressFlagsSchema = withDefaults(
   z.strictObject({
     model: opt(FLAGS.model, { description: `${MODEL_NAMES.join(', ')} (built fresh and pretrained), or a trained model.json` }),
     dataset: FLAGS.dataset,
+    scale: FLAGS.scale,
+    offset: FLAGS.offset,
     dataDir: FLAGS.dataDir,
     limit: FLAGS.limit,
     evalLimit: FLAGS.evalLimit,
@@ -125,8 +127,17 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
   const progress = createProgress(progressEnabled(f.json), f.json);
   await startBackend(f.backend, progress);
-  const data = await resolveDataset(f);
-  const source = await resolveModel(f.model, data, f.seed);
+  // an image folder is resized to a loaded model's input: load the model first
+  const loaded = f.dataset?.startsWith(FOLDER_PREFIX) && isModelPath(f.model) ? await resolveModel(f.model) : undefined;
+  const data = await resolveDataset({ ...f, ...(loaded ? { inputShape: loaded.model.inputs[0]!.shape.slice(1) as number[] } : {}) });
+  const source = loaded ?? (await resolveModel(f.model, data, f.seed));
+  const skipped = (data as { skipped?: { corrupt: string[]; notImages: string[]; emptyClasses: string[] } }).skipped;
+  if (skipped) {
+    progress.log(
+      `${data.name}: ${data.trainSize} training + ${data.valSize} validation images, ${data.numClasses} classes; skipped ${skipped.corrupt.length} corrupt image(s), ` +
+        `${skipped.notImages.length} non-image file(s), ${skipped.emptyClasses.length} empty class(es)`,
+    );
+  }
   const plan = resolvePlan(f, source);
   const settings = compressSettings(f, source.builtin);
   ensureDir(f.out);
