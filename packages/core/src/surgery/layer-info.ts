@@ -20,8 +20,7 @@ export const FACTORIZABLE_CLASSES: Readonly<Record<string, LayerKind>> = { Conv2
  * Weight layers surgery leaves alone on purpose, and why (shown by `inspect` and in plan errors).
  */
 export const NOT_FACTORIZABLE: Readonly<Record<string, string>> = {
-  DepthwiseConv2D:
-    'a depthwise convolution filters each channel with its own kh×kw kernel: there is no Cin×Cout channel matrix to factorize, and it holds few parameters',
+  DepthwiseConv2D: 'depthwise: one kh×kw filter per channel, no Cin×Cout matrix to factorize',
   SeparableConv2D:
     'a separable convolution is factorized already (depthwise kh×kw, then 1×1); split it into DepthwiseConv2D + a 1×1 Conv2D to compress the 1×1',
 };
