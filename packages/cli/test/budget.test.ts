@@ -92,6 +92,14 @@ describe('factorize --target-params 0.5 on a MobileNet-style model.json', () => 
       expect(l.relError, l.name).toBeLessThanOrEqual(1.05 * opt + 1e-9);
       expect(l.flopsAfter, l.name).toBeLessThanOrEqual(l.flopsBefore);
     }
+    // inspect takes the path as its first argument and predicts what factorize achieved
+    const ins = await runCli(['inspect', join(dir, 'm', 'model.json'), '--format', 'tucker', '--target-params', '0.5', '--backend', 'cpu', '--json']);
+    expect(ins.code, ins.err).toBe(0);
+    const ib = lastJson<{ summary: { layers: { name: string; reason?: string }[] }; budget: { after: { params: number; flops: number } } }>(ins.out).budget;
+    expect(ib.after).toEqual(s.after);
+    expect(lastJson<{ summary: { layers: { name: string; reason?: string }[] } }>(ins.out).summary.layers.find((l) => l.name === 'dw1')!.reason).toMatch(
+      /depthwise/,
+    );
     // the plan is reusable: --plan gives the same model size
     const again = await runCli([
       'factorize',
