@@ -8,10 +8,26 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { ErrorCodes, denseLayers, fail, loadModel, opt, parsePlan, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
+import {
+  budgetPlan,
+  budgetSchema,
+  denseLayers,
+  ErrorCodes,
+  fail,
+  hasBudget,
+  loadModel,
+  opt,
+  parsePlan,
+  resolvePlugin,
+  suggestPlan,
+  type BudgetPlanResult,
+  type BudgetTarget,
+  type CompressionPlan,
+  type DataSource,
+} from '@tensorslim/core';
 import { trainOptionsSchema } from '@tensorslim/admm';
 import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
-import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
+import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, FOLDER_PREFIX, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
 import type { Progress } from './progress.js';
 
 const positiveInt = z.number().int().min(1);
@@ -24,12 +40,22 @@ export const FLAGS = {
   /** `--model`: a built-in name or a model.json (a command gives the description). */
   model: opt(z.string().min(1), { arg: 'name|model.json' }),
   /** `--dataset`: a built-in dataset. */
-  dataset: opt(z.enum(DATASET_NAMES as [string, ...string[]]).optional(), {
-    description: 'dataset',
+  dataset: opt(z.union([z.enum(DATASET_NAMES as [string, ...string[]]), z.string().regex(/^folder:.+/, 'folder:DIR')]).optional(), {
+    description:
+      "dataset: a built-in one, or folder:DIR — one sub-folder per class of PNG/JPEG images, resized to the model's input, 20% held out for validation",
     defaultText: "the model's own",
-    arg: 'name',
+    allowed: `${DATASET_NAMES.join(', ')} or folder:DIR`,
+    arg: 'name|folder:DIR',
     code: ErrorCodes.UNKNOWN_NAME,
   }),
+  /** `--scale`: image folders' normalization. */
+  scale: opt(z.number().optional(), {
+    description: 'image folders: x = pixel·scale + offset, pixel in 0..255',
+    defaultText: '1/255, or "scale" of DIR/normalization.json',
+    arg: 'S',
+  }),
+  /** `--offset`. */
+  offset: opt(z.number().optional(), { description: 'image folders: see --scale', defaultText: '0, or "offset" of DIR/normalization.json', arg: 'O' }),
   /** `--data-dir`. */
   dataDir: opt(z.string().min(1).optional(), {
     description: 'directory of the dataset files',
@@ -44,6 +70,10 @@ export const FLAGS = {
   format: opt(z.string().min(1).default('tt'), { arg: 'id' }), // lint-allow-format: the documented default of --format
   /** `--ratio` of a suggested plan (a command gives the description). */
   ratio: opt(z.number().gt(1).default(5), { arg: 'C' }),
+  /** `--target-params F`: keep at most this fraction of the whole model's parameters (core's budget schema). */
+  targetParams: budgetSchema.shape.targetParams,
+  /** `--target-flops F`: keep at most this fraction of the whole model's multiply-adds. */
+  targetFlops: budgetSchema.shape.targetFlops,
   /** `--plan`. */
   plan: opt(z.string().min(1).optional(), { description: 'compression plan (layers, formats, modes, ranks)', arg: 'plan.json' }),
   /** `--seed` (the API's run seed). */
@@ -106,6 +136,12 @@ export interface DatasetFlags {
   readonly seed: number;
   /** Built-in model the data is for: its default dataset, and its input shape when it holds the same number of values. */
   readonly model: string;
+  /** Image folders: the model's input shape [H, W, C] (default: the built-in model's). */
+  readonly inputShape?: readonly number[];
+  /** Image folders: normalization scale. */
+  readonly scale?: number | undefined;
+  /** Image folders: normalization offset. */
+  readonly offset?: number | undefined;
 }
 
 /**
@@ -133,6 +169,15 @@ export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
       : {}),
     seed: f.seed,
   };
+  if (name.startsWith(FOLDER_PREFIX)) {
+    const inputShape = f.inputShape ?? (MODEL_NAMES.includes(f.model) ? modelInfo(f.model).inputShape : undefined);
+    return loadDataset(name, {
+      ...opts,
+      ...(inputShape ? { inputShape } : {}),
+      ...(f.scale !== undefined ? { scale: f.scale } : {}),
+      ...(f.offset !== undefined ? { offset: f.offset } : {}),
+    });
+  }
   const data = await loadDataset(name, opts);
   if (builtin) {
     const want = builtin.inputShape;
@@ -149,18 +194,43 @@ export function defaultDatasetOf(modelName: string): string | undefined {
   return MODEL_NAMES.includes(modelName) ? modelInfo(modelName).defaultDataset : undefined;
 }
 
-/** The plan: `--plan file.json`, or a suggestion from `--format` and `--ratio`. */
-export function resolvePlan(flags: { plan?: string; format: string; ratio: number }, source: ModelSource): CompressionPlan {
-  if (flags.plan) {
-    if (!existsSync(flags.plan)) fail(ErrorCodes.PLAN, `plan file ${flags.plan} does not exist`);
-    return parsePlan(readFileSync(flags.plan, 'utf8'), flags.plan);
+/** What the plan flags select: `--plan`, `--format`/`--ratio`, and the budget `--target-params`/`--target-flops`. */
+export interface PlanFlags extends BudgetTarget {
+  /** A plan file. */
+  readonly plan?: string | undefined;
+  /** Format of a suggested plan. */
+  readonly format: string;
+  /** Ratio of a suggested plan. */
+  readonly ratio: number;
+}
+
+/**
+ * The plan, and the budget allocation when a budget was asked for:
+ * - `--target-params F` / `--target-flops F`: ranks allocated across the model to meet the budget
+ *   (core's `budgetPlan`), over the layers of `--plan` when one is given (their formats, modes and
+ *   options), else of a built-in model's default plan, else every factorizable layer in `--format`;
+ * - else `--plan file.json`, or a suggestion from `--format` and `--ratio`.
+ */
+export function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource): { plan: CompressionPlan; budget?: BudgetPlanResult } {
+  const filePlan = flags.plan ? readPlanFile(flags.plan) : undefined;
+  if (hasBudget(flags)) {
+    const target = {
+      ...(flags.targetParams !== undefined ? { targetParams: flags.targetParams } : {}),
+      ...(flags.targetFlops !== undefined ? { targetFlops: flags.targetFlops } : {}),
+    };
+    const base = filePlan ?? (source.builtin ? defaultPlan(source.name, flags.format, flags.ratio) : undefined);
+    if (!base) resolvePlugin(flags.format);
+    const budget = budgetPlan(source.model, { target, ...(base ? { base } : { format: flags.format }) });
+    return { plan: budget.plan, budget };
   }
+  if (filePlan) return { plan: filePlan };
   const { format, ratio } = flags;
-  if (source.builtin) return defaultPlan(source.name, format, ratio);
+  if (source.builtin) return { plan: defaultPlan(source.name, format, ratio) };
   const plan = suggestPlan(
     denseLayers(source.model).map((l) => ({ name: l.name, kind: l.kind, kernelShape: l.kernel.shape })),
     format,
     ratio,
+    { plugin: resolvePlugin(format) },
   );
   if (Object.keys(plan.layers).length === 0) {
     fail(
@@ -169,7 +239,17 @@ export function resolvePlan(flags: { plan?: string; format: string; ratio: numbe
       'write a plan (tensorslim inspect --json shows the layers) and pass --plan',
     );
   }
-  return plan;
+  return { plan };
+}
+
+/** The plan of {@link resolvePlanAndBudget}. */
+export function resolvePlan(flags: PlanFlags, source: ModelSource): CompressionPlan {
+  return resolvePlanAndBudget(flags, source).plan;
+}
+
+function readPlanFile(path: string): CompressionPlan {
+  if (!existsSync(path)) fail(ErrorCodes.PLAN, `plan file ${path} does not exist`);
+  return parsePlan(readFileSync(path, 'utf8'), path);
 }
 
 /** Creates the output directory (never deletes anything in it). */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TensorslimError } from '@tensorslim/core';
+import { TensorslimError, type BudgetPlanResult, type ModelCost } from '@tensorslim/core';
 
 /** Formats an error as the single stderr line the command prints. */
 export function errorLine(e: unknown): string {
@@ -18,4 +18,22 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** "P params, F MACs" of a whole model, with the fractions of `before` when given. */
+export function costLine(c: ModelCost, before?: ModelCost): string {
+  const frac = (a: number, b: number) => ` (${((100 * a) / Math.max(1, b)).toFixed(1)}%)`;
+  return `${c.params} params${before ? frac(c.params, before.params) : ''}, ${c.flops} MACs/example${before ? frac(c.flops, before.flops) : ''}`;
+}
+
+/** What a budget allocation achieves, in two lines: the target, and the whole model before → after. */
+export function modelBudgetText(b: BudgetPlanResult): string {
+  const want = [
+    b.target.targetParams !== undefined ? `params ≤ ${b.target.targetParams}` : '',
+    b.target.targetFlops !== undefined ? `MACs ≤ ${b.target.targetFlops}` : '',
+  ].filter(Boolean);
+  return (
+    `budget (${want.join(', ')} of the whole model): ${b.layers.length} layers factorized\n` +
+    `whole model: before ${costLine(b.before)}; after ${costLine(b.after, b.before)} (predicted)\n`
+  );
 }

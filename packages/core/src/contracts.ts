@@ -7,7 +7,7 @@
 import type { DenseTensor, Rng } from '@tensorslim/linalg';
 import type { LayerTarget } from './plan.js';
 import type { RankSpec } from './ranks.js';
-import type { LayerKind } from './tensorize.js';
+import type { LayerKind, TensorLayout } from './tensorize.js';
 
 /** The result of a decomposition: plain data, JSON-serializable through {@link factorsToJson}. */
 export interface Factors {
@@ -50,6 +50,30 @@ export interface Decomposition {
   resolveRanks(shape: readonly number[], spec: RankSpec, opts?: DecomposeOptions & { tensor?: DenseTensor }): number[];
   /** One line describing the rank convention, shown in help and errors. */
   readonly rankConvention: string;
+  /**
+   * Optional: the rank choices of `tensor` (a layer's kernel tensorized with `opts.layout`) from
+   * the largest to the smallest worth considering, each with the squared Frobenius error its
+   * decomposition makes (exact, or the format's standard bound). Whole-model budgets
+   * (core's `allocateBudget`) trade these off across layers; a format without it is measured by
+   * decomposing at a few `maxRank` values.
+   */
+  rankLadder?(tensor: DenseTensor, opts: DecomposeOptions & { readonly layout: TensorLayout }): RankStep[];
+}
+
+/** One rank choice of {@link Decomposition.rankLadder}. */
+export interface RankStep {
+  /** Ranks in the format's convention (what a plan entry's `{ ranks }` takes). */
+  readonly ranks: readonly number[];
+  /** ‖X − X̂‖²_F of the decomposition at these ranks (exact or the format's bound). */
+  readonly err2: number;
+}
+
+/** A channel split of a layer: factors of its output and input channels. */
+export interface ModeSplit {
+  /** Factors of Cout (or Out). */
+  readonly outModes: readonly number[];
+  /** Factors of Cin (or In). */
+  readonly inModes: readonly number[];
 }
 
 /**
@@ -125,6 +149,13 @@ export interface LayerFactory {
   register(): void;
   /** A factorized layer equivalent to `layer` with the given factors (of `layer`'s tensorized kernel). */
   fromFactors(layer: DenseLayerInfo, factors: Factors, target: LayerTarget): FactorizedLayerSpec;
+  /**
+   * Optional: the parameters (cores + bias) and multiply-adds per example of the forward that
+   * would run (see {@link FactorizedLayerSpec}) of the layer replacing `layer` at `ranks` (the
+   * format's convention, as a plan entry's `{ ranks }`), without decomposing anything.
+   * Whole-model budgets cost each rank choice with it; layers built by core's `defineLayers` have it.
+   */
+  costAt?(layer: DenseLayerInfo, target: LayerTarget, ranks: readonly number[]): { params: number; flops: number };
 }
 
 /** A format plugin: everything tensorslim needs to use a format, in one plain object. */
@@ -141,6 +172,12 @@ export interface FormatPlugin {
   readonly projector: Projector;
   /** The factorized layers; absent for projector-only plugins. */
   readonly layers?: LayerFactory;
+  /**
+   * Optional: the channel split this format prefers for a layer whose plan entry gives none
+   * (e.g. Tucker: one mode per side for a matrix, the two-factor low-rank form); `undefined`
+   * (or no hook) falls back to core's `suggestModes` on both sides.
+   */
+  preferredModes?(kind: LayerKind, kernelShape: readonly number[]): ModeSplit | undefined;
 }
 
 /** JSON form of {@link Factors} (numbers as plain arrays). */

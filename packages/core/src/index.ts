@@ -13,6 +13,7 @@ export * from './options.js';
 export * from './ranks.js';
 export * from './tensorize.js';
 export * from './plan.js';
+export * from './budget.js';
 export * from './contracts.js';
 export * from './compose.js';
 export * from './kernel.js';

@@ -10,6 +10,7 @@ import { ErrorCodes, fail } from '@tensorslim/linalg';
 import { opt, parseOptions, publishedJsonSchema } from './options.js';
 import type { RankSpec, RankValue } from './ranks.js';
 import { evaluateRankSpec } from './ranks.js';
+import type { FormatPlugin, ModeSplit } from './contracts.js';
 import type { LayerKind, TensorLayout } from './tensorize.js';
 import { layoutDims, layoutModes, suggestModes, validateLayout } from './tensorize.js';
 
@@ -147,10 +148,11 @@ export function parsePlan(input: string | unknown, source = 'plan'): Compression
 }
 
 /**
- * Binds a plan entry to a layer of the given kind and kernel shape: fills in suggested modes,
+ * Binds a plan entry to a layer of the given kind and kernel shape: fills in modes the entry
+ * omits (the format's `preferred` split when given, else {@link suggestModes} on each side),
  * validates that they factor the channel counts, evaluates rank formulas.
  */
-export function resolveLayerTarget(name: string, entry: LayerPlan, kind: LayerKind, kernelShape: readonly number[]): LayerTarget {
+export function resolveLayerTarget(name: string, entry: LayerPlan, kind: LayerKind, kernelShape: readonly number[], preferred?: ModeSplit): LayerTarget {
   const probe: TensorLayout = { kind, kernelShape, outModes: [1], inModes: [1] };
   const want = kind === 'conv2d' ? 4 : 2;
   if (kernelShape.length !== want) fail(ErrorCodes.SHAPE, `${name}: a ${kind} kernel has ${want} dimensions, got [${kernelShape.join(', ')}]`);
@@ -158,8 +160,8 @@ export function resolveLayerTarget(name: string, entry: LayerPlan, kind: LayerKi
   const layout: TensorLayout = {
     kind,
     kernelShape: [...kernelShape],
-    outModes: entry.outModes ? [...entry.outModes] : suggestModes(cout),
-    inModes: entry.inModes ? [...entry.inModes] : suggestModes(cin),
+    outModes: [...(entry.outModes ?? preferred?.outModes ?? suggestModes(cout))],
+    inModes: [...(entry.inModes ?? preferred?.inModes ?? suggestModes(cin))],
   };
   validateLayout(layout, name);
   const ranks = evaluateRankSpec(normalizeRanks(entry.ranks), { cin, cout, kh, kw, d: layoutModes(layout).length });
@@ -185,24 +187,27 @@ export interface PlannableLayer {
 export interface SuggestPlanOptions {
   /** Smallest channel count (both sides) worth compressing (default 16). */
   readonly minChannels?: number;
-  /** Skip 1×1 convolutions (default true, as the paper does). */
+  /** Skip 1×1 convolutions (default false; the paper's built-in CNN plans skip them). */
   readonly skipPointwise?: boolean;
-  /** Skip the first conv layer and the last dense layer (default true). */
+  /** Skip the first conv layer and the last dense layer (default false; the paper's built-in CNN plans skip them). */
   readonly skipEnds?: boolean;
   /** Format options copied into every entry. */
   readonly options?: Readonly<Record<string, unknown>>;
+  /** The format's plugin, whose {@link FormatPlugin.preferredModes} chooses the channel splits. */
+  readonly plugin?: FormatPlugin;
 }
 
 /**
- * A plan for a model nobody wrote one for: every conv/dense layer big enough to matter, with
- * suggested modes and `{ ratio }` ranks, all in one format. The stem conv, the classifier and
- * 1×1 convolutions are left dense by default, as the paper does.
+ * A plan for a model nobody wrote one for: every conv/dense layer big enough to matter (1×1
+ * convolutions and the classifier included), with the format's preferred or suggested modes
+ * and `{ ratio }` ranks, all in one format. `skipEnds` / `skipPointwise` leave the stem conv and
+ * the classifier / the 1×1 convolutions dense, as the paper does for its CNNs.
  */
 export function suggestPlan(layers: readonly PlannableLayer[], format: string, ratio: number, opts: SuggestPlanOptions = {}): CompressionPlan {
   if (!(ratio > 0)) fail(ErrorCodes.RANK, `compression ratio ${ratio} must be positive`);
   const minC = opts.minChannels ?? 16;
-  const skipPw = opts.skipPointwise ?? true;
-  const skipEnds = opts.skipEnds ?? true;
+  const skipPw = opts.skipPointwise ?? false;
+  const skipEnds = opts.skipEnds ?? false;
   const firstConv = layers.find((l) => l.kind === 'conv2d')?.name;
   const lastDense = [...layers].reverse().find((l) => l.kind === 'dense')?.name;
   const out: Record<string, LayerPlan> = {};
@@ -212,10 +217,11 @@ export function suggestPlan(layers: readonly PlannableLayer[], format: string, r
     const { cin, cout, kh, kw } = layoutDims(probe);
     if (cin < minC || cout < minC) continue;
     if (skipPw && l.kind === 'conv2d' && kh * kw === 1) continue;
+    const pref = opts.plugin?.preferredModes?.(l.kind, l.kernelShape);
     out[l.name] = {
       format,
-      outModes: suggestModes(cout),
-      inModes: suggestModes(cin),
+      outModes: [...(pref?.outModes ?? suggestModes(cout))],
+      inModes: [...(pref?.inModes ?? suggestModes(cin))],
       ranks: { ratio },
       ...(opts.options ? { options: { ...opts.options } } : {}),
     };

@@ -28,7 +28,7 @@ import {
   type DenseTensor,
   type Matrix,
 } from '@tensorslim/linalg';
-import { clampTtRanks, resolveStaticTtRanks, TT_RANK_CONVENTION, ttParamCount, validateTtRanks, validateTtShape } from './ranks.js';
+import { clampTtRanks, resolveStaticTtRanks, TT_RANK_CONVENTION, ttParamCount, validateTtRanks, validateTtShape, ttRankLadder } from './ranks.js';
 
 /** The format id of this plugin. */
 export const TT_FORMAT = 'tt';
@@ -240,4 +240,5 @@ export const ttDecomposition: Decomposition = {
   paramCount: (shape, ranks) => ttParamCount(shape, ranks),
   resolveRanks: (shape, spec, opts) => resolveTtRanks(shape, spec, opts as TtSvdOptions & { tensor?: DenseTensor }),
   rankConvention: TT_RANK_CONVENTION,
+  rankLadder: (tensor) => ttRankLadder(tensor),
 };

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRank, evaluateRankSpec, fail, rankSpecKind, type RankScope, type RankSpec, type RankValue } from '@tensorslim/core';
-import { sizeOf } from '@tensorslim/linalg';
+import { ErrorCodes, evaluateRank, evaluateRankSpec, fail, rankSpecKind, type RankScope, type RankSpec, type RankStep, type RankValue } from '@tensorslim/core';
+import { matrix, sizeOf, svdValues, type DenseTensor } from '@tensorslim/linalg';
 
 /** The rank convention of the TT format, as shown in help texts and errors. */
 export const TT_RANK_CONVENTION = 'TT: d+1 ranks r0..rd for a d-mode tensor, with r0 = rd = 1 (core k is r_k × n_k × r_k+1)';
@@ -156,4 +156,39 @@ export function resolveStaticTtRanks(shape: readonly number[], spec: RankSpec, s
   const ev = evaluateRankSpec(spec, scope);
   if (kind === 'maxRank') return maxRankTtRanks(shape, (ev as { maxRank: number }).maxRank);
   return ratioTtRanks(shape, (ev as { ratio: number }).ratio);
+}
+
+/**
+ * TT's rank ladder for whole-model budgets (core's `Decomposition.rankLadder`): for each max
+ * rank R from the largest the shape allows down to 1, the ranks {@link maxRankTtRanks} gives and
+ * the TT-SVD error bound Σ_k Σ_{i>r_k} σ_i(X_⟨k⟩)² over the tensor's sequential unfoldings
+ * X_⟨k⟩ (n_1···n_k × n_{k+1}···n_d), which TT-SVD's error never exceeds (Oseledets 2011, Thm 2.2).
+ */
+export function ttRankLadder(tensor: DenseTensor): RankStep[] {
+  const shape = tensor.shape;
+  validateTtShape(shape);
+  const total = tensor.data.length;
+  const spectra: Float64Array[] = [];
+  let rows = 1;
+  for (let k = 0; k < shape.length - 1; k++) {
+    rows *= shape[k]!;
+    const sv = svdValues(matrix(rows, total / rows, tensor.data));
+    spectra.push(sv.map((v) => v * v));
+  }
+  const tail = (lam: Float64Array, r: number) => {
+    let t = 0;
+    for (let i = lam.length - 1; i >= r; i--) t += lam[i]!;
+    return t;
+  };
+  const top = Math.max(1, ...maxRankTtRanks(shape, total));
+  const steps: RankStep[] = [];
+  let last = '';
+  for (let R = top; R >= 1; R--) {
+    const ranks = maxRankTtRanks(shape, R);
+    const key = ranks.join(',');
+    if (key === last) continue;
+    last = key;
+    steps.push({ ranks, err2: spectra.reduce((s, lam, k) => s + tail(lam, ranks[k + 1]!), 0) });
+  }
+  return steps;
 }

@@ -35,6 +35,7 @@ import {
   TUCKER_RANK_CONVENTION,
   tuckerParamCount,
   validateTuckerRanks,
+  tuckerRankLadder,
   type SpectrumSource,
 } from './ranks.js';
 
@@ -342,4 +343,8 @@ export const tuckerDecomposition: Decomposition = {
   paramCount: (shape, ranks, opts = {}) => tuckerParamCount(shape, ranks, modesFromOptions(shape, opts)),
   resolveRanks: (shape, spec, opts = {}) => resolveTuckerRanks(shape, spec, opts),
   rankConvention: TUCKER_RANK_CONVENTION,
+  rankLadder: (tensor, opts) => {
+    checkTensor(tensor);
+    return tuckerRankLadder(tensor.shape, new Workspace(tensor).spectrumSource(), opts);
+  },
 };

@@ -16,6 +16,14 @@ export const tuckerPlugin: FormatPlugin = {
   decomposition: tuckerDecomposition,
   projector: tuckerProjector,
   layers: tuckerLayers,
+  // a matrix (dense kernel, 1×1 convolution) keeps one mode per side: Tucker-2 on (out, in), the
+  // truncated SVD; a plan entry that gives outModes/inModes asks for multi-mode Tucker instead
+  preferredModes: (kind, kernelShape) =>
+    kind === 'dense'
+      ? { outModes: [kernelShape[1]!], inModes: [kernelShape[0]!] }
+      : kernelShape[0] === 1 && kernelShape[1] === 1
+        ? { outModes: [kernelShape[3]!], inModes: [kernelShape[2]!] }
+        : undefined,
 };
 
 /** Registers the Tucker plugin (and its projector and layers) in `registry` (idempotent). */

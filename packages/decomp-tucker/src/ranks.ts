@@ -7,7 +7,18 @@
  *
  * @module
  */
-import { ErrorCodes, evaluateRankFormulas, fail, layoutModes, rankSpecKind, spatialMode, type RankSpec, type TensorLayout } from '@tensorslim/core';
+import {
+  ErrorCodes,
+  evaluateRankFormulas,
+  fail,
+  layoutModes,
+  rankSpecKind,
+  spatialMode,
+  type DecomposeOptions,
+  type RankSpec,
+  type RankStep,
+  type TensorLayout,
+} from '@tensorslim/core';
 import { evbmfFromSingularValues, sizeOf } from '@tensorslim/linalg';
 
 /** Checked ranks and modes of a (partial) Tucker decomposition. */
@@ -150,7 +161,16 @@ export function tuckerParamCount(shape: readonly number[], ranks: readonly numbe
 }
 
 /**
- * The largest ranks (proportional to the mode sizes, then raised one at a time) whose
+ * Whether decomposing `modes` of `shape` is a two-factor low-rank form of a matrix: two decomposed
+ * modes, every other mode of size 1 (a dense kernel or a 1×1 convolution with outModes [Cout] and
+ * inModes [Cin]). Tucker-2 with ranks (r, r) of a matrix is its truncated SVD at rank r.
+ */
+export function isMatrix(shape: readonly number[], modes: readonly number[]): boolean {
+  return modes.length === 2 && shape.every((n, i) => modes.includes(i) || n === 1);
+}
+
+/**
+ * The largest ranks (for a matrix, equal ranks; otherwise proportional to the mode sizes, then raised one at a time) whose
  * parameter count still gives a compression ratio of at least `ratio`.
  */
 function ratioRanks(shape: readonly number[], modes: number[], ratio: number): number[] {
@@ -163,6 +183,12 @@ function ratioRanks(shape: readonly number[], modes: number[], ratio: number): n
   const ok = (r: number[]) => total / tuckerParamCount(shape, r, modes) >= ratio;
   const at = (f: number) => modes.map((m, i) => Math.min(caps[i]!, Math.max(1, Math.floor(f * shape[m]!))));
   const ones = modes.map(() => 1);
+  if (isMatrix(shape, modes) && ok(ones)) {
+    // a matrix: equal ranks (r, r) are the truncated SVD at rank r; unequal ones waste parameters
+    let r = 1;
+    while (r < Math.min(caps[0]!, caps[1]!) && ok([r + 1, r + 1])) r++;
+    return [r, r];
+  }
   if (!ok(ones)) {
     const best = total / tuckerParamCount(shape, ones, modes);
     fail(
@@ -262,4 +288,54 @@ export function resolveTuckerSpec(shape: readonly number[], spec: RankSpec, mode
       return validateTuckerRanks(shape, ranks, ms);
     }
   }
+}
+
+/*
+ * Tucker's rank ladder for whole-model budgets (core's `Decomposition.rankLadder`): the rank
+ * choices of a layer's tensorized kernel from the largest to rank 1, each with the squared error
+ * of its truncated HOSVD read off the unfoldings' spectra. For a matrix (Tucker-2 on (out, in),
+ * see isMatrix) the ranks are (r, r) and the error is exactly the truncated SVD's Σ_{i>r} σ_i²;
+ * otherwise all decomposed modes shrink in proportion to their sizes and the error is the HOSVD
+ * bound Σ_m Σ_{i>r_m} σ_i⁽ᵐ⁾² (HOOI only improves on it).
+ */
+
+/** Σ_{i ≥ r} λ_i of a descending spectrum of squared singular values. */
+function tail(lam: Float64Array, r: number): number {
+  let t = 0;
+  for (let i = lam.length - 1; i >= r; i--) t += lam[i]!;
+  return t;
+}
+
+/**
+ * The rank ladder of a tensor from its spectra (`source`), decomposed along `modes` (default
+ * all, or the layout's channel modes when `opts.layout` is given).
+ */
+export function tuckerRankLadder(
+  shape: readonly number[],
+  source: SpectrumSource,
+  opts: DecomposeOptions & { readonly layout?: TensorLayout } = {},
+): RankStep[] {
+  const modes = modesFromOptions(shape, opts) ?? normalizeModes(shape);
+  const caps = validateTuckerRanks(
+    shape,
+    modes.map((m) => shape[m]!),
+    modes,
+  ).ranks;
+  const spectra = modes.map((m) => source.spectrum(m, 1e-8));
+  const err2 = (ranks: number[]) => ranks.reduce((s, r, i) => s + tail(spectra[i]!, r), 0);
+  const steps: RankStep[] = [];
+  if (isMatrix(shape, modes)) {
+    for (let r = Math.min(caps[0]!, caps[1]!); r >= 1; r--) steps.push({ ranks: [r, r], err2: tail(spectra[0]!, r) });
+    return steps;
+  }
+  const top = Math.max(...caps);
+  let last = '';
+  for (let k = top; k >= 1; k--) {
+    const ranks = caps.map((c) => Math.max(1, Math.min(c, Math.round((k / top) * c))));
+    const key = ranks.join(',');
+    if (key === last) continue;
+    last = key;
+    steps.push({ ranks, err2: err2(ranks) });
+  }
+  return steps;
 }

@@ -35,7 +35,8 @@ export const ATMC_FIELDS = {
     arg: 'K',
   }),
   sparsity: opt(z.number().min(0).lt(1).optional(), {
-    description: 'ATMC: also project the planned kernels onto this fraction of zeros in the Z-step',
+    description:
+      'fraction of zeros. ADMM (default method): ATMC, also project the planned kernels onto this sparsity in the Z-step; --method reweighted: fraction of groups pruned in each planned layer (default 0.9)',
     arg: 'S',
   }),
 };

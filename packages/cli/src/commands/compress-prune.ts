@@ -38,13 +38,19 @@ export function pruneReportMarkdown(r: PruneReport): string {
   ].join('\n');
 }
 
+/** `--method reweighted`'s sparsity when `--sparsity` is not given. */
+export const REWEIGHTED_SPARSITY = 0.9;
+/** `--method collaborative`'s budget when `--target-flops` is not given. */
+export const COLLABORATIVE_FLOPS = 0.5;
+
 /** Runs a pruning method with the flags of `compress`; writes report.json and report.md to --out. */
 export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): Promise<PruneReport> {
   const progress = createProgress(progressEnabled(f.json), f.json);
   await startBackend(f.backend, progress);
   const data = await resolveDataset(f);
   const source = await resolveModel(f.model, data, f.seed);
-  const layers = Object.keys(resolvePlan(f, source).layers);
+  // the planned layers are the candidates; the budget is this method's own (not a low-rank allocation)
+  const layers = Object.keys(resolvePlan({ ...f, targetParams: undefined, targetFlops: undefined }, source).layers);
   const pretrain = f.pretrainEpochs ?? (source.builtin ? PRETRAIN_EPOCHS_BUILTIN : 0);
   if (pretrain > 0) await trainDense(source.model, data, { epochs: pretrain, lr: f.lr, batchSize: f.batch, seed: f.seed, momentum: f.momentum });
   ensureDir(f.out);
@@ -61,8 +67,8 @@ export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): P
   };
   const report =
     f.method === 'reweighted'
-      ? await runReweighted(source.model, data, { ...training, sparsity: f.sparsity, granularity: f.granularity })
-      : await runCollaborative(source.model, data, { ...training, targetFlops: f.targetFlops, rho: f.rho });
+      ? await runReweighted(source.model, data, { ...training, sparsity: f.sparsity ?? REWEIGHTED_SPARSITY, granularity: f.granularity })
+      : await runCollaborative(source.model, data, { ...training, targetFlops: f.targetFlops ?? COLLABORATIVE_FLOPS, rho: f.rho });
   progress.stop();
   if (f.out) {
     writeFileSync(join(f.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');

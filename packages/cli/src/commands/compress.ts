@@ -21,10 +21,10 @@ import {
   type CompressSettings,
 } from '@tensorslim/admm';
 import { ErrorCodes, defaultRegistry, fail, opt } from '@tensorslim/core';
-import { MODEL_NAMES } from '@tensorslim/models';
+import { FOLDER_PREFIX, MODEL_NAMES } from '@tensorslim/models';
 import { ADVERSARIAL_FIELDS, ATMC_FIELDS, adversarialTransform, evaluationAttack, registerAtmc, trainingAttack } from '@tensorslim/robust';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { ensureDir, FLAGS, isModelPath, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { addRobustSection, robustSection, type RobustSection } from '../robust-report.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
@@ -46,25 +46,26 @@ export const compressFlagsSchema = withDefaults(
   z.strictObject({
     model: opt(FLAGS.model, { description: `${MODEL_NAMES.join(', ')} (built fresh and pretrained), or a trained model.json` }),
     dataset: FLAGS.dataset,
+    scale: FLAGS.scale,
+    offset: FLAGS.offset,
     dataDir: FLAGS.dataDir,
     limit: FLAGS.limit,
     evalLimit: FLAGS.evalLimit,
     format: opt(FLAGS.format, { description: "format of every planned layer when no --plan is given: tt, tr, tucker or a plugin's" }),
     ratio: opt(FLAGS.ratio, { description: 'target compression ratio of the planned layers when no --plan is given' }),
-    plan: opt(FLAGS.plan, { description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md)' }),
+    plan: opt(FLAGS.plan, {
+      description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md); with a budget, its layers, formats and modes are the candidates',
+    }),
+    targetParams: FLAGS.targetParams,
+    targetFlops: FLAGS.targetFlops,
     method: opt(z.enum(['admm', 'reweighted', 'collaborative']).default('admm'), {
       description:
-        'admm: ADMM towards the planned low-rank formats (the paper); reweighted: reweighted group pruning (Zhang et al.) beside magnitude pruning; collaborative: channel pruning × Tucker-2 under --target-flops (Li et al.) beside its direct arm (docs/pruning.md)',
+        'admm: ADMM towards the planned low-rank formats (the paper); reweighted: reweighted group pruning (Zhang et al.) beside magnitude pruning; collaborative: channel pruning × Tucker-2 under --target-flops (default 0.5; Li et al.) beside its direct arm (docs/pruning.md)',
       arg: 'name',
     }),
-    sparsity: opt(z.number().min(0).lt(1).default(0.9), { description: 'reweighted: fraction of groups pruned in each planned layer', arg: 'S' }),
     granularity: opt(z.enum(['weight', 'filter', 'channel']).default('filter'), {
       description: 'reweighted: what a group is (weight, filter = output channel, channel = input channel)',
       arg: 'G',
-    }),
-    targetFlops: opt(z.number().gt(0).max(1).default(0.5), {
-      description: "collaborative: the budget, a fraction of the whole model's multiply-adds (0 < F ≤ 1)",
-      arg: 'F',
     }),
     rho: api.rho,
     rhoFactor: opt(rhoScheduleSchema.shape.factor.optional(), { description: 'ρ schedule: multiply ρ by F ... (with --rho-every and --rho-max)' }),
@@ -141,8 +142,17 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
   const progress = createProgress(progressEnabled(f.json), f.json);
   await startBackend(f.backend, progress);
-  const data = await resolveDataset(f);
-  const source = await resolveModel(f.model, data, f.seed);
+  // an image folder is resized to a loaded model's input: load the model first
+  const loaded = f.dataset?.startsWith(FOLDER_PREFIX) && isModelPath(f.model) ? await resolveModel(f.model) : undefined;
+  const data = await resolveDataset({ ...f, ...(loaded ? { inputShape: loaded.model.inputs[0]!.shape.slice(1) as number[] } : {}) });
+  const source = loaded ?? (await resolveModel(f.model, data, f.seed));
+  const skipped = (data as { skipped?: { corrupt: string[]; notImages: string[]; emptyClasses: string[] } }).skipped;
+  if (skipped) {
+    progress.log(
+      `${data.name}: ${data.trainSize} training + ${data.valSize} validation images, ${data.numClasses} classes; skipped ${skipped.corrupt.length} corrupt image(s), ` +
+        `${skipped.notImages.length} non-image file(s), ${skipped.emptyClasses.length} empty class(es)`,
+    );
+  }
   const lowRank = resolvePlan(f, source);
   // ATMC: the Z-step projects onto sparsity ∩ low rank ∩ k-bit grid (formats atmc-<format>)
   const plan = f.quantize !== undefined || f.sparsity ? registerAtmc(lowRank, { sparsity: f.sparsity, bits: f.quantize }, defaultRegistry) : lowRank;

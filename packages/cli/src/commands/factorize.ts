@@ -6,20 +6,33 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { factorizeModel, opt, planToJson, saveModel, writeFileAtomic, type FactorizedLayerReport } from '@tensorslim/core';
+import {
+  factorizeModel,
+  modelSummary,
+  opt,
+  planToJson,
+  saveModel,
+  writeFileAtomic,
+  type BudgetPlanResult,
+  type FactorizedLayerReport,
+  type ModelCost,
+} from '@tensorslim/core';
 import { markdownTable } from '@tensorslim/admm';
 import { Rng } from '@tensorslim/linalg';
 import { z } from 'zod';
-import { ensureDir, FLAGS, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { ensureDir, FLAGS, resolveModel, resolvePlanAndBudget, startBackend } from '../context.js';
+import { costLine, modelBudgetText } from '../output.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import { addFlags, parseFlags, type FlagsInput } from '../schema-flags.js';
 
 /** The flags of `factorize`. */
 export const factorizeFlagsSchema = z.strictObject({
   model: opt(FLAGS.model, { description: 'the model to factorize (a model.json path, or a built-in name for an untrained one)', arg: 'model.json|name' }),
-  plan: FLAGS.plan,
+  plan: opt(FLAGS.plan, { description: 'compression plan (layers, formats, modes, ranks); with a budget, its layers, formats and modes are the candidates' }),
   format: opt(FLAGS.format, { description: 'format for a suggested plan when no --plan is given' }),
   ratio: opt(FLAGS.ratio, { description: 'target compression ratio for a suggested plan' }),
+  targetParams: FLAGS.targetParams,
+  targetFlops: FLAGS.targetFlops,
   out: opt(FLAGS.out, { description: 'where to write model.json, weights-<hash>.bin, plan.json and factorize.json' }),
   probe: opt(z.number().int().min(1).default(8), { description: 'examples in the random probe batch used to measure the output drift', arg: 'N' }),
   seed: opt(FLAGS.seed, { description: 'seed of the probe batch' }),
@@ -40,6 +53,12 @@ export interface FactorizeSummary {
   maxAbsDiff: number;
   /** Where the model went. */
   out: string;
+  /** The whole model before: parameters and multiply-adds per example. */
+  before: ModelCost;
+  /** The whole model after, as the factorized model counts them (the forward each layer runs). */
+  after: ModelCost;
+  /** The budget allocation, when --target-params / --target-flops was given. */
+  budget?: BudgetPlanResult;
 }
 
 /** Runs `factorize`. */
@@ -48,8 +67,12 @@ export async function runFactorize(flags: FactorizeFlags): Promise<FactorizeSumm
   const progress = createProgress(progressEnabled(f.json), f.json);
   await startBackend(f.backend, progress);
   const source = await resolveModel(f.model);
-  const plan = resolvePlan(f, source);
+  const { plan, budget } = resolvePlanAndBudget(f, source);
   const { model, layers } = await factorizeModel(source.model, plan);
+  const cost = (m: typeof model): ModelCost => {
+    const s = modelSummary(m);
+    return { params: s.totalParams, flops: s.totalFlops };
+  };
   // output drift on a seeded random probe batch
   const n = f.probe;
   const rng = new Rng(f.seed);
@@ -63,7 +86,15 @@ export async function runFactorize(flags: FactorizeFlags): Promise<FactorizeSumm
   ensureDir(f.out);
   await saveModel(model, f.out);
   await writeFileAtomic(join(f.out, 'plan.json'), planToJson(plan));
-  const summary: FactorizeSummary = { layers: [...layers], outputDrift: drift, maxAbsDiff: maxAbs, out: f.out };
+  const summary: FactorizeSummary = {
+    layers: [...layers],
+    outputDrift: drift,
+    maxAbsDiff: maxAbs,
+    out: f.out,
+    before: cost(source.model),
+    after: cost(model),
+    ...(budget ? { budget } : {}),
+  };
   await writeFileAtomic(join(f.out, 'factorize.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
@@ -83,7 +114,9 @@ export function factorizeCommand(program: Command): void {
       markdownTable(
         ['layer', 'format', 'ranks', 'params before', 'params after', 'MACs before', 'MACs after', 'rel. error'],
         s.layers.map((l) => [l.name, l.format, l.ranks.join(','), l.paramsBefore, l.paramsAfter, l.flopsBefore, l.flopsAfter, l.relError]),
-      ) + `\n\noutput drift on the probe batch: ${s.outputDrift.toExponential(3)} (max abs ${s.maxAbsDiff.toExponential(3)})\nsaved to ${s.out}\n`,
+      ) +
+        `\n\n${s.budget ? modelBudgetText(s.budget) : ''}whole model: before ${costLine(s.before)}; after ${costLine(s.after, s.before)}\n` +
+        `output drift on the probe batch: ${s.outputDrift.toExponential(3)} (max abs ${s.maxAbsDiff.toExponential(3)})\nsaved to ${s.out}\n`,
     );
   });
 }

@@ -229,6 +229,12 @@ export function defineLayers<C extends object, A = C>(format: LayerFormat<C>): F
     const bias = factorizedBias(layer, args);
     if (bias) weights.push(bias);
     const params = weights.reduce((s, w) => s + w.data.length, 0);
+    const className = layer.kind === 'conv2d' ? Conv.className : Dense.className;
+    return { className, config, weights, params, flops: forwardFlops(layer, layout, probe, args) };
+  }
+
+  /** Multiply-adds per example of `probe`'s forward as it will run ({@link flopsForMode}). */
+  function forwardFlops(layer: DenseLayerInfo, layout: TensorLayout, probe: FactorizedConv2D | FactorizedDense, args: FactorizedLayerArgs): number {
     const { cin, cout, kh, kw } = layoutDims(layout);
     const sizes = probe.stageSizes();
     let fact: number;
@@ -243,8 +249,17 @@ export function defineLayers<C extends object, A = C>(format: LayerFormat<C>): F
       fact = rows * threeStageFlops(sizes, 1, 1);
       dense = rows * cin * cout;
     }
-    const className = layer.kind === 'conv2d' ? Conv.className : Dense.className;
-    return { className, config, weights, params, flops: flopsForMode(args.mode ?? 'auto', fact, dense) };
+    return flopsForMode(args.mode ?? 'auto', fact, dense);
+  }
+
+  function costAt(layer: DenseLayerInfo, target: LayerTarget, ranks: readonly number[]): { params: number; flops: number } {
+    const layout = target.layout;
+    validateLayout(layout, layer.name);
+    const args = factorizedLayerArgs(layer, target);
+    const config = { ...target.options, ...args, outModes: [...layout.outModes], inModes: [...layout.inModes], ranks: [...ranks] };
+    const probe = layer.kind === 'conv2d' ? new Conv(config as never) : new Dense(config as never);
+    const cores = probe.coreShapes().reduce((s, c) => s + sizeOf(c.shape), 0);
+    return { params: cores + (args.useBias ? args.units : 0), flops: forwardFlops(layer, layout, probe, args) };
   }
 
   return {
@@ -252,6 +267,7 @@ export function defineLayers<C extends object, A = C>(format: LayerFormat<C>): F
     classNames: [names.conv2d, names.dense],
     register: () => registerLayerClasses(classes),
     fromFactors,
+    costAt,
     Conv2D: Conv,
     Dense,
     format,

@@ -81,7 +81,8 @@ export function factorizeLayer(layer: tfl.layers.Layer, entry: LayerPlan | Layer
   if (!layer.built || layer.weights.length === 0)
     fail(ErrorCodes.MODEL, `${layer.name}: the layer is not built yet`, 'build it (or call it on an input) first, so its kernel exists');
   const info = denseLayerInfo(layer, opts.inputShape);
-  const target: LayerTarget = 'layout' in entry ? entry : resolveLayerTarget(info.name, entry, info.kind, info.kernel.shape);
-  const plugin = opts.plugin ?? resolvePlugin(target.format, opts.container ?? defaultRegistry);
+  const plugin = opts.plugin ?? resolvePlugin(entry.format, opts.container ?? defaultRegistry);
+  const target: LayerTarget =
+    'layout' in entry ? entry : resolveLayerTarget(info.name, entry, info.kind, info.kernel.shape, plugin.preferredModes?.(info.kind, info.kernel.shape));
   return instantiateLayer(decomposeLayer(plugin, info, target, opts.decompose).spec, info.inputShape);
 }

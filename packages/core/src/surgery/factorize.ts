@@ -79,7 +79,7 @@ export interface FactorizeResult {
  */
 export async function factorizeModel(model: tfl.LayersModel, plan: CompressionPlan, opts: FactorizeOptions = {}): Promise<FactorizeResult> {
   const container = opts.container ?? defaultRegistry;
-  const targets = resolvePlanTargets(model, plan);
+  const targets = resolvePlanTargets(model, plan, container);
   for (const [what, given] of [
     ['weights', opts.weights],
     ['reference kernels', opts.reference],

@@ -12,3 +12,4 @@ export * from './targets.js';
 export * from './replace.js';
 export * from './factorize.js';
 export * from './factorize-layer.js';
+export * from './budget-plan.js';

@@ -16,6 +16,15 @@ export type LayerShape = (number | null)[];
 /** The TF.js class names surgery can factorize, and the kind each maps to. */
 export const FACTORIZABLE_CLASSES: Readonly<Record<string, LayerKind>> = { Conv2D: 'conv2d', Dense: 'dense' };
 
+/**
+ * Weight layers surgery leaves alone on purpose, and why (shown by `inspect` and in plan errors).
+ */
+export const NOT_FACTORIZABLE: Readonly<Record<string, string>> = {
+  DepthwiseConv2D: 'depthwise: one kh×kw filter per channel, no Cin×Cout matrix to factorize',
+  SeparableConv2D:
+    'a separable convolution is factorized already (depthwise kh×kw, then 1×1); split it into DepthwiseConv2D + a 1×1 Conv2D to compress the 1×1',
+};
+
 /** Why a layer can or cannot be factorized. */
 export interface Factorizability {
   /** True when `factorizeModel` can replace the layer. */
@@ -52,7 +61,7 @@ export function withoutBatch(shape: LayerShape | undefined): number[] {
 export function factorizability(layer: tfl.layers.Layer): Factorizability {
   const cls = layer.getClassName();
   const kind = FACTORIZABLE_CLASSES[cls];
-  if (!kind) return { ok: false, reason: `${cls} is not a Conv2D or Dense layer` };
+  if (!kind) return { ok: false, reason: NOT_FACTORIZABLE[cls] ?? `${cls} is not a Conv2D or Dense layer` };
   if (layer.inboundNodes.length > 1) return { ok: false, kind, reason: `${layer.name} is shared (called ${layer.inboundNodes.length} times)` };
   const cfg = layer.getConfig() as Record<string, unknown>;
   if (kind === 'conv2d' && cfg.dataFormat === 'channelsFirst') {

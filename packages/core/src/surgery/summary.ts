@@ -5,7 +5,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { layerFlops } from './flops.js';
-import { factorizability, layerInputShape, layerOutputShape, withoutBatch } from './layer-info.js';
+import { factorizability, NOT_FACTORIZABLE, layerInputShape, layerOutputShape, withoutBatch } from './layer-info.js';
 
 /** One row of {@link modelSummary}. */
 export interface LayerSummary {
@@ -21,7 +21,7 @@ export interface LayerSummary {
   readonly flops: number;
   /** Whether `factorizeModel` can replace this layer. */
   readonly factorizable: boolean;
-  /** Why not, when `factorizable` is false and the layer is a Conv2D or Dense. */
+  /** Why not, when `factorizable` is false and the layer is a Conv2D, a Dense or one of {@link NOT_FACTORIZABLE}. */
   readonly reason?: string;
   /** Input shape without the batch dimension (unknown sizes as 0). */
   readonly inputShape: readonly number[];
@@ -64,7 +64,7 @@ export function modelSummary(model: tfl.LayersModel): ModelSummary {
       trainableParams: countWeights(l, true),
       flops: layerFlops(l),
       factorizable: f.ok,
-      ...(!f.ok && f.kind ? { reason: f.reason } : {}),
+      ...(!f.ok && (f.kind || NOT_FACTORIZABLE[l.getClassName()]) ? { reason: f.reason } : {}),
       inputShape: withoutBatch(layerInputShape(l)),
       outputShape: withoutBatch(layerOutputShape(l)),
     };

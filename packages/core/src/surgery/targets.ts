@@ -7,6 +7,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
 import type { CompressionPlan, LayerTarget } from '../plan.js';
 import { parsePlan, resolveLayerTarget } from '../plan.js';
+import { defaultRegistry, type PluginRegistry } from '../registry.js';
 import { factorizability, kernelAndBias } from './layer-info.js';
 
 /** Names of the layers of `model` that can be factorized, in model order. */
@@ -19,9 +20,10 @@ export function factorizableLayerNames(model: tfl.LayersModel): string[] {
  * model's factorizable layers otherwise) and be a factorizable Conv2D/Dense (`TS_PLAN` says what
  * it is); modes are suggested or validated and rank formulas evaluated by core's
  * {@link resolveLayerTarget} (`TS_FACTOR` when modes do not multiply to the channel counts).
- * Targets come back in model order.
+ * An entry without modes gets its format's preferred split (`preferredModes` of the plugin in
+ * `registry`, default the process-wide one), else the suggested one. Targets come back in model order.
  */
-export function resolvePlanTargets(model: tfl.LayersModel, plan: CompressionPlan): LayerTarget[] {
+export function resolvePlanTargets(model: tfl.LayersModel, plan: CompressionPlan, registry: PluginRegistry = defaultRegistry): LayerTarget[] {
   const p = parsePlan(plan);
   const known = factorizableLayerNames(model);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
@@ -40,7 +42,8 @@ export function resolvePlanTargets(model: tfl.LayersModel, plan: CompressionPlan
     const f = factorizability(layer);
     if (!f.ok) fail(ErrorCodes.PLAN, `the plan names layer "${layer.name}", which cannot be factorized: ${f.reason}`, hint, { known });
     const { kernel } = kernelAndBias(layer);
-    targets.push(resolveLayerTarget(layer.name, entry, f.kind!, kernel.shape));
+    const preferred = registry.get(entry.format)?.preferredModes?.(f.kind!, kernel.shape);
+    targets.push(resolveLayerTarget(layer.name, entry, f.kind!, kernel.shape, preferred));
   }
   return targets;
 }

@@ -9,4 +9,5 @@ export * from './array-dataset.js';
 export * from './mnist.js';
 export * from './cifar.js';
 export * from './synthetic.js';
+export * from './image-folder.js';
 export * from './registry.js';

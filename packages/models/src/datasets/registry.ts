@@ -8,6 +8,7 @@ import type { ArrayDataset, SplitOptions } from './array-dataset.js';
 import { loadCifar, type CifarOptions } from './cifar.js';
 import { loadIdxDataset, loadMnist } from './mnist.js';
 import { syntheticDataset, type SyntheticOptions } from './synthetic.js';
+import { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
 
 /** Options of {@link loadDataset}; each dataset reads the ones that apply to it. */
 export interface DatasetOptions extends SplitOptions {
@@ -19,6 +20,10 @@ export interface DatasetOptions extends SplitOptions {
   readonly augment?: boolean;
   /** CIFAR-100 label set (default fine). */
   readonly labels?: CifarOptions['labels'];
+  /** Image folders: x = pixel·scale + offset (see {@link ImageFolderOptions}). */
+  readonly scale?: ImageFolderOptions['scale'];
+  /** Image folders: see `scale`. */
+  readonly offset?: ImageFolderOptions['offset'];
   /** Synthetic data's parameters. */
   readonly synthetic?: Omit<SyntheticOptions, keyof SplitOptions>;
 }
@@ -74,11 +79,15 @@ export const DATASETS: Readonly<Record<string, DatasetEntry>> = {
   },
 };
 
+/** A dataset name of this form names a folder of images, one sub-folder per class ({@link loadImageFolder}). */
+export const FOLDER_PREFIX = 'folder:';
+
 /** The names of the built-in datasets. */
 export const DATASET_NAMES: readonly string[] = Object.keys(DATASETS);
 
-/** Loads a built-in dataset by name; `TS_UNKNOWN_NAME` lists the known ones. */
+/** Loads a built-in dataset by name, or an image folder (`folder:DIR`); `TS_UNKNOWN_NAME` lists the known ones. */
 export async function loadDataset(name: string, opts: DatasetOptions = {}): Promise<ArrayDataset> {
+  if (name.startsWith(FOLDER_PREFIX)) return loadImageFolder(name.slice(FOLDER_PREFIX.length), opts);
   const e = Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
   if (!e) fail(ErrorCodes.UNKNOWN_NAME, `unknown dataset "${name}"`, `known datasets: ${DATASET_NAMES.join(', ')}`, { known: [...DATASET_NAMES] });
   return e.load(opts);
