@@ -16,7 +16,7 @@ import { join, basename, resolve } from 'node:path';
 
 const dir = resolve(process.argv[2] ?? '.');
 const pkg = basename(dir);
-const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker'];
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-atd'];
 const allowed = {
   linalg: [],
   core: ['linalg'],
@@ -24,6 +24,7 @@ const allowed = {
   'decomp-tt': ['core', 'linalg'],
   'decomp-tr': ['core', 'linalg'],
   'decomp-tucker': ['core', 'linalg'],
+  'decomp-atd': ['core', 'linalg'],
   admm: ['core', 'linalg'],
   models: ['core', 'linalg'],
   cli: ['linalg', 'core', 'backends', 'admm', 'models', ...PLUGINS],

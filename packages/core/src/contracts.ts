@@ -50,6 +50,16 @@ export interface Decomposition {
   resolveRanks(shape: readonly number[], spec: RankSpec, opts?: DecomposeOptions & { tensor?: DenseTensor }): number[];
   /** One line describing the rank convention, shown in help and errors. */
   readonly rankConvention: string;
+  /**
+   * Names of the plugin-specific options this decomposition reads (e.g. ATD's `epochs`,
+   * `augment`); the command line refuses such a flag for a format that does not list it.
+   */
+  readonly optionKeys?: readonly string[];
+  /**
+   * For decompositions of data tensors (samples first): the per-sample representations
+   * (N × R) held in the factors, which `decompose --npy` writes beside the factors.
+   */
+  representations?(factors: Factors): DenseTensor;
 }
 
 /**
