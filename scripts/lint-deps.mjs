@@ -19,7 +19,7 @@ import { join, basename, resolve } from 'node:path';
 
 const dir = resolve(process.argv[2] ?? '.');
 const pkg = basename(dir);
-const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker'];
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-atd'];
 const allowed = {
   linalg: [],
   core: ['linalg'],
@@ -27,6 +27,7 @@ const allowed = {
   'decomp-tt': ['core', 'linalg'],
   'decomp-tr': ['core', 'linalg'],
   'decomp-tucker': ['core', 'linalg'],
+  'decomp-atd': ['core', 'linalg'],
   admm: ['core', 'linalg'],
   models: ['core', 'linalg'],
   prune: ['core', 'linalg', 'admm'],

@@ -58,6 +58,16 @@ export interface Decomposition {
    * decomposing at a few `maxRank` values.
    */
   rankLadder?(tensor: DenseTensor, opts: DecomposeOptions & { readonly layout: TensorLayout }): RankStep[];
+  /**
+   * Names of the plugin-specific options this decomposition reads (e.g. ATD's `epochs`,
+   * `augment`); the command line refuses such a flag for a format that does not list it.
+   */
+  readonly optionKeys?: readonly string[];
+  /**
+   * For decompositions of data tensors (samples first): the per-sample representations
+   * (N × R) held in the factors, which `decompose --npy` writes beside the factors.
+   */
+  representations?(factors: Factors): DenseTensor;
 }
 
 /** One rank choice of {@link Decomposition.rankLadder}. */

@@ -3,11 +3,23 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ErrorCodes, fail, factorsToJson, listPlugins, opt, rankSpecFromFlags, resolvePlugin, type Factors, type RankSpec } from '@tensorslim/core';
-import { readNpy, relError, sizeOf } from '@tensorslim/linalg';
+import {
+  ErrorCodes,
+  fail,
+  factorsToJson,
+  listPlugins,
+  opt,
+  rankSpecFromFlags,
+  resolvePlugin,
+  type Factors,
+  type FormatPlugin,
+  type RankSpec,
+} from '@tensorslim/core';
+import { readNpy, relError, sizeOf, writeNpy } from '@tensorslim/linalg';
 import { median } from '../output.js';
 import { FLAGS } from '../context.js';
 import { addFlags, parseFlags, type FlagsInput } from '../schema-flags.js';
@@ -34,8 +46,28 @@ export const decomposeFlagsSchema = z.strictObject({
     arg: 'i,j',
     list: 'comma',
   }),
+  augment: opt(z.array(z.string().min(1)).optional(), {
+    description: 'augmentations of each sample for a data-tensor format (atd: jitter, scale, shift, crop)',
+    defaultText: "the format's",
+    arg: 'ids',
+    list: 'comma',
+  }),
+  epochs: opt(z.number().int().min(0).optional(), {
+    description: 'passes over the samples for a data-tensor format (atd; 0 gives the plain CP-ALS baseline)',
+    defaultText: "the format's",
+    arg: 'E',
+  }),
+  seed: opt(z.number().int().min(0).optional(), {
+    description: "seed of a randomized format's views, batches and start (atd)",
+    defaultText: "the format's",
+    arg: 'S',
+  }),
   repeat: opt(z.number().int().min(1).default(1), { description: 'time the decomposition N times and report the median', arg: 'N' }),
   out: opt(z.string().min(1).optional(), { description: 'write the factors as JSON', arg: 'factors.json' }),
+  npy: opt(z.string().min(1).optional(), {
+    description: 'write each factor as DIR/factor-K.npy (float64), and DIR/representations.npy for a data-tensor format',
+    arg: 'DIR',
+  }),
   json: opt(FLAGS.json, { description: 'print one JSON line {format, shape, ranks, params, compressionRatio, relError, ms}' }),
 });
 
@@ -60,15 +92,49 @@ export interface DecomposeResult {
   ms: number;
 }
 
+/** The format-specific flags of `decompose`: each is passed only to a format that lists it in `optionKeys`. */
+const FORMAT_OPTION_FLAGS = ['augment', 'epochs', 'seed'] as const;
+
+/** The format-specific flags given, as decomposition options; `TS_OPTION` for one the format does not read. */
+function formatOptions(plugin: FormatPlugin, o: Partial<Record<(typeof FORMAT_OPTION_FLAGS)[number], unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const reads = plugin.decomposition.optionKeys ?? [];
+  for (const k of FORMAT_OPTION_FLAGS) {
+    if (o[k] === undefined) continue;
+    if (!reads.includes(k)) {
+      fail(ErrorCodes.OPTION, `format ${plugin.id} does not read --${k}`, reads.length ? `it reads: ${reads.map((r) => `--${r}`).join(', ')}` : `drop --${k}`);
+    }
+    out[k] = o[k];
+  }
+  return out;
+}
+
+/** Writes every factor as `dir/factor-K.npy` and, if the format has them, the per-sample representations; returns the paths. */
+export function writeFactorsNpy(plugin: FormatPlugin, factors: Factors, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = factors.cores.map((c, k) => {
+    const p = join(dir, `factor-${k}.npy`);
+    writeFileSync(p, writeNpy(c));
+    return p;
+  });
+  const reps = plugin.decomposition.representations?.(factors);
+  if (reps) {
+    const p = join(dir, 'representations.npy');
+    writeFileSync(p, writeNpy(reps));
+    files.push(p);
+  }
+  return files;
+}
+
 /** Runs the decomposition and returns the result (and the factors). */
-export function runDecompose(flags: DecomposeFlags): { result: DecomposeResult; factors: Factors; notes: string[] } {
+export function runDecompose(flags: DecomposeFlags): { result: DecomposeResult; factors: Factors; notes: string[]; plugin: FormatPlugin } {
   const o = parseFlags(decomposeFlagsSchema, flags);
   const plugin = resolvePlugin(o.format);
   if (!existsSync(o.input)) fail(ErrorCodes.DATA, `input file ${o.input} does not exist`);
   const x = readNpy(new Uint8Array(readFileSync(o.input)), o.input);
   const spec: RankSpec = rankSpecFromFlags(o);
   const repeat = o.repeat;
-  const opts = o.modes !== undefined ? { modes: o.modes } : {};
+  const opts = { ...(o.modes !== undefined ? { modes: o.modes } : {}), ...formatOptions(plugin, o) };
   const times: number[] = [];
   let factors: Factors | undefined;
   for (let i = 0; i < repeat; i++) {
@@ -98,6 +164,7 @@ export function runDecompose(flags: DecomposeFlags): { result: DecomposeResult; 
     },
     factors: f,
     notes,
+    plugin,
   };
 }
 
@@ -137,9 +204,10 @@ export function decomposeCommand(program: Command): void {
   addFlags(cmd, decomposeFlagsSchema)
     .addHelpText('after', (ctx) => formatsHelp(Math.max(40, ctx.command.configureOutput().getOutHelpWidth?.() ?? 80)))
     .action((flags: DecomposeFlags) => {
-      const { result, factors, notes } = runDecompose(flags);
+      const { result, factors, notes, plugin } = runDecompose(flags);
       for (const n of notes) process.stderr.write(`tensorslim: ${n}\n`);
       if (flags.out) writeFileSync(flags.out, JSON.stringify(factorsToJson(factors)));
+      const npyFiles = flags.npy ? writeFactorsNpy(plugin, factors, flags.npy) : [];
       if (flags.json) {
         process.stdout.write(JSON.stringify(result) + '\n');
       } else {
@@ -152,6 +220,7 @@ export function decomposeCommand(program: Command): void {
             `relative error    ${result.relError.toExponential(4)}`,
             `time (median)     ${result.ms.toFixed(2)} ms`,
             ...(flags.out ? [`factors written   ${flags.out}`] : []),
+            ...(npyFiles.length ? [`.npy written      ${npyFiles.join(', ')}`] : []),
           ].join('\n') + '\n',
         );
       }
