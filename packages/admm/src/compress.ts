@@ -52,9 +52,18 @@ export async function compress(
   plan: CompressionPlan | string | unknown,
   options: CompressOptions = {},
 ): Promise<CompressResult> {
-  const { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, ...settings } = parseOptions(compressOptionsSchema, definedOnly(options));
+  const {
+    checkpointDir,
+    resume: resumeFlag,
+    outDir,
+    container,
+    surgery,
+    onEvent,
+    stepper,
+    ...settings
+  } = parseOptions(compressOptionsSchema, definedOnly(options));
   const parsed = parsePlan(plan);
-  const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent };
+  const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, stepper };
   const planned = resolvePlannedLayers(model, parsed, container ?? defaultRegistry, { requireDecomposition: !surgery?.factorizeModel });
   const run = new CompressRun(model, data, parsed, Object.freeze(settings), planned, runtime);
   try {

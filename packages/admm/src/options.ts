@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { PluginRegistry } from '@tensorslim/core';
 import { opt, optionDocs, parseOptions, type OptionDoc } from '@tensorslim/core';
 import type { ProgressListener } from './events.js';
+import type { GradientStepper } from './gradient-source.js';
 import type { ModelSurgery } from './surgery.js';
 
 export type { OptionDoc } from '@tensorslim/core';
@@ -129,6 +130,13 @@ export const compressRuntimeSchema = z.strictObject({
     .custom<ProgressListener>((v) => typeof v === 'function', 'a function')
     .optional()
     .describe('progress events'),
+  stepper: z
+    .custom<GradientStepper>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { start?: unknown }).start === 'function',
+      'a GradientStepper ({ threads, start })',
+    )
+    .optional()
+    .describe('where the training gradients come from (default: computed on the calling thread); the command line passes worker threads (--threads)'),
 });
 
 /** {@link compressSettingsSchema} with its check across options (rhoSchedule.max ≥ rho). */
@@ -137,18 +145,18 @@ const compressSettingsChecked = compressSettingsSchema.superRefine(scheduleWithi
 /** Options of {@link compress}: the settings (defaults: the paper's) plus the runtime hooks. */
 export const compressOptionsSchema = compressSettingsSchema.extend(compressRuntimeSchema.shape).superRefine(scheduleWithinRho);
 
-const onEvent = compressRuntimeSchema.shape.onEvent;
+const { onEvent, stepper } = compressRuntimeSchema.shape;
 
-/** Options of {@link trainDense}: one training phase plus a listener. */
-export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent });
+/** Options of {@link trainDense}: one training phase plus a listener and a gradient stepper. */
+export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent, stepper });
 
 /** Options of {@link fineTune}: as {@link trainRunOptionsSchema}, with the paper's fine-tuning lr 0.005. */
 export const fineTuneOptionsSchema = trainRunOptionsSchema.extend({ lr: compressSettingsSchema.shape.finetuneLr });
 
-/** Options of {@link admmTrain}: training and solver options, the registry and a listener. */
+/** Options of {@link admmTrain}: training and solver options, the registry, a listener and a gradient stepper. */
 export const admmTrainOptionsSchema = trainOptionsSchema
   .extend(ADMM_FIELDS)
-  .extend({ container: compressRuntimeSchema.shape.container, onEvent })
+  .extend({ container: compressRuntimeSchema.shape.container, onEvent, stepper })
   .superRefine(scheduleWithinRho);
 
 // ------------------------------------------------------------------ types and defaults

@@ -204,6 +204,7 @@ export class CompressRun {
         start: this.state.position,
         history: this.state.epochs,
         onEvent: this.runtime.onEvent,
+        stepper: this.runtime.stepper,
         afterStep: async (pos, done) => {
           this.state.position = pos;
           if (!done && every > 0 && pos.globalStep % every === 0) await this.checkpoint(null);
@@ -417,6 +418,7 @@ export class CompressRun {
     };
     return buildReport({
       backend: tf.getBackend(),
+      threads: this.runtime.stepper?.threads ?? 1,
       data: this.data,
       plan: this.plan,
       settings: this.settings,

@@ -25,6 +25,7 @@ import { MODEL_NAMES } from '@tensorslim/models';
 import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
+import { resolveThreads, threadsFlag } from '../threads.js';
 
 const api = compressSettingsSchema.shape;
 const runtime = compressRuntimeSchema.shape;
@@ -66,6 +67,7 @@ export const compressFlagsSchema = withDefaults(
     batch: api.batchSize,
     seed: opt(FLAGS.seed, { description: 'run seed: initialization, batch order, randomized SVDs' }),
     backend: FLAGS.backend,
+    threads: threadsFlag,
     checkpointDir: runtime.checkpointDir,
     checkpointEvery: api.checkpointEvery,
     resume: runtime.resume,
@@ -120,7 +122,8 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   const f = parseFlags(compressFlagsSchema, flags);
   if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
   const progress = createProgress(progressEnabled(f.json), f.json);
-  await startBackend(f.backend, progress);
+  const backend = await startBackend(f.backend, progress);
+  const { stepper } = resolveThreads(f.threads, backend, progress);
   const data = await resolveDataset(f);
   const source = await resolveModel(f.model, data, f.seed);
   const plan = resolvePlan(f, source);
@@ -132,6 +135,7 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
     ...(f.checkpointDir ? { checkpointDir: f.checkpointDir } : {}),
     resume: Boolean(f.resume),
     onEvent: progressListener(progress),
+    ...(stepper ? { stepper } : {}),
   });
   progress.stop();
   return report;
@@ -142,6 +146,7 @@ export function summarizeReport(r: CompressReport): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(2)}%`);
   const primal = finalPrimal(r.admmHistory);
   const lines = [
+    `trained on:         ${r.backend}, ${r.threads} thread${r.threads > 1 ? 's' : ''}; ${(r.totalMs / 1000).toFixed(1)} s`,
     `dense model:        accuracy ${pct(r.dense.evaluation.accuracy)}, ${r.dense.params} parameters`,
     `compressed layers:  ${r.admm.layers.map((l) => `${l.name} (${l.paramsBefore} → ${l.paramsAfter})`).join(', ')}; ` +
       `${r.admm.compressionRatio.toFixed(2)}× smaller, whole model ${r.admm.modelCompressionRatio.toFixed(2)}×`,

@@ -12,6 +12,7 @@ import { MODEL_NAMES } from '@tensorslim/models';
 import { ensureDir, FLAGS, resolveDataset, resolveModel, startBackend } from '../context.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
+import { resolveThreads, threadsFlag } from '../threads.js';
 
 const api = trainOptionsSchema.shape;
 
@@ -29,6 +30,7 @@ export const trainFlagsSchema = withDefaults(
     batch: api.batchSize,
     seed: opt(FLAGS.seed, { description: 'run seed: batch order and initialization' }),
     backend: FLAGS.backend,
+    threads: threadsFlag,
     out: opt(FLAGS.out, { description: 'where to write model.json, weights-<hash>.bin, report.json and report.md' }),
     json: opt(FLAGS.json, { description: 'print the result as one JSON line, no progress bars' }),
   }),
@@ -46,7 +48,8 @@ export function trainCommand(program: Command): void {
   addFlags(cmd, trainFlagsSchema).action(async (flags: TrainFlags) => {
     const f = parseFlags(trainFlagsSchema, flags);
     const progress = createProgress(progressEnabled(f.json), f.json);
-    await startBackend(f.backend, progress);
+    const backend = await startBackend(f.backend, progress);
+    const { threads, stepper } = resolveThreads(f.threads, backend, progress);
     const seed = f.seed;
     const data = await resolveDataset(f);
     const { model } = await resolveModel(f.model, data, seed);
@@ -57,11 +60,12 @@ export function trainCommand(program: Command): void {
       batchSize: f.batch,
       seed,
       onEvent: progressListener(progress),
+      ...(stepper ? { stepper } : {}),
     });
     progress.stop();
     ensureDir(f.out);
     await saveModel(model, f.out);
-    const report = { command: 'train', model: f.model, dataset: data.name, seed, history: r.history, evaluation: r.evaluation, ms: r.ms };
+    const report = { command: 'train', model: f.model, dataset: data.name, seed, backend, threads, history: r.history, evaluation: r.evaluation, ms: r.ms };
     await writeFileAtomic(join(f.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     const epochs = r.history.map((h) => h.epoch + 1);
     await writeFileAtomic(
@@ -91,7 +95,7 @@ export function trainCommand(program: Command): void {
     const md = [
       `# Training report: ${f.model} on ${data.name}`,
       '',
-      `Validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}, loss ${r.evaluation.loss.toFixed(4)}, ${(r.ms / 1000).toFixed(1)} s.`,
+      `Validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}, loss ${r.evaluation.loss.toFixed(4)}, ${(r.ms / 1000).toFixed(1)} s on ${backend}, ${threads} thread${threads > 1 ? 's' : ''}.`,
       '',
       markdownTable(
         ['epoch', 'train loss', 'train acc.', 'val loss', 'val acc.', 's'],
@@ -104,7 +108,7 @@ export function trainCommand(program: Command): void {
       '',
     ].join('\n');
     await writeFileAtomic(join(f.out, 'report.md'), md);
-    if (f.json) process.stdout.write(JSON.stringify({ out: f.out, ...r.evaluation, ms: r.ms }) + '\n');
+    if (f.json) process.stdout.write(JSON.stringify({ out: f.out, ...r.evaluation, ms: r.ms, backend, threads }) + '\n');
     else
       process.stdout.write(`saved to ${f.out}: validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}\n`);
   });
