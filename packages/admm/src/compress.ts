@@ -60,10 +60,11 @@ export async function compress(
     surgery,
     onEvent,
     batchTransform,
+    stepper,
     ...settings
   } = parseOptions(compressOptionsSchema, definedOnly(options));
   const parsed = parsePlan(plan);
-  const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, batchTransform };
+  const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, batchTransform, stepper };
   const planned = resolvePlannedLayers(model, parsed, container ?? defaultRegistry, { requireDecomposition: !surgery?.factorizeModel });
   const run = new CompressRun(model, data, parsed, Object.freeze(settings), planned, runtime);
   try {

@@ -13,6 +13,7 @@ import type { PluginRegistry } from '@tensorslim/core';
 import { opt, optionDocs, parseOptions, type OptionDoc } from '@tensorslim/core';
 import type { ProgressListener } from './events.js';
 import type { BatchTransform } from './trainer.js';
+import type { GradientStepper } from './gradient-source.js';
 import type { ModelSurgery } from './surgery.js';
 
 export type { OptionDoc } from '@tensorslim/core';
@@ -134,6 +135,13 @@ export const compressRuntimeSchema = z.strictObject({
     .custom<BatchTransform>((v) => typeof v === 'function', 'a function (batch, model, context) => batch')
     .optional()
     .describe('transforms every training batch of every phase before its gradient step (e.g. adversarial examples)'),
+  stepper: z
+    .custom<GradientStepper>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { start?: unknown }).start === 'function',
+      'a GradientStepper ({ threads, start })',
+    )
+    .optional()
+    .describe('where the training gradients come from (default: computed on the calling thread); the command line passes worker threads (--threads)'),
 });
 
 /** {@link compressSettingsSchema} with its check across options (rhoSchedule.max ≥ rho). */
@@ -142,18 +150,18 @@ const compressSettingsChecked = compressSettingsSchema.superRefine(scheduleWithi
 /** Options of {@link compress}: the settings (defaults: the paper's) plus the runtime hooks. */
 export const compressOptionsSchema = compressSettingsSchema.extend(compressRuntimeSchema.shape).superRefine(scheduleWithinRho);
 
-const { onEvent, batchTransform } = compressRuntimeSchema.shape;
+const { onEvent, batchTransform, stepper } = compressRuntimeSchema.shape;
 
-/** Options of {@link trainDense}: one training phase plus a listener and a batch transform. */
-export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent, batchTransform });
+/** Options of {@link trainDense}: one training phase plus a listener, a batch transform and a gradient stepper. */
+export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent, batchTransform, stepper });
 
 /** Options of {@link fineTune}: as {@link trainRunOptionsSchema}, with the paper's fine-tuning lr 0.005. */
 export const fineTuneOptionsSchema = trainRunOptionsSchema.extend({ lr: compressSettingsSchema.shape.finetuneLr });
 
-/** Options of {@link admmTrain}: training and solver options, the registry and a listener. */
+/** Options of {@link admmTrain}: training and solver options, the registry, a listener and a gradient stepper. */
 export const admmTrainOptionsSchema = trainOptionsSchema
   .extend(ADMM_FIELDS)
-  .extend({ container: compressRuntimeSchema.shape.container, onEvent })
+  .extend({ container: compressRuntimeSchema.shape.container, onEvent, stepper })
   .superRefine(scheduleWithinRho);
 
 // ------------------------------------------------------------------ types and defaults

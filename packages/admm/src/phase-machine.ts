@@ -205,6 +205,7 @@ export class CompressRun {
         history: this.state.epochs,
         onEvent: this.runtime.onEvent,
         batchTransform: this.runtime.batchTransform,
+        stepper: this.runtime.stepper,
         afterStep: async (pos, done) => {
           this.state.position = pos;
           if (!done && every > 0 && pos.globalStep % every === 0) await this.checkpoint(null);
@@ -418,6 +419,7 @@ export class CompressRun {
     };
     return buildReport({
       backend: tf.getBackend(),
+      threads: this.runtime.stepper?.threads ?? 1,
       data: this.data,
       plan: this.plan,
       settings: this.settings,

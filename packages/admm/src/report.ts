@@ -153,6 +153,8 @@ export interface CompressReport {
   readonly createdAt: string;
   /** TF.js backend used. */
   readonly backend: string;
+  /** Threads the training steps ran on (1: in process; N: data-parallel worker threads). */
+  readonly threads: number;
   /** The data. */
   readonly data: ReportData;
   /** The plan. */
@@ -205,6 +207,8 @@ export function buildMethodResult(
 export interface ReportInputs {
   /** TF.js backend name. */
   readonly backend: string;
+  /** Threads the training steps ran on. */
+  readonly threads: number;
   /** The data source. */
   readonly data: DataSource;
   /** The plan. */
@@ -236,6 +240,7 @@ export function buildReport(a: ReportInputs): CompressReport {
     version: 2,
     createdAt: new Date().toISOString(),
     backend: a.backend,
+    threads: a.threads,
     data: { name: a.data.name, trainSize: a.data.trainSize, valSize: a.data.valSize, inputShape: [...a.data.inputShape], numClasses: a.data.numClasses },
     plan: a.plan,
     settings: a.settings,
@@ -366,7 +371,7 @@ export function reportMarkdown(r: CompressReport): string {
   const out: string[] = [];
   out.push('# tensorslim compress report', '');
   out.push(
-    `Data **${r.data.name}** (${r.data.trainSize} train / ${r.data.valSize} validation examples), backend **${r.backend}**, ` +
+    `Data **${r.data.name}** (${r.data.trainSize} train / ${r.data.valSize} validation examples), backend **${r.backend}** on ${r.threads} thread${r.threads > 1 ? 's' : ''}, ` +
       `${r.createdAt}. ADMM ${s.admmEpochs} epochs at lr ${s.admmLr} (ρ = ${s.rho}${s.rhoSchedule ? `, ×${s.rhoSchedule.factor} every ${s.rhoSchedule.every} updates up to ${s.rhoSchedule.max}` : ', constant'}, ` +
       `Z/U update every ${s.updateEvery === 'epoch' ? 'epoch' : `${s.updateEvery} steps`}${r.stoppedEarly ? ', stopped early on its tolerances' : ''}), ` +
       `fine-tuning ${s.finetuneEpochs} epochs at lr ${s.finetuneLr}, SGD momentum ${s.momentum}, batch ${s.batchSize}, seed ${s.seed}.`,

@@ -11,6 +11,7 @@ import { defaultRegistry, parseOptions, parsePlan } from '@tensorslim/core';
 import { createAdmmSolver } from './container.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import type { EpochRecord, ProgressListener } from './events.js';
+import type { GradientStepper } from './gradient-source.js';
 import type { AdmmOptions, TrainOptions } from './options.js';
 import { admmTrainOptionsSchema, definedOnly, fineTuneOptionsSchema, trainRunOptionsSchema } from './options.js';
 import type { AdmmSolver } from './solver.js';
@@ -33,6 +34,8 @@ export interface TrainRunOptions extends Partial<TrainOptions> {
   readonly onEvent?: ProgressListener;
   /** Transforms every training batch before its gradient step (e.g. adversarial examples). */
   readonly batchTransform?: BatchTransform;
+  /** Where the gradients come from (default: the calling thread). */
+  readonly stepper?: GradientStepper;
 }
 
 async function plainTrain(
@@ -42,11 +45,11 @@ async function plainTrain(
   options: TrainRunOptions,
   schema: typeof trainRunOptionsSchema,
 ): Promise<TrainResult> {
-  const { onEvent, batchTransform, ...o } = parseOptions(schema, definedOnly(options));
+  const { onEvent, batchTransform, stepper, ...o } = parseOptions(schema, definedOnly(options));
   const t0 = performance.now();
   const optimizer = makeOptimizer(o);
   try {
-    const { history } = await trainLoop({ phase, model, data, options: o, optimizer, onEvent, batchTransform });
+    const { history } = await trainLoop({ phase, model, data, options: o, optimizer, onEvent, batchTransform, stepper });
     return { history, evaluation: evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), ms: performance.now() - t0 };
   } finally {
     disposeOptimizer(optimizer);
@@ -75,6 +78,8 @@ export interface AdmmTrainOptions extends Partial<TrainOptions>, Partial<AdmmOpt
   readonly container?: PluginRegistry;
   /** Progress events. */
   readonly onEvent?: ProgressListener;
+  /** Where the gradients come from (default: the calling thread). */
+  readonly stepper?: GradientStepper;
 }
 
 /** Result of {@link admmTrain}. */
@@ -100,7 +105,7 @@ export async function admmTrain(
   plan: CompressionPlan | string | unknown,
   options: AdmmTrainOptions = {},
 ): Promise<AdmmTrainResult> {
-  const { container, onEvent, rho, rhoSchedule, updateEvery, primalTol, dualTol, ...o } = parseOptions(admmTrainOptionsSchema, definedOnly(options));
+  const { container, onEvent, stepper, rho, rhoSchedule, updateEvery, primalTol, dualTol, ...o } = parseOptions(admmTrainOptionsSchema, definedOnly(options));
   const registry = container ?? defaultRegistry;
   const planned = resolvePlannedLayers(model, parsePlan(plan), registry);
   const solver = createAdmmSolver(
@@ -111,7 +116,7 @@ export async function admmTrain(
   const optimizer = makeOptimizer(o);
   try {
     solver.initialize();
-    const { history, position } = await trainLoop({ phase: 'admm', model, data, options: o, optimizer, solver, onEvent });
+    const { history, position } = await trainLoop({ phase: 'admm', model, data, options: o, optimizer, solver, onEvent, stepper });
     return { solver, history, evaluation: evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), stoppedEarly: position.stopped };
   } catch (e) {
     solver.dispose();

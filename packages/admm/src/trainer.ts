@@ -11,6 +11,7 @@ import type { Batch, DataSource } from '@tensorslim/core';
 import { ErrorCodes, fail } from '@tensorslim/core';
 import { evaluate } from './evaluate.js';
 import type { EpochRecord, ProgressListener } from './events.js';
+import type { GradientSource, GradientStepper } from './gradient-source.js';
 import { EtaClock } from './events.js';
 import { correctCount, detectOutputKind, makeLoss } from './loss.js';
 import type { TrainOptions } from './options.js';
@@ -89,6 +90,11 @@ export interface TrainLoopArgs {
   readonly afterStep?: (pos: LoopPosition, done: boolean) => void | Promise<void>;
   /** Transforms each training batch before its gradient step (default: none). */
   readonly batchTransform?: BatchTransform | null;
+  /**
+   * Where the loss gradients come from (e.g. worker threads); omitted: the loop differentiates on
+   * the calling thread. Weight decay, the ADMM term and the update stay on the calling thread.
+   */
+  readonly stepper?: GradientStepper | null;
 }
 
 /** What {@link trainLoop} returns. */
@@ -165,7 +171,50 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
     return record;
   };
 
+  /** + weight decay, + the ADMM term, momentum-SGD update (inside the caller's tidy). */
+  const applyUpdate = (grads: tf.NamedTensorMap): void => {
+    let g: tf.NamedTensorMap = grads;
+    if (wd) {
+      const decayed: tf.NamedTensorMap = {};
+      for (const v of vars) if (g[v.name]) decayed[v.name] = tf.add(g[v.name]!, tf.mul(v, wd));
+      g = decayed;
+    }
+    if (solver) g = solver.augmentGradients(g);
+    optimizer.applyGradients(g);
+  };
+  /** One step on the calling thread: loss, gradients and update in one tidy. */
+  const stepHere = (batch: { xs: tf.Tensor; ys: tf.Tensor }): { loss: number; correct: number } => {
+    let lossValue = NaN;
+    let correct = 0;
+    tf.tidy(() => {
+      let pred: tf.Tensor | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const p = model.apply(batch.xs, { training: true }) as tf.Tensor;
+        pred = tf.keep(p);
+        return lossFn(batch.ys, p);
+      }, vars);
+      lossValue = value.dataSync()[0]!;
+      if (o.loss === 'crossentropy' && pred) correct = correctCount(batch.ys, pred).dataSync()[0]!;
+      if (pred) (pred as tf.Tensor).dispose();
+      if (!Number.isFinite(lossValue)) return;
+      applyUpdate(grads);
+    });
+    return { loss: lossValue, correct };
+  };
+  /** One step with the injected source's gradients. */
+  const stepWith = async (source: GradientSource, batch: { xs: tf.Tensor; ys: tf.Tensor }): Promise<{ loss: number; correct: number }> => {
+    const r = await source.gradients(batch.xs, batch.ys);
+    try {
+      if (Number.isFinite(r.loss)) tf.tidy(() => applyUpdate(r.grads));
+    } finally {
+      tf.dispose(Object.values(r.grads));
+    }
+    return { loss: r.loss, correct: o.loss === 'crossentropy' ? (r.correct ?? 0) : 0 };
+  };
+  let source: GradientSource | null = null;
+
   try {
+    if (args.stepper) source = await args.stepper.start(model, { kind: o.loss, output: detectOutputKind(model), labelSmoothing: o.labelSmoothing });
     while (pos.epoch < o.epochs && !pos.stopped) {
       const epoch = pos.epoch;
       let t0 = performance.now();
@@ -181,26 +230,7 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
         let lossValue = NaN;
         let correct = 0;
         try {
-          tf.tidy(() => {
-            let pred: tf.Tensor | null = null;
-            const { value, grads } = tf.variableGrads(() => {
-              const p = model.apply(batch.xs, { training: true }) as tf.Tensor;
-              pred = tf.keep(p);
-              return lossFn(batch.ys, p);
-            }, vars);
-            lossValue = value.dataSync()[0]!;
-            if (o.loss === 'crossentropy' && pred) correct = correctCount(batch.ys, pred).dataSync()[0]!;
-            if (pred) (pred as tf.Tensor).dispose();
-            if (!Number.isFinite(lossValue)) return;
-            let g: tf.NamedTensorMap = grads;
-            if (wd) {
-              const decayed: tf.NamedTensorMap = {};
-              for (const v of vars) if (g[v.name]) decayed[v.name] = tf.add(g[v.name]!, tf.mul(v, wd));
-              g = decayed;
-            }
-            if (solver) g = solver.augmentGradients(g);
-            optimizer.applyGradients(g);
-          });
+          ({ loss: lossValue, correct } = source ? await stepWith(source, batch) : stepHere(batch));
         } finally {
           tf.dispose([...new Set([given.xs, given.ys, batch.xs, batch.ys])]);
         }
@@ -268,6 +298,7 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
     }
   } finally {
     wd?.dispose();
+    await source?.dispose();
   }
   return { position: pos, history };
 }

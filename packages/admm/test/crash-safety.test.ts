@@ -93,6 +93,7 @@ describe('writeReport', () => {
     const data = { name: 'synthetic', trainSize: 16, valSize: 8, inputShape: [4], numClasses: 2 } as unknown as DataSource;
     const report = buildReport({
       backend: 'cpu',
+      threads: 1,
       data,
       plan: { version: 1, layers: {} },
       settings,

@@ -51,17 +51,26 @@ export function pluginSpecifier(spec: string, cwd = process.cwd()): string {
   return pathToFileURL(p).href;
 }
 
+const loaded = new Set<string>();
+
+/** The module specifiers of the plugins loaded so far (worker threads import them to register the plugins' layers). */
+export function loadedPluginModules(): string[] {
+  return [...loaded];
+}
+
 /** Imports a plugin module and registers its plugin; returns the plugin. */
 export async function loadPlugin(spec: string, container: PluginRegistry = defaultRegistry): Promise<FormatPlugin> {
   let mod: Record<string, unknown>;
+  const specifier = pluginSpecifier(spec);
   try {
-    mod = (await import(pluginSpecifier(spec))) as Record<string, unknown>;
+    mod = (await import(specifier)) as Record<string, unknown>;
   } catch (e) {
     if ((e as { code?: string }).code === ErrorCodes.PLUGIN) throw e;
     return fail(ErrorCodes.PLUGIN, `cannot load plugin ${spec}: ${(e as Error).message}`, 'pass a path to a built plugin package or an installed package name');
   }
   const p = pluginFromModule(mod, spec);
   registerPlugin(p, container);
+  loaded.add(specifier);
   return p;
 }
 

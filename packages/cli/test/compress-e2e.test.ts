@@ -20,6 +20,7 @@ interface Report {
   baseline: { final: Evaluation; compressionRatio: number; layers: { name: string; format: string }[] } | null;
   dense: { params: number; evaluation: Evaluation };
   data: { trainSize: number; valSize: number };
+  threads: number;
 }
 
 const tiny = ['--batch', '8', '--pretrain-epochs', '1', '--admm-epochs', '1', '--finetune-epochs', '1', '--json'];
@@ -58,11 +59,14 @@ describe('tensorslim compress end to end (small sizes)', () => {
       '1',
       '--finetune-epochs',
       '1',
+      '--threads',
+      '1',
       '--json',
     ]);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const rep = lastJson<Report>(r.out);
+    expect(rep.threads).toBe(1);
     expect(rep.data.trainSize).toBe(512);
     expect(rep.admm.final.examples).toBe(128);
     expect(rep.admm.layers.map((l) => [l.name, l.format])).toEqual([['lstm_input', 'tt']]);
@@ -102,11 +106,16 @@ describe('tensorslim compress end to end (small sizes)', () => {
       out,
       '--backend',
       'wasm',
+      '--threads',
+      '1',
       ...tiny,
     ]);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const rep = lastJson<Report>(r.out);
+    // one thread: in process (worker threads start in ~10 s each from the sources; test/threads.test.ts trains on two)
+    expect(rep.threads).toBe(1);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/backend \*\*wasm\*\* on 1 thread,/);
     expect(rep.admm.layers.length).toBe(18); // the 3×3 convs of the 9 residual blocks
     expect(rep.admm.compressionRatio).toBeGreaterThan(1.5);
     // the baseline decomposes the same layers at the same ranks, and is saved beside the ADMM model

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { defaultPlan } from '@tensorslim/models';
-import { meanStd, runExperiment, toFlags, type CellResult, type ExperimentSpec } from '../src/commands/experiment.js';
+import { experimentThreads, meanStd, runExperiment, toFlags, type CellResult, type ExperimentSpec } from '../src/commands/experiment.js';
 
 const spec: ExperimentSpec = {
   name: 'fake grid',
@@ -64,6 +64,11 @@ describe('tensorslim experiment', () => {
     const results = await runExperiment(spec, out, { runner: fakeRunner(calls), jobs: 2 });
     expect(calls.filter((c) => c[0] === 'train')).toHaveLength(4); // once per (model, seed)
     expect(compressCalls(calls)).toHaveLength(16);
+    // every run on the cores shared among the jobs; a rerun with other --jobs (other threads) reruns nothing (below)
+    expect(experimentThreads(2, 2)).toBe(1);
+    expect(experimentThreads(1, 16)).toBe(16);
+    for (const c of calls) expect(arg(c, '--threads')).toBe(String(experimentThreads(2)));
+    expect(readFileSync(join(out, 'table.md'), 'utf8')).toContain(`Training threads per run: ${experimentThreads(2)}.`);
     for (const c of compressCalls(calls)) {
       expect(c).toEqual(
         expect.arrayContaining(['--baseline', '--continued-baseline', '--admm-epochs', '2', '--finetune-epochs', '1', '--pretrain-epochs', '0']),

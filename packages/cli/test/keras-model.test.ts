@@ -123,6 +123,8 @@ describe("a user's model.json in the Keras converter layout", () => {
         join(tmp, 'comp'),
         '--backend',
         'wasm',
+        '--threads',
+        '1',
         '--json',
       ]),
     ]);

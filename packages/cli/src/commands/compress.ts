@@ -29,6 +29,7 @@ import { addRobustSection, robustSection, type RobustSection } from '../robust-r
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
 import { pruneReportMarkdown, runPruneMethod } from './compress-prune.js';
+import { resolveThreads, threadsFlag } from '../threads.js';
 
 const api = compressSettingsSchema.shape;
 const runtime = compressRuntimeSchema.shape;
@@ -85,6 +86,7 @@ export const compressFlagsSchema = withDefaults(
     batch: api.batchSize,
     seed: opt(FLAGS.seed, { description: 'run seed: initialization, batch order, randomized SVDs' }),
     backend: FLAGS.backend,
+    threads: threadsFlag,
     checkpointDir: runtime.checkpointDir,
     checkpointEvery: api.checkpointEvery,
     resume: runtime.resume,
@@ -141,7 +143,8 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   const f = parseFlags(compressFlagsSchema, flags);
   if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
   const progress = createProgress(progressEnabled(f.json), f.json);
-  await startBackend(f.backend, progress);
+  const backend = await startBackend(f.backend, progress);
+  const { stepper } = resolveThreads(f.threads, backend, progress);
   // an image folder is resized to a loaded model's input: load the model first
   const loaded = f.dataset?.startsWith(FOLDER_PREFIX) && isModelPath(f.model) ? await resolveModel(f.model) : undefined;
   const data = await resolveDataset({ ...f, ...(loaded ? { inputShape: loaded.model.inputs[0]!.shape.slice(1) as number[] } : {}) });
@@ -173,6 +176,7 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
       if (attack && e.type === 'phase-end' && e.phase === 'pretrain') dense = robustSection({ dense: source.model }, data, training, attack).models.dense!;
       await listener(e);
     },
+    ...(stepper ? { stepper } : {}),
   });
   progress.stop();
   if (attack) {
@@ -190,6 +194,7 @@ export function summarizeReport(r: CompressReport): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(2)}%`);
   const primal = finalPrimal(r.admmHistory);
   const lines = [
+    `trained on:         ${r.backend}, ${r.threads} thread${r.threads > 1 ? 's' : ''}; ${(r.totalMs / 1000).toFixed(1)} s`,
     `dense model:        accuracy ${pct(r.dense.evaluation.accuracy)}, ${r.dense.params} parameters`,
     `compressed layers:  ${r.admm.layers.map((l) => `${l.name} (${l.paramsBefore} → ${l.paramsAfter})`).join(', ')}; ` +
       `${r.admm.compressionRatio.toFixed(2)}× smaller, whole model ${r.admm.modelCompressionRatio.toFixed(2)}×`,

@@ -10,6 +10,7 @@ import { markdownTable } from '@tensorslim/admm';
 import { opt } from '@tensorslim/core';
 import { FLAGS } from '../context.js';
 import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
+import { threadsFlag } from '../threads.js';
 import { runCompress, type CompressFlags } from './compress.js';
 
 /** What the demo runs: a preset of `compress`'s flags (documented in --help and the getting-started guide). */
@@ -39,6 +40,7 @@ export const demoFlagsSchema = withDefaults(
   z.strictObject({
     out: opt(FLAGS.out, { description: 'where to write the models and the report' }),
     backend: FLAGS.backend,
+    threads: threadsFlag,
     seed: opt(FLAGS.seed, { description: 'run seed' }),
     limit: opt(FLAGS.limit, { description: 'use only the first N training images', defaultText: 'all 60,000' }),
     json: opt(FLAGS.json, { description: 'print the report as one JSON line, no progress bars' }),
@@ -67,6 +69,7 @@ export function demoCommand(program: Command): void {
       baseline: true,
       out,
       backend: f.backend,
+      ...(f.threads ? { threads: f.threads } : {}),
       seed: f.seed,
       ...(f.json ? { json: true } : {}),
     };
@@ -85,7 +88,7 @@ export function demoCommand(program: Command): void {
         : []),
     ];
     process.stdout.write(
-      `\nLeNet-5 on MNIST (${r.data.trainSize} training / ${r.data.valSize} validation images), backend ${r.backend}\n\n` +
+      `\nLeNet-5 on MNIST (${r.data.trainSize} training / ${r.data.valSize} validation images), backend ${r.backend}, ${r.threads} thread${r.threads > 1 ? 's' : ''}\n\n` +
         markdownTable(['model', 'accuracy', 'compressed layers', 'parameters'], rows, { align: ['left', 'right', 'right', 'right'] }) +
         `\n\nfinished in ${((performance.now() - t0) / 1000).toFixed(0)} s; report: ${out}/report.md\n`,
     );

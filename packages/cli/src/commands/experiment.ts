@@ -14,11 +14,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, linePlotSvg, markdownTable, type Arm, type PlotSeries } from '@tensorslim/admm';
 import { ErrorCodes, fail, opt, parseOptions, writeFileAtomic } from '@tensorslim/core';
 import { DATASET_NAMES, defaultPlan, MODEL_NAMES } from '@tensorslim/models';
 import { FLAGS } from '../context.js';
 import { addFlags, kebab, parseFlags, type FlagsInput } from '../schema-flags.js';
+import { threadsFlag } from '../threads.js';
 import { compressFlagsSchema } from './compress.js';
 import { trainFlagsSchema } from './train.js';
 
@@ -220,15 +222,21 @@ async function pool<T>(items: readonly T[], jobs: number, fn: (t: T) => Promise<
   );
 }
 
+/** A command without its `--threads N` (the thread count changes float rounding, not what a run is). */
+function withoutThreads(command: readonly string[]): string[] {
+  return command.filter((a, i) => a !== '--threads' && command[i - 1] !== '--threads');
+}
+
 /**
- * Whether a cell file records a finished run of this very command: failed cells, cells run with
- * other flags or plans (or by an older runner), unreadable and missing files are run (again).
+ * Whether a cell file records a finished run of this very command (its thread count aside): failed
+ * cells, cells run with other flags or plans (or by an older runner), unreadable and missing files
+ * are run (again).
  */
 function finished(file: string, command: readonly string[]): boolean {
   if (!existsSync(file)) return false;
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as CellResult;
-    return !c.error && JSON.stringify(c.command) === JSON.stringify(command);
+    return !c.error && JSON.stringify(withoutThreads(c.command)) === JSON.stringify(withoutThreads(command));
   } catch {
     return false;
   }
@@ -340,7 +348,7 @@ function cellFromReport(base: CellBase, rep: CompressJson, dense: number | null)
 export async function runExperiment(
   specIn: ExperimentSpec,
   out: string,
-  opts: { jobs?: number; runner?: CommandRunner; log?: (s: string) => void } = {},
+  opts: { jobs?: number; threads?: number; runner?: CommandRunner; log?: (s: string) => void } = {},
 ): Promise<CellResult[]> {
   const spec = checkSpec(specIn);
   const run = opts.runner ?? childRunner;
@@ -350,6 +358,8 @@ export async function runExperiment(
   const g = spec.grid;
   const plans = await preparePlans(spec, out);
   const per = (m: string) => spec.perModel?.[m] ?? {};
+  // every run trains on the same thread count (recorded in each command; a finished run is not rerun for another)
+  const threads = ['--threads', String(opts.threads ?? experimentThreads(opts.jobs ?? 1))];
   // 1. dense models, once per (model, seed); one trained with other flags is trained again
   const denseJobs = g.model.flatMap((m) => g.seed.map((s) => ({ m, s })));
   await pool(denseJobs, opts.jobs ?? 1, async ({ m, s }) => {
@@ -365,10 +375,12 @@ export async function runExperiment(
       '--out',
       dir,
       '--json',
+      ...threads,
       ...toFlags({ ...spec.train, ...pickTrain(per(m)) }),
     ];
     const done = join(dir, 'command.json');
-    if (existsSync(join(dir, 'report.json')) && existsSync(done) && readFileSync(done, 'utf8') === JSON.stringify(command)) return;
+    const same = () => JSON.stringify(withoutThreads(JSON.parse(readFileSync(done, 'utf8')) as string[])) === JSON.stringify(withoutThreads(command));
+    if (existsSync(join(dir, 'report.json')) && existsSync(done) && same()) return;
     log(`train ${m} seed ${s}`);
     await run(command);
     await writeFileAtomic(done, JSON.stringify(command));
@@ -397,6 +409,7 @@ export async function runExperiment(
       '--out',
       join(out, 'runs', id),
       '--json',
+      ...threads,
       ...toFlags({ ...spec.compress, ...pickCompress(per(m)) }),
     ];
     if (finished(file, command)) return;
@@ -505,7 +518,8 @@ export async function writeExperimentReport(spec: ExperimentSpec, results: reado
     '',
     `Accuracy (%) on ${spec.dataset}, mean ± std over seeds ${g.seed.join(', ')} (the dense row: one dense model per seed). ` +
       `"Ratio" is the achieved compression of the compressed layers (target ${g.ratio.join('×, ')}×; the layers are listed below). ` +
-      `"Before FT" is right after decomposition; "before decomposition" is the arm's trained dense model.`,
+      `"Before FT" is right after decomposition; "before decomposition" is the arm's trained dense model. ` +
+      `Training threads per run: ${cellThreads(results).join(', ') || '1 (the runs predate --threads)'}.`,
     '',
     'The arms start from the same dense model and fine-tune for the same epochs; the "epochs" column is each arm\'s whole training, dense model included:',
     '',
@@ -567,10 +581,25 @@ export async function writeExperimentReport(spec: ExperimentSpec, results: reado
   }
 }
 
+/** Training threads of each run when `--threads` is not given: the cores shared among the jobs (at least 1). */
+export function experimentThreads(jobs: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / jobs));
+}
+
+/** The thread counts the cells' commands name (`--threads N`, the last one counting), sorted. */
+function cellThreads(results: readonly CellResult[]): number[] {
+  const counts = results.map((c) => {
+    const i = c.command.lastIndexOf('--threads');
+    return i >= 0 ? Number(c.command[i + 1]) : null;
+  });
+  return [...new Set(counts.filter((n): n is number => n !== null))].sort((a, b) => a - b);
+}
+
 /** The flags of `experiment`. */
 export const experimentFlagsSchema = z.strictObject({
   out: opt(FLAGS.out, { description: 'results directory: dense/, plans/, cells/, runs/, results.json, table.md, *.svg' }),
   jobs: opt(z.number().int().min(1).default(1), { description: 'cells run in parallel, one process each', arg: 'N' }),
+  threads: opt(threadsFlag, { description: 'training threads of every train and compress run (passed as their --threads)', defaultText: 'all cores / jobs' }),
 });
 
 /** Flags of `experiment` (typed values, or the strings of a command line). */
@@ -594,11 +623,15 @@ export function experimentCommand(program: Command): void {
       'the experiment: {"name", "dataset", "grid": {"model", "format", "ratio", "seed"}, "train": {...}, "compress": {...}, "perModel": {...}, "plans": {...}} (see docs/reproduction.md)',
     );
   addFlags(cmd, experimentFlagsSchema).action(async (specPath: string, flags: ExperimentFlags) => {
-    const { out, jobs } = parseFlags(experimentFlagsSchema, flags);
+    const { out, jobs, threads } = parseFlags(experimentFlagsSchema, flags);
     if (!existsSync(specPath)) fail(ErrorCodes.OPTION, `experiment spec ${specPath} does not exist`);
     const spec = parseSpec(readFileSync(specPath, 'utf8'), specPath);
     const t0 = performance.now();
-    const results = await runExperiment(spec, out, { jobs, log: (s) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
+    const results = await runExperiment(spec, out, {
+      jobs,
+      ...(threads ? { threads } : {}),
+      log: (s) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`),
+    });
     process.stdout.write(`${results.length} cells (${results.filter((r) => r.error).length} failed); table: ${join(out, 'table.md')}\n`);
   });
 }

@@ -24,6 +24,7 @@ import { ADVERSARIAL_FIELDS, adversarialTransform, evaluationAttack, trainingAtt
 import { addRobustSection, robustSection } from '../robust-report.js';
 import { createProgress, progressEnabled, progressListener, type Progress } from '../progress.js';
 import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
+import { resolveThreads, threadsFlag } from '../threads.js';
 
 const api = trainOptionsSchema.shape;
 
@@ -49,6 +50,7 @@ export const trainFlagsSchema = withDefaults(
     ratio: opt(FLAGS.ratio, { description: 'with --decompose-at-epoch: target compression ratio of the planned layers when no --plan is given' }),
     plan: opt(FLAGS.plan, { description: 'with --decompose-at-epoch: a compression plan (see docs/concepts.md)' }),
     ...ADVERSARIAL_FIELDS,
+    threads: threadsFlag,
     out: opt(FLAGS.out, { description: 'where to write model.json, weights-<hash>.bin, report.json and report.md' }),
     json: opt(FLAGS.json, { description: 'print the result as one JSON line, no progress bars' }),
   }),
@@ -130,7 +132,8 @@ export function trainCommand(program: Command): void {
   addFlags(cmd, trainFlagsSchema).action(async (flags: TrainFlags) => {
     const f = parseFlags(trainFlagsSchema, flags);
     const progress = createProgress(progressEnabled(f.json), f.json);
-    await startBackend(f.backend, progress);
+    const backend = await startBackend(f.backend, progress);
+    const { threads, stepper } = resolveThreads(f.threads, backend, progress);
     const seed = f.seed;
     const data = await resolveDataset(f);
     if (f.decomposeAtEpoch !== undefined) return trainEarly(f, data, progress);
@@ -144,11 +147,12 @@ export function trainCommand(program: Command): void {
       seed,
       ...(training ? { batchTransform: adversarialTransform(training) } : {}),
       onEvent: progressListener(progress),
+      ...(stepper ? { stepper } : {}),
     });
     progress.stop();
     ensureDir(f.out);
     await saveModel(model, f.out);
-    const report = { command: 'train', model: f.model, dataset: data.name, seed, history: r.history, evaluation: r.evaluation, ms: r.ms };
+    const report = { command: 'train', model: f.model, dataset: data.name, seed, backend, threads, history: r.history, evaluation: r.evaluation, ms: r.ms };
     await writeFileAtomic(join(f.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     const epochs = r.history.map((h) => h.epoch + 1);
     await writeFileAtomic(
@@ -178,7 +182,7 @@ export function trainCommand(program: Command): void {
     const md = [
       `# Training report: ${f.model} on ${data.name}`,
       '',
-      `Validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}, loss ${r.evaluation.loss.toFixed(4)}, ${(r.ms / 1000).toFixed(1)} s.`,
+      `Validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}, loss ${r.evaluation.loss.toFixed(4)}, ${(r.ms / 1000).toFixed(1)} s on ${backend}, ${threads} thread${threads > 1 ? 's' : ''}.`,
       '',
       markdownTable(
         ['epoch', 'train loss', 'train acc.', 'val loss', 'val acc.', 's'],
@@ -193,7 +197,7 @@ export function trainCommand(program: Command): void {
     await writeFileAtomic(join(f.out, 'report.md'), md);
     const attack = evaluationAttack(f);
     if (attack) await addRobustSection(f.out, robustSection({ trained: model }, data, training, attack));
-    if (f.json) process.stdout.write(JSON.stringify({ out: f.out, ...r.evaluation, ms: r.ms }) + '\n');
+    if (f.json) process.stdout.write(JSON.stringify({ out: f.out, ...r.evaluation, ms: r.ms, backend, threads }) + '\n');
     else
       process.stdout.write(`saved to ${f.out}: validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}\n`);
   });
