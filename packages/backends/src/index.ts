@@ -12,6 +12,7 @@ export {
   describeBackend,
   isBackendRequest,
   isNotInstalledError,
+  softwareAdapterReason,
   type BackendName,
   type BackendRequest,
   type BackendSkip,

@@ -186,6 +186,7 @@ interface GpuLike {
 }
 interface AdapterLike {
   readonly info?: Record<string, unknown>;
+  readonly isFallbackAdapter?: boolean;
   requestAdapterInfo?: () => Promise<Record<string, unknown>>;
   readonly limits?: Record<string, unknown>;
   readonly features?: Iterable<string>;
@@ -199,7 +200,29 @@ const LIMITS = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
-async function startWebgpu(importer: ModuleImporter, opts: SelectBackendOptions): Promise<Record<string, unknown>> {
+/** The adapter-info fields read (by name: Dawn's GPUAdapterInfo keeps them as getters, which a spread does not copy). */
+const INFO_FIELDS = ['vendor', 'architecture', 'device', 'description', 'isFallbackAdapter'] as const;
+
+/** Names of software (CPU) implementations of Vulkan/WebGPU, as adapters report them. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
+
+/**
+ * Why a WebGPU adapter is a software rasterizer running on the CPU (Mesa lavapipe/llvmpipe,
+ * SwiftShader, or any adapter flagged `isFallbackAdapter`), or undefined for a GPU. `auto` skips
+ * such adapters: they are far slower than the wasm backend; `--backend webgpu` still takes them
+ * (that is how the webgpu kernels are tested without a GPU).
+ */
+export function softwareAdapterReason(info: Readonly<Record<string, unknown>>, isFallbackAdapter?: boolean): string | undefined {
+  if (info['isFallbackAdapter'] === true || isFallbackAdapter === true) return 'a fallback adapter';
+  for (const k of ['vendor', 'architecture', 'device', 'description'] as const) {
+    const v = info[k];
+    const m = typeof v === 'string' ? SOFTWARE_ADAPTER.exec(v) : null;
+    if (m) return `a software adapter (${k} "${v}" names ${m[0]})`;
+  }
+  return undefined;
+}
+
+async function startWebgpu(importer: ModuleImporter, opts: SelectBackendOptions, auto: boolean): Promise<Record<string, unknown>> {
   const { gpu, source } = await provideNavigatorGpu(importer, opts.dawnOptions ?? []);
   let adapter: AdapterLike | null;
   try {
@@ -210,18 +233,20 @@ async function startWebgpu(importer: ModuleImporter, opts: SelectBackendOptions)
   if (!adapter) throw new NotAvailable(`no adapter (${source} found no usable GPU)`);
   let info: Record<string, unknown> = {};
   try {
-    info = { ...(adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {})) };
+    info = adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {});
   } catch {
     /* info is optional */
   }
   const adapterInfo: Record<string, unknown> = {};
-  for (const k of ['vendor', 'architecture', 'device', 'description']) if (info[k] !== undefined && info[k] !== '') adapterInfo[k] = info[k];
+  for (const k of INFO_FIELDS) if (info[k] !== undefined && info[k] !== '') adapterInfo[k] = info[k];
+  const software = softwareAdapterReason(adapterInfo, adapter.isFallbackAdapter);
+  if (software && auto) throw new NotAvailable(`only ${software}, slower than the CPU backends (use --backend webgpu to take it anyway)`);
   const limits: Record<string, unknown> = {};
   for (const k of LIMITS) if (adapter.limits?.[k] !== undefined) limits[k] = adapter.limits[k];
   const features = adapter.features ? [...adapter.features].sort() : [];
   await importOptional(importer, '@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu', '@tensorflow/tfjs-backend-webgpu');
-  return { source, adapter: adapterInfo, limits, features };
+  return { source, adapter: adapterInfo, ...(software ? { software } : {}), limits, features };
 }
 
 async function startWasm(importer: ModuleImporter, opts: SelectBackendOptions): Promise<Record<string, unknown>> {
@@ -286,12 +311,12 @@ async function startCpu(importer: ModuleImporter, opts: SelectBackendOptions): P
   return gradients.length ? { leanGradients: gradients } : {};
 }
 
-async function start(name: BackendName, importer: ModuleImporter, opts: SelectBackendOptions): Promise<Record<string, unknown>> {
+async function start(name: BackendName, importer: ModuleImporter, opts: SelectBackendOptions, auto: boolean): Promise<Record<string, unknown>> {
   switch (name) {
     case 'tensorflow':
       return startTensorflow(importer);
     case 'webgpu':
-      return startWebgpu(importer, opts);
+      return startWebgpu(importer, opts, auto);
     case 'wasm':
       return startWasm(importer, opts);
     case 'cpu':
@@ -314,7 +339,8 @@ export function isBackendRequest(s: string): s is BackendRequest {
 /**
  * Activates a TF.js backend and reports the choice.
  *
- * `auto` tries tensorflow → webgpu → wasm → cpu and takes the first that starts; a forced name
+ * `auto` tries tensorflow → webgpu → wasm → cpu and takes the first that starts (webgpu only on
+ * a GPU adapter, not a software one: {@link softwareAdapterReason}); a forced name
  * starts that one or throws `TS_BACKEND` saying why. On wasm, tensorslim's training kernels
  * ({@link WASM_TRAINING_KERNELS}) are registered.
  *
@@ -331,7 +357,7 @@ export async function selectBackend(request: BackendRequest | string = 'auto', o
   const importer = opts.importer ?? defaultImporter;
   if (request !== 'auto') {
     try {
-      const details = await start(request, importer, opts);
+      const details = await start(request, importer, opts, false);
       return { name: request, reason: `requested (--backend ${request})`, skipped: [], details };
     } catch (e) {
       if (!(e instanceof NotAvailable)) throw e;
@@ -341,7 +367,7 @@ export async function selectBackend(request: BackendRequest | string = 'auto', o
   const skipped: BackendSkip[] = [];
   for (const name of BACKEND_ORDER) {
     try {
-      const details = await start(name, importer, opts);
+      const details = await start(name, importer, opts, true);
       const reason = skipped.length === 0 ? 'auto: the first choice started' : `auto: the first of ${BACKEND_ORDER.join(' → ')} that started`;
       return { name, reason, skipped, details };
     } catch (e) {

@@ -23,7 +23,7 @@ import {
   registerWasmTrainingKernels,
   wasmTrainingKernelsRegistered,
 } from '../src/index.js';
-import { values } from './helpers.js';
+import { relMaxDiff, values } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -42,18 +42,6 @@ async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Fl
   const shape = b.shape;
   b.dispose();
   return { cpu, wasm, shape, cpuShape };
-}
-
-/** max |a − b| / max |a| (the tolerance is relative to the values' scale). */
-function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(b.length).toBe(a.length);
-  let m = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(a[i]!));
-  }
-  return m / Math.max(s, 1e-30);
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

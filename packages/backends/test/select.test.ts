@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { isTensorslimError } from '@tensorslim/linalg';
-import { describeBackend, isNotInstalledError, selectBackend, type ModuleImporter } from '../src/index.js';
+import { describeBackend, isNotInstalledError, selectBackend, softwareAdapterReason, type ModuleImporter } from '../src/index.js';
 
 /** The error Node throws for a package that is not installed. */
 function notFound(spec: string): Error {
@@ -127,6 +127,61 @@ describe('auto', () => {
       'backend webgpu (nvidia hopper NVIDIA H100): auto: the first of tensorflow → webgpu → wasm → cpu that started; skipped tensorflow (package @tensorflow/tfjs-node-gpu is not installed; package @tensorflow/tfjs-node is not installed)',
     );
     await tf.setBackend('wasm');
+  });
+
+  /** Dawn's GPUAdapterInfo on Mesa lavapipe (Mesa 25), its fields as getters on the prototype as in Dawn. */
+  class LavapipeInfo {
+    get vendor() {
+      return 'mesa';
+    }
+    get architecture() {
+      return 'software';
+    }
+    get device() {
+      return 'llvmpipe-llvm-15-0-6-256-bits-';
+    }
+    get description() {
+      return 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1';
+    }
+    get isFallbackAdapter() {
+      return true;
+    }
+  }
+  const webgpuPackages = (info: unknown) =>
+    importer({
+      webgpu: () => ({ create: () => fakeGpu({ info, limits: {} }), globals: {} }),
+      '@tensorflow/tfjs-backend-webgpu': () => {
+        tf.registerBackend('webgpu', () => new MathBackendCPU());
+        return {};
+      },
+    });
+
+  it('skips a software adapter (lavapipe), which only an explicit --backend webgpu takes', async () => {
+    const sel = await selectBackend('auto', { importer: webgpuPackages(new LavapipeInfo()) });
+    expect(sel.name).toBe('wasm');
+    expect(sel.skipped[1]).toEqual({ name: 'webgpu', why: 'only a fallback adapter, slower than the CPU backends (use --backend webgpu to take it anyway)' });
+    const forced = await selectBackend('webgpu', { importer: webgpuPackages(new LavapipeInfo()) });
+    expect(forced.name).toBe('webgpu');
+    expect(forced.details['software']).toBe('a fallback adapter');
+    expect(forced.details['adapter']).toEqual({
+      vendor: 'mesa',
+      architecture: 'software',
+      device: 'llvmpipe-llvm-15-0-6-256-bits-',
+      description: 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1',
+      isFallbackAdapter: true,
+    });
+    await tf.setBackend('wasm');
+  });
+
+  it('recognizes software adapters by flag or by name, and not GPUs', () => {
+    expect(softwareAdapterReason({ vendor: 'google', description: 'SwiftShader Device (Subzero)' })).toBe(
+      'a software adapter (description "SwiftShader Device (Subzero)" names SwiftShader)',
+    );
+    expect(softwareAdapterReason({ device: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toMatch(/names llvmpipe\)$/);
+    expect(softwareAdapterReason({ description: 'Lavapipe' })).toMatch(/names Lavapipe\)$/);
+    expect(softwareAdapterReason({ vendor: 'nvidia' }, true)).toBe('a fallback adapter');
+    expect(softwareAdapterReason({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100', isFallbackAdapter: false })).toBeUndefined();
+    expect(softwareAdapterReason({})).toBeUndefined();
   });
 
   it('takes tensorflow first when tfjs-node-gpu starts', async () => {

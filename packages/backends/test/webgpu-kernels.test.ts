@@ -17,22 +17,11 @@ import {
   webgpuTrainingKernelsRegistered,
 } from '../src/webgpu-kernels.js';
 import { convGradGeometry } from '../src/index.js';
-import { values } from './helpers.js';
+import { relMaxDiff, values } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(b.length).toBe(a.length);
-  let m = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(a[i]!));
-  }
-  return m / Math.max(s, 1e-30);
-}
 
 let cpuOwn: tf.KernelFunc;
 

@@ -1,0 +1,122 @@
+/**
+ * The webgpu backend, for real (Dawn through the `webgpu` package), against the cpu backend:
+ * tensorslim's webgpu kernels (the Conv2DBackpropFilter formulations of webgpu-kernels.ts) and
+ * one training step of a small LeNet-5 with batch norm (the gradient of every weight). Without
+ * a GPU this runs on Mesa's software Vulkan (lavapipe; .ci/run installs it). Skipped when no
+ * adapter starts, except under REQUIRE_WEBGPU=1 (CI), where that is a failure.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend } from '../src/index.js';
+import { registerWebgpuTrainingKernels, unregisterWebgpuTrainingKernels, type WebgpuKernelOptions } from '../src/webgpu-kernels.js';
+import { relMaxDiff, values } from './helpers.js';
+
+const required = process.env['REQUIRE_WEBGPU'] === '1';
+const started = await selectBackend('webgpu').then(
+  (sel) => ({ ok: true as const, sel, why: '' }),
+  (e: unknown) => ({ ok: false as const, sel: null, why: e instanceof Error ? e.message : String(e) }),
+);
+const skipWhy = started.ok ? '' : ` (skipped: ${started.why})`;
+
+afterAll(async () => {
+  unregisterWebgpuTrainingKernels();
+  await tf.setBackend('cpu');
+});
+
+/** Runs `f` with `backend` active and reads its result. */
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const t = f();
+  const v = (await t.data()) as Float32Array;
+  t.dispose();
+  return v;
+}
+
+it.skipIf(!required)('REQUIRE_WEBGPU=1: the webgpu backend starts', () => {
+  expect(started.why).toBe('');
+  expect(started.sel?.name).toBe('webgpu');
+});
+
+describe.skipIf(!started.ok)(`webgpu agrees with cpu${skipWhy}`, () => {
+  const filterGrad = (x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], strides: number, pad: 'same' | 'valid') =>
+    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', dilations: 1, filterShape } as never) as tf.Tensor;
+
+  const kernelCases: { name: string; opts: WebgpuKernelOptions }[] = [
+    { name: 'im2col, split-K auto', opts: {} },
+    { name: 'im2col, 4 splits, transposed dy', opts: { splitK: 4, product: 'transposeDy' } },
+    { name: 'transposed conv', opts: { filterGrad: 'transposed-conv' } },
+  ];
+  const geometries = [
+    { hw: 9, k: 3, inC: 3, outC: 5, s: 1, pad: 'same' as const },
+    { hw: 10, k: 5, inC: 4, outC: 6, s: 2, pad: 'valid' as const },
+  ];
+  for (const { name, opts } of kernelCases) {
+    it(`Conv2DBackpropFilter (${name}) matches cpu's own kernel`, async () => {
+      const own = tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc;
+      registerWebgpuTrainingKernels(opts);
+      expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')!.kernelFunc).not.toBe(own); // tensorslim's is the one run
+      for (const [i, g] of geometries.entries()) {
+        const n = 4;
+        const out = g.pad === 'same' ? Math.ceil(g.hw / g.s) : Math.ceil((g.hw - g.k + 1) / g.s);
+        const x = tf.tensor4d(values(n * g.hw * g.hw * g.inC, 11 + i), [n, g.hw, g.hw, g.inC]);
+        const dy = tf.tensor4d(values(n * out * out * g.outC, 23 + i), [n, out, out, g.outC]);
+        const shape = [g.k, g.k, g.inC, g.outC];
+        const ref = await on('cpu', () => filterGrad(x, dy, shape, g.s, g.pad));
+        const got = await on('webgpu', () => filterGrad(x, dy, shape, g.s, g.pad));
+        const err = relMaxDiff(ref, got);
+        console.log(`webgpu vs cpu, Conv2DBackpropFilter ${name}, geometry ${i}: relative max error ${err.toExponential(2)}`);
+        expect(err, `${name}, geometry ${i}`).toBeLessThan(1e-5);
+        x.dispose();
+        dy.dispose();
+      }
+      unregisterWebgpuTrainingKernels();
+    });
+  }
+
+  it("a LeNet-5 (with batch norm) training step's gradients match cpu's", async () => {
+    registerWebgpuTrainingKernels();
+    await tf.setBackend('cpu');
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 6,
+          kernelSize: 5,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 120, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }),
+        tfl.layers.dense({ units: 84, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }),
+        tfl.layers.dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }),
+      ],
+    });
+    const n = 8;
+    const x = tf.tensor4d(values(n * 28 * 28, 7), [n, 28, 28, 1]);
+    const labels = tf.oneHot(tf.tensor1d([3, 1, 4, 1, 5, 9, 2, 6], 'int32'), 10);
+    const grads = async (backend: string) => {
+      await tf.setBackend(backend);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+      const out = new Map<string, Float32Array>([['loss', (await value.data()) as Float32Array]]);
+      for (const [k, g] of Object.entries(grads)) out.set(k, (await g.data()) as Float32Array);
+      tf.dispose([value, grads]);
+      return out;
+    };
+    const ref = await grads('cpu');
+    const got = await grads('webgpu');
+    expect([...got.keys()]).toEqual([...ref.keys()]);
+    expect(ref.size).toBe(13); // the loss; kernel and bias of 2 convs and 3 denses; batch norm's gamma and beta
+    const errors = Object.fromEntries([...ref].map(([k, r]) => [k, relMaxDiff(r, got.get(k)!)]));
+    console.log('webgpu vs cpu, LeNet-5 step, relative max error per gradient:', errors);
+    for (const [k, e] of Object.entries(errors)) expect(e, k).toBeLessThan(1e-4);
+    tf.dispose([x, labels]);
+    model.layers.forEach((l) => l.dispose());
+  });
+});
