@@ -10,7 +10,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { GradientStepper, LossSpec } from '@tensorslim/admm';
-import { opt } from '@tensorslim/core';
+import { modelSummary, opt } from '@tensorslim/core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { startGradientEngine, type GradientEngineOptions } from '@tensorslim/backends';
 import { BUILTIN_PLUGINS, loadedPluginModules } from './plugins.js';
 import type { Progress } from './progress.js';
@@ -18,7 +19,7 @@ import type { Progress } from './progress.js';
 /** `--threads`: the flag every training command has. */
 export const threadsFlag = opt(z.number().int().min(1).optional(), {
   description: 'training threads: data-parallel worker threads, one wasm (or cpu) backend each, gradients averaged in a fixed order; 1 trains in process',
-  defaultText: 'all cores',
+  defaultText: 'all cores when the model has ≥ 5M multiply-adds per example, else 1',
   note: 'wasm and cpu backends only; a GPU backend trains in process',
   arg: 'N',
 });
@@ -71,10 +72,25 @@ export interface ThreadChoice {
 }
 
 /**
- * `--threads` (default: every core) on the backend the command started: worker threads when
- * more than one and the backend is wasm or cpu; otherwise one thread in process. Logs the choice.
+ * Multiply-adds per example below which worker threads do not pay when `--threads` is not given:
+ * each step's exchange with the workers costs more than half a small model's step saves (the
+ * demo's LeNet-5, 0.4M MACs: 17–19 s on one thread, 27–28 s on two, on this project's 2-core
+ * machine; ResNet-20, 41M MACs: 1.57× the images per second on two).
  */
-export function resolveThreads(flag: number | undefined, backend: string, progress: Pick<Progress, 'log'>): ThreadChoice {
+export const WORKER_MIN_MACS = 5e6;
+
+/**
+ * `--threads` on the backend the command started: worker threads when more than one and the
+ * backend is wasm or cpu; otherwise one thread in process. Without the flag: every core when
+ * `model` has at least {@link WORKER_MIN_MACS} multiply-adds per example, one thread otherwise.
+ * Logs the choice.
+ */
+export function resolveThreads(flag: number | undefined, backend: string, progress: Pick<Progress, 'log'>, model?: tfl.LayersModel): ThreadChoice {
+  const macs = flag === undefined && model ? modelSummary(model).totalFlops : Infinity;
+  if (macs < WORKER_MIN_MACS) {
+    progress.log(`threads: 1, in process (${(macs / 1e6).toFixed(2)}M multiply-adds per example: too few for worker threads to pay; --threads N forces N)`);
+    return { threads: 1 };
+  }
   const wanted = flag ?? availableParallelism();
   const workerBackend = WORKER_BACKENDS.find((b) => b === backend);
   if (wanted <= 1 || !workerBackend) {

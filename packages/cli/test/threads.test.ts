@@ -11,7 +11,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { trainDense } from '@tensorslim/admm';
 import { selectBackend } from '@tensorslim/backends';
 import { buildModel, syntheticDataset } from '@tensorslim/models';
-import { resolveThreads, workerPreload, workerStepper } from '../src/threads.js';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { modelSummary } from '@tensorslim/core';
+import { resolveThreads, WORKER_MIN_MACS, workerPreload, workerStepper } from '../src/threads.js';
 
 const ADMM_LOSS = fileURLToPath(new URL('../../admm/src/loss.ts', import.meta.url));
 
@@ -31,6 +33,24 @@ describe('resolveThreads', () => {
     expect(resolveThreads(4, 'webgpu', log)).toEqual({ threads: 1 });
     expect(lines.at(-1)).toBe('threads: 1, in process (--threads 4 ignored: the webgpu backend trains in process; worker threads run wasm or cpu)');
     expect(workerPreload()).toEqual(expect.arrayContaining(['@tensorslim/core', '@tensorslim/models', '@tensorslim/decomp-tt']));
+  });
+
+  it('without --threads, a model under WORKER_MIN_MACS per example trains in process; a larger one on every core; --threads N overrides', () => {
+    const lines: string[] = [];
+    const log = { log: (s: string) => void lines.push(s) };
+    const lenet = buildModel('lenet5', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+    const macs = modelSummary(lenet).totalFlops;
+    expect(macs).toBeLessThan(WORKER_MIN_MACS);
+    expect(resolveThreads(undefined, 'wasm', log, lenet)).toEqual({ threads: 1 });
+    expect(lines.at(-1)).toBe(
+      `threads: 1, in process (${(macs / 1e6).toFixed(2)}M multiply-adds per example: too few for worker threads to pay; --threads N forces N)`,
+    );
+    expect(resolveThreads(2, 'wasm', log, lenet).stepper?.threads).toBe(2);
+    const wide = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4000], units: 2000 })] }); // 8M multiply-adds
+    expect(modelSummary(wide).totalFlops).toBeGreaterThanOrEqual(WORKER_MIN_MACS);
+    expect(resolveThreads(undefined, 'wasm', log, wide).threads).toBe(availableParallelism());
+    lenet.dispose();
+    wide.dispose();
   });
 });
 

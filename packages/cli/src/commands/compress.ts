@@ -144,11 +144,11 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
   const progress = createProgress(progressEnabled(f.json), f.json);
   const backend = await startBackend(f.backend, progress);
-  const { stepper } = resolveThreads(f.threads, backend, progress);
   // an image folder is resized to a loaded model's input: load the model first
   const loaded = f.dataset?.startsWith(FOLDER_PREFIX) && isModelPath(f.model) ? await resolveModel(f.model) : undefined;
   const data = await resolveDataset({ ...f, ...(loaded ? { inputShape: loaded.model.inputs[0]!.shape.slice(1) as number[] } : {}) });
   const source = loaded ?? (await resolveModel(f.model, data, f.seed));
+  const { stepper } = resolveThreads(f.threads, backend, progress, source.model);
   const skipped = (data as { skipped?: { corrupt: string[]; notImages: string[]; emptyClasses: string[] } }).skipped;
   if (skipped) {
     progress.log(

@@ -133,12 +133,12 @@ export function trainCommand(program: Command): void {
     const f = parseFlags(trainFlagsSchema, flags);
     const progress = createProgress(progressEnabled(f.json), f.json);
     const backend = await startBackend(f.backend, progress);
-    const { threads, stepper } = resolveThreads(f.threads, backend, progress);
     const seed = f.seed;
     const data = await resolveDataset(f);
     if (f.decomposeAtEpoch !== undefined) return trainEarly(f, data, progress);
     const training = trainingAttack(f);
     const { model } = await resolveModel(f.model, data, seed);
+    const { threads, stepper } = resolveThreads(f.threads, backend, progress, model);
     const r = await trainDense(model, data, {
       epochs: f.epochs,
       lr: f.lr,
