@@ -1,18 +1,21 @@
 // Node module hooks for tests that need a fresh process (kill-and-resume, save → load): run the
 // workspace's TypeScript sources directly (transpiled by the repository's own `typescript`), with
-// `@tensorslim/<pkg>` aliased to packages/<pkg>/src/index.ts as vitest does. Test-only.
+// every workspace package's name aliased to its src/index.ts as vitest does. Test-only.
 // Use: node --import <repo>/scripts/ts-register.mjs script.(ts|mjs)
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { workspacePackages } from './workspace.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// every workspace package with a src/index.ts (the examples' too: a package may build on one)
+const entries = new Map(workspacePackages().flatMap((p) => (p.entry ? [[p.name, p.entry]] : [])));
 
 export async function resolve(specifier, context, next) {
-  const m = /^@tensorslim\/([a-z-]+)$/.exec(specifier);
-  if (m) return { url: pathToFileURL(join(root, 'packages', m[1], 'src', 'index.ts')).href, shortCircuit: true };
+  const entry = entries.get(specifier);
+  if (entry) return { url: pathToFileURL(entry).href, shortCircuit: true };
   if (/^\.{1,2}\//.test(specifier) && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
     const url = new URL(specifier.slice(0, -3) + '.ts', context.parentURL);
     if (existsSync(fileURLToPath(url))) return { url: url.href, shortCircuit: true };

@@ -39,7 +39,7 @@ export function publishedPackages() {
 }
 
 /**
- * `@tensorslim/<pkg>` → packages/<pkg>/src/index.ts for every published package, and each
+ * Every workspace package's name → its src/index.ts (published packages and examples), and each
  * subpath export `@tensorslim/<pkg>/<sub>` → packages/<pkg>/src/<sub>/index.ts (listed first: an
  * alias also matches the names below it).
  */
@@ -53,7 +53,8 @@ export function sourceAliases() {
   });
   return Object.fromEntries([
     ...subpaths,
-    ...publishedPackages()
+    // every package's main entry, the examples' too (decomp-atd builds on the CP example's CP-ALS)
+    ...workspacePackages()
       .filter((p) => p.entry)
       .map((p) => [p.name, p.entry]),
   ]);
