@@ -194,6 +194,28 @@ async function fineTuneMasked(model: tfl.LayersModel, data: DataSource, masks: M
   }
 }
 
+/** An arm's row from its final model: accuracy, sizes (saved under `t.outDir/<arm>` when given), channels removed per layer, wall time since `t0`. */
+async function armResult(
+  arm: string,
+  model: tfl.LayersModel,
+  data: DataSource,
+  r: { afterPrune: PruneArm['afterPrune']; sparsity: number; removed: Awaited<ReturnType<typeof removeChannels>>['removed'] },
+  t: { outDir?: string; registry: PluginRegistry },
+  t0: number,
+): Promise<PruneArm> {
+  const final = evaluate(model, data);
+  const sizes = await measure(model, t.outDir ? join(t.outDir, arm) : undefined, t.registry);
+  return {
+    arm,
+    afterPrune: r.afterPrune,
+    final,
+    sparsity: r.sparsity,
+    ...sizes,
+    removed: Object.fromEntries(r.removed.map((x) => [x.pair.producer, x.removed.length])),
+    ms: performance.now() - t0,
+  };
+}
+
 /** Parameters, multiply-adds and saved bytes of a model. */
 export async function measure(model: tfl.LayersModel, dir: string | undefined, registry: PluginRegistry): Promise<Omit<DenseRow, 'evaluation'>> {
   const s = modelSummary(model);
@@ -269,18 +291,9 @@ async function pruneArm(
   await fineTuneMasked(model, data, masks, t);
   tf.dispose(masks.map((m) => m.mask));
   const { model: small, removed } = await removeChannels(model);
-  const final = evaluate(small, data);
-  const sizes = await measure(small, t.outDir ? join(t.outDir, arm) : undefined, t.registry);
+  const result = await armResult(arm, small, data, { afterPrune, sparsity, removed }, t, t0);
   small.dispose();
-  return {
-    arm,
-    afterPrune,
-    final,
-    sparsity,
-    ...sizes,
-    removed: Object.fromEntries(removed.map((r) => [r.pair.producer, r.removed.length])),
-    ms: performance.now() - t0,
-  };
+  return result;
 }
 
 async function denseRow(model: tfl.LayersModel, data: DataSource, t: PruneTraining & { registry: PluginRegistry }): Promise<DenseRow> {
@@ -513,17 +526,8 @@ async function collabArm(
   const final0 = Object.keys(lowRankPlan).length ? (await factorizeModel(small, { version: 1, layers: lowRankPlan }, { container: t.registry })).model : small;
   const afterPrune = evaluate(final0, data);
   await fineTune(final0, data, { epochs: t.finetuneEpochs, lr: t.finetuneLr, batchSize: t.batchSize, seed: t.seed });
-  const final = evaluate(final0, data);
-  const sizes = await measure(final0, t.outDir ? join(t.outDir, arm) : undefined, t.registry);
+  const result = await armResult(arm, final0, data, { afterPrune, sparsity, removed }, t, t0);
   if (final0 !== small) final0.dispose();
   small.dispose();
-  return {
-    arm,
-    afterPrune,
-    final,
-    sparsity,
-    ...sizes,
-    removed: Object.fromEntries(removed.map((r) => [r.pair.producer, r.removed.length])),
-    ms: performance.now() - t0,
-  };
+  return result;
 }
