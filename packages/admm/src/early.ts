@@ -17,7 +17,7 @@ import { evaluate, type Evaluation } from './evaluate.js';
 import type { EpochRecord } from './events.js';
 import { compressRuntimeSchema, definedOnly, trainRunOptionsSchema } from './options.js';
 import { profileTrainingStep, type StepProfile } from './profile.js';
-import { markdownTable } from './report/index.js';
+import { markdownTable } from '@tensorslim/report';
 import { resolveSurgery } from './surgery.js';
 import { resolvePlannedLayers } from './targets.js';
 import { LOOP_START, disposeOptimizer, makeOptimizer, trainLoop } from './trainer.js';

@@ -8,18 +8,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import type { Batch, DataSource } from '@tensorslim/core';
 import { parseOptions } from '@tensorslim/core';
+import type { Evaluation } from '@tensorslim/report';
 import { correctCount, detectOutputKind, makeLoss } from './loss.js';
 import { definedOnly, evalBatchSizeSchema, lossSchema, type LossKind } from './options.js';
 
-/** Evaluation results. */
-export interface Evaluation {
-  /** Mean loss (no label smoothing, no ADMM term). */
-  readonly loss: number;
-  /** Fraction of correct arg-max predictions; `null` for regression. */
-  readonly accuracy: number | null;
-  /** Examples evaluated. */
-  readonly examples: number;
-}
+export type { Evaluation } from '@tensorslim/report';
 
 /** Options of {@link evaluate}: batch size, loss, and optionally the batches to evaluate on. */
 export const evaluateOptionsSchema = z.strictObject({

@@ -1,9 +1,13 @@
 /**
  * Progress events of training and the compress pipeline: one discriminated union, delivered to a
- * single listener (a progress bar, a log, a test).
+ * single listener (a progress bar, a log, a test). The records they carry (`EpochRecord`,
+ * `AdmmUpdateRecord`, `LayerResidual`) are `@tensorslim/report`'s, re-exported here.
  *
  * @module
  */
+import type { AdmmUpdateRecord, EpochRecord } from '@tensorslim/report';
+
+export type { AdmmUpdateRecord, EpochRecord, LayerResidual } from '@tensorslim/report';
 
 /** The phases of the compress pipeline. */
 export type PhaseName =
@@ -17,60 +21,6 @@ export type PhaseName =
   | 'continued-decompose'
   | 'continued-finetune'
   | 'report';
-
-/** One epoch's numbers. `null` where not applicable (no validation split, regression loss). */
-export interface EpochRecord {
-  /** Phase. */
-  readonly phase: string;
-  /** Epoch index within the phase (0-based). */
-  readonly epoch: number;
-  /** Mean training loss over the epoch (without the ADMM penalty). */
-  readonly trainLoss: number;
-  /** Training accuracy over the epoch (crossentropy only). */
-  readonly trainAccuracy: number | null;
-  /** Validation loss. */
-  readonly valLoss: number | null;
-  /** Validation accuracy. */
-  readonly valAccuracy: number | null;
-  /** Learning rate. */
-  readonly lr: number;
-  /** ρ at the end of the epoch (ADMM phase only). */
-  readonly rho: number | null;
-  /** Wall time of the epoch in ms (training + evaluation). */
-  readonly ms: number;
-}
-
-/** Residuals of one compressed layer at one ADMM update. */
-export interface LayerResidual {
-  /** Layer name. */
-  readonly name: string;
-  /** ‖W − Z‖_F / ‖W‖_F after the update. */
-  readonly primal: number;
-  /** ρ‖Z − Z_prev‖_F. */
-  readonly dual: number;
-}
-
-/** One Z/U update of ADMM. */
-export interface AdmmUpdateRecord {
-  /** Update number (1-based). */
-  readonly update: number;
-  /** Training step (within the ADMM phase) after which it ran. */
-  readonly step: number;
-  /** Epoch during which it ran (0-based). */
-  readonly epoch: number;
-  /** ρ used by this update. */
-  readonly rho: number;
-  /** ρ after the schedule (differs from `rho` when the schedule fired). */
-  readonly nextRho: number;
-  /** Largest primal residual over the layers. */
-  readonly primal: number;
-  /** Largest dual residual over the layers. */
-  readonly dual: number;
-  /** Per-layer residuals. */
-  readonly layers: readonly LayerResidual[];
-  /** Time of the projections and bookkeeping, ms. */
-  readonly ms: number;
-}
 
 /** A phase begins. */
 export interface PhaseStartEvent {

@@ -3,7 +3,7 @@
  * it: ADMM training (ρ = 1e-3, Z/U update per epoch, SGD momentum 0.9 by default, as the paper)
  * → decomposition by the format plugins → fine-tuning → evaluation → saved model + report.
  * Generic over formats: projectors come from the registry by the plan's format ids. The report
- * helpers (Markdown tables, SVG line plots) are here too, for every report the CLI writes.
+ * (report.json, report.md, plots) is built and written by `@tensorslim/report`.
  *
  * @packageDocumentation
  */
@@ -20,8 +20,7 @@ export * from './checkpoint.js';
 export * from './targets.js';
 export * from './surgery.js';
 export * from './weights.js';
-export * from './report/index.js';
-export * from './report.js';
+export type { CompressReport } from './report.js';
 export * from './compress.js';
 export * from './train.js';
 export * from './early.js';

@@ -1,15 +1,14 @@
 /**
- * Crash safety of what the pipeline writes: checkpoints and reports go through core's durable
- * atomic writes (fsync of each file, rename, fsync of the directory), and a damaged newest
- * checkpoint never has its sequence number reused. `node:fs/promises` is wrapped to record the
- * fsyncs and renames.
+ * Crash safety of the checkpoints: they go through core's durable atomic writes (fsync of each
+ * file, rename, fsync of the directory), and a damaged newest checkpoint never has its sequence
+ * number reused. `node:fs/promises` is wrapped to record the fsyncs and renames. (The report's
+ * writer is tested in @tensorslim/report.)
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DataSource } from '@tensorslim/core';
-import { CheckpointStore, buildMethodResult, buildReport, resolveCompressSettings, writeReport } from '../src/index.js';
+import { CheckpointStore } from '../src/index.js';
 
 const io = vi.hoisted(() => ({ log: [] as string[] }));
 
@@ -78,39 +77,5 @@ describe('CheckpointStore', () => {
     expect(seqs.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(s.list().map((c) => c.seq)).toEqual([1, 2, 4, 6]);
     expect(JSON.parse(readFileSync(join(p6, 'checkpoint.json'), 'utf8')).seq).toBe(6);
-  });
-});
-
-describe('writeReport', () => {
-  it('writes report.json, report.md and every plot durably', async () => {
-    const evaluation = { loss: 0.5, accuracy: 0.75, examples: 8 };
-    const settings = resolveCompressSettings();
-    const method = buildMethodResult(
-      'admm',
-      { layers: [], trained: evaluation, afterDecompose: evaluation, final: evaluation, paramsBefore: 10, paramsAfter: 5, modelDir: null },
-      settings,
-    );
-    const data = { name: 'synthetic', trainSize: 16, valSize: 8, inputShape: [4], numClasses: 2 } as unknown as DataSource;
-    const report = buildReport({
-      backend: 'cpu',
-      threads: 1,
-      data,
-      plan: { version: 1, layers: {} },
-      settings,
-      dense: { evaluation, params: 10 },
-      admm: method,
-      baseline: null,
-      continued: null,
-      admmHistory: [],
-      epochs: [{ phase: 'admm', epoch: 0, trainLoss: 0.6, trainAccuracy: 0.7, valLoss: 0.5, valAccuracy: 0.75, lr: 0.1, rho: 0.001, ms: 3 }],
-      phaseMs: { admm: 3 },
-      stoppedEarly: false,
-    });
-    const dir = join(tmp, 'report');
-    await writeReport(dir, report);
-    const files = readdirSync(dir).sort();
-    expect(files).toEqual(['accuracy.svg', 'loss.svg', 'report.json', 'report.md', 'residuals.svg']);
-    for (const f of files) durable(join(dir, f), dir);
-    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).admm.final.accuracy).toBe(0.75);
   });
 });

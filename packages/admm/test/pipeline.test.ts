@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, isTensorslimError, loadModel, registerPlugin, registerProjector, type LayerTarget } from '@tensorslim/core';
 import { matrix, svdValues, type DenseTensor } from '@tensorslim/linalg';
-import { CheckpointStore, compress, evaluate, reportMarkdown, resume, type CompressReport, type ProgressEvent } from '@tensorslim/admm';
+import { CheckpointStore, compress, evaluate, resume, type CompressReport, type ProgressEvent } from '@tensorslim/admm';
+import { reportMarkdown } from '@tensorslim/report';
 import { classificationSource, lowRankMatrix, lowRankPlugin, maxRelDiff, mlp, regressionSource, topKProjector, weightsOf } from './helpers/fixtures.js';
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { markdownTable } from '@tensorslim/admm';
+import { markdownTable } from '@tensorslim/report';
 import { writeFileAtomic, type DataSource } from '@tensorslim/core';
 import { robustEvaluate, type AttackOptions, type RobustEvaluation } from '@tensorslim/robust';
 

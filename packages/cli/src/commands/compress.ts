@@ -7,19 +7,15 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import {
-  ARM_LABELS,
-  budgetText,
   compress,
   COMPRESS_DEFAULTS,
   compressRuntimeSchema,
   compressSettingsSchema,
-  CONVERGED_PRIMAL,
-  finalPrimal,
-  reportArms,
   rhoScheduleSchema,
   type CompressReport,
   type CompressSettings,
 } from '@tensorslim/admm';
+import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, finalPrimal, reportArms } from '@tensorslim/report';
 import { ErrorCodes, defaultRegistry, fail, opt } from '@tensorslim/core';
 import { FOLDER_PREFIX, MODEL_NAMES } from '@tensorslim/models';
 import { ADVERSARIAL_FIELDS, ATMC_FIELDS, adversarialTransform, evaluationAttack, registerAtmc, trainingAttack } from '@tensorslim/robust';

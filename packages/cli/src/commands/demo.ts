@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { markdownTable } from '@tensorslim/admm';
+import { markdownTable } from '@tensorslim/report';
 import { opt } from '@tensorslim/core';
 import { FLAGS } from '../context.js';
 import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';

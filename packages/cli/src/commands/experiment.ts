@@ -15,7 +15,7 @@ import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, linePlotSvg, markdownTable, type Arm, type PlotSeries } from '@tensorslim/admm';
+import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, linePlotSvg, markdownTable, type Arm, type PlotSeries } from '@tensorslim/report';
 import { ErrorCodes, fail, opt, parseOptions, writeFileAtomic } from '@tensorslim/core';
 import { DATASET_NAMES, defaultPlan, MODEL_NAMES } from '@tensorslim/models';
 import { FLAGS } from '../context.js';

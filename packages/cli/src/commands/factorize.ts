@@ -17,7 +17,7 @@ import {
   type FactorizedLayerReport,
   type ModelCost,
 } from '@tensorslim/core';
-import { markdownTable } from '@tensorslim/admm';
+import { markdownTable } from '@tensorslim/report';
 import { Rng } from '@tensorslim/linalg';
 import { z } from 'zod';
 import { ensureDir, FLAGS, resolveModel, resolvePlanAndBudget, startBackend } from '../context.js';

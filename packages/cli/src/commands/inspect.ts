@@ -17,7 +17,7 @@ import {
   type CompressionPlan,
   type ModelSummary,
 } from '@tensorslim/core';
-import { markdownTable } from '@tensorslim/admm';
+import { markdownTable } from '@tensorslim/report';
 import { MODEL_NAMES } from '@tensorslim/models';
 import { FLAGS, resolveModel, resolvePlanAndBudget, startBackend } from '../context.js';
 import { modelBudgetText } from '../output.js';

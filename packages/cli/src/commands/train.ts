@@ -8,15 +8,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { z } from 'zod';
-import {
-  compareEarlyDecomposition,
-  earlyDecomposeOptionsSchema,
-  earlyReportMarkdown,
-  linePlotSvg,
-  markdownTable,
-  trainDense,
-  trainOptionsSchema,
-} from '@tensorslim/admm';
+import { compareEarlyDecomposition, earlyDecomposeOptionsSchema, earlyReportMarkdown, trainDense, trainOptionsSchema } from '@tensorslim/admm';
+import { linePlotSvg, markdownTable } from '@tensorslim/report';
 import { opt, saveModel, writeFileAtomic, type DataSource } from '@tensorslim/core';
 import { MODEL_NAMES } from '@tensorslim/models';
 import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeXml, formatDuration, formatNumber, formatPercent, formatTick, linePlotSvg, logTicks, markdownTable, niceTicks } from '../src/report/index.js';
+import { escapeXml, formatDuration, formatNumber, formatPercent, formatTick, linePlotSvg, logTicks, markdownTable, niceTicks } from '../src/index.js';
 
 describe('niceTicks / logTicks', () => {
   it('picks multiples of 1, 2, 5 × 10^k inside the range', () => {
