@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
-//   cli -> prune, robust -> admm -> report -> core -> linalg; models, plugins -> core;
+//   cli -> early, prune, robust -> admm -> report -> core -> linalg; models, plugins -> core;
 //   backends -> linalg, beside core.
 //   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
 //   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
@@ -15,7 +15,9 @@
 //   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on admm's solver) imports core, linalg and admm.
 //   - robust (adversarial training, ATMC's projectors) imports core, linalg, admm (losses,
 //     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
-//   - cli imports every package (it alone imports backends, models and the plugins);
+//   - early (early decomposition on admm's training loop) imports core, linalg, admm and report
+//     (its Markdown table); admm does not import it.
+//   - cli imports every package (it alone imports backends, models, early and the plugins);
 //     nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
@@ -38,7 +40,8 @@ const allowed = {
   models: ['core', 'linalg'],
   prune: ['core', 'linalg', 'admm'],
   robust: ['core', 'linalg', 'admm', 'prune'],
-  cli: ['linalg', 'core', 'backends', 'report', 'admm', 'models', 'prune', 'robust', ...PLUGINS],
+  early: ['core', 'linalg', 'admm', 'report'],
+  cli: ['linalg', 'core', 'backends', 'report', 'admm', 'models', 'prune', 'robust', 'early', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

@@ -23,5 +23,3 @@ export * from './weights.js';
 export type { CompressReport } from './report.js';
 export * from './compress.js';
 export * from './train.js';
-export * from './early.js';
-export * from './profile.js';

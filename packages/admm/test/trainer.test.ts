@@ -17,6 +17,7 @@ import {
   resolveTrainOptions,
   trainDense,
   trainLoop,
+  type BatchTransform,
 } from '@tensorslim/admm';
 import { classificationSource, mlp, regressionSource, weightsOf } from './helpers/fixtures.js';
 
@@ -217,5 +218,24 @@ describe('options', () => {
     expect(doc('rhoSchedule')?.default).toBe("constant, the paper's");
     expect(doc('primalTol')?.default).toBe('off');
     expect(doc('baseline')?.help).toMatch(/then finetuneEpochs of fine-tuning \(it trains admmEpochs fewer epochs than ADMM\)/);
+  });
+});
+
+describe('batch transform hook of the training loop', () => {
+  it('trains on what the transform returns: a transform that zeroes the inputs leaves the first layer kernel unchanged', async () => {
+    const data = classificationSource(12, 4, 64, 32, 25);
+    const model = mlp(12, [24, 16, 4], { softmax: true, seed: 8 });
+    const before = Array.from(model.getLayer('fc1').getWeights()[0]!.dataSync());
+    const seen: number[] = [];
+    const zero: BatchTransform = (b, _m, ctx) => {
+      seen.push(ctx.globalStep);
+      return { xs: tf.zerosLike(b.xs), ys: b.ys };
+    };
+    await trainDense(model, data, { epochs: 1, lr: 0.1, batchSize: 16, seed: 1, batchTransform: zero, weightDecay: 0 });
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(Array.from(model.getLayer('fc1').getWeights()[0]!.dataSync())).toEqual(before);
+    // without the transform the same training moves the kernel
+    await trainDense(model, data, { epochs: 1, lr: 0.1, batchSize: 16, seed: 1 });
+    expect(Array.from(model.getLayer('fc1').getWeights()[0]!.dataSync())).not.toEqual(before);
   });
 });

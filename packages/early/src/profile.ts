@@ -1,16 +1,15 @@
 /**
- * Where a training step's time goes: one forward + backward + update of a model on a batch,
- * profiled kernel by kernel with `tf.profile`, summed per kernel name. Used to name the slow stage
- * when a factorized model trains no faster than the dense one.
+ * Where a training step's time goes: one forward pass and its gradients (no update) of a model on
+ * a batch, profiled kernel by kernel with `tf.profile`, summed per kernel name. Early
+ * decomposition uses it to name the slow stage when a factorized model trains no faster than the
+ * dense one.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '@tensorslim/core';
-import { detectOutputKind, makeLoss } from './loss.js';
-import type { LossKind } from './options.js';
-import { trainableVariables } from './trainer.js';
+import { detectOutputKind, makeLoss, trainableVariables, type LossKind } from '@tensorslim/admm';
 
 /** Time of one kernel name in a profiled step. */
 export interface KernelTime {

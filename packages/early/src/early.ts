@@ -13,15 +13,25 @@ import { z } from 'zod';
 import type { CompressionPlan, DataSource, FactorizedLayerReport } from '@tensorslim/core';
 import { ErrorCodes, defaultRegistry, fail, opt, parseOptions, parsePlan } from '@tensorslim/core';
 import { Rng } from '@tensorslim/linalg';
-import { evaluate, type Evaluation } from './evaluate.js';
-import type { EpochRecord } from './events.js';
-import { compressRuntimeSchema, definedOnly, trainRunOptionsSchema } from './options.js';
-import { profileTrainingStep, type StepProfile } from './profile.js';
+import {
+  LOOP_START,
+  compressRuntimeSchema,
+  definedOnly,
+  disposeOptimizer,
+  evaluate,
+  makeOptimizer,
+  resolvePlannedLayers,
+  resolveSurgery,
+  trainDense,
+  trainLoop,
+  trainRunOptionsSchema,
+  type EpochRecord,
+  type Evaluation,
+  type TrainResult,
+  type TrainRunOptions,
+} from '@tensorslim/admm';
 import { markdownTable } from '@tensorslim/report';
-import { resolveSurgery } from './surgery.js';
-import { resolvePlannedLayers } from './targets.js';
-import { LOOP_START, disposeOptimizer, makeOptimizer, trainLoop } from './trainer.js';
-import { trainDense, type TrainResult, type TrainRunOptions } from './train.js';
+import { profileTrainingStep, type StepProfile } from './profile.js';
 
 /** Options of {@link trainEarlyDecomposed}: one training run, the switch epoch, the registry and surgery. */
 export const earlyDecomposeOptionsSchema = trainRunOptionsSchema.extend({
