@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
-//   cli -> admm, models, plugins -> core -> linalg; backends -> linalg, beside core.
+//   cli -> experiment, admm, models, plugins -> core -> linalg; backends -> linalg, beside core.
 //   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
 //   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
 //     any training kernel).
@@ -11,7 +11,11 @@
 //   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on admm's solver) imports core, linalg and admm.
 //   - robust (adversarial training, ATMC's projectors) imports core, linalg, admm (losses,
 //     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
-//   - only cli imports backends, admm, models, prune, robust and the plugins; nothing imports cli.
+//   - experiment (the reproduction grid runner: drives `train` and `compress` through an injected
+//     command runner, writes the table and plots) imports core, admm (arms, budgets, markdown, SVG)
+//     and models (built-in names, default plans); no backend, no plugin, no TF.js of its own.
+//   - only cli imports experiment and the plugins; backends, admm, models, prune and robust
+//     are imported by cli and by the packages above that name them; nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -32,7 +36,8 @@ const allowed = {
   models: ['core', 'linalg'],
   prune: ['core', 'linalg', 'admm'],
   robust: ['core', 'linalg', 'admm', 'prune'],
-  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', ...PLUGINS],
+  experiment: ['core', 'admm', 'models'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', 'experiment', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

@@ -16,7 +16,8 @@ import { inspectFlagsSchema } from '../src/commands/inspect.js';
 import { decomposeFlagsSchema } from '../src/commands/decompose.js';
 import { DEMO_SETTINGS, demoFlagsSchema } from '../src/commands/demo.js';
 import { benchLayersFlagsSchema, benchTrainCliSchema } from '../src/commands/bench.js';
-import { experimentFlagsSchema, toFlags } from '../src/commands/experiment.js';
+import { toFlags } from '@tensorslim/experiment';
+import { experimentFlagsSchema } from '../src/commands/experiment.js';
 
 const src = fileURLToPath(new URL('../src', import.meta.url));
 
