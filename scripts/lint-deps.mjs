@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
-//   cli -> experiment, admm, models, plugins -> core -> linalg; backends -> linalg, beside core.
+//   cli -> experiment, bench, admm, models, plugins -> core -> linalg; backends -> linalg, beside core.
 //   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
 //   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
 //     any training kernel).
@@ -14,7 +14,9 @@
 //   - experiment (the reproduction grid runner: drives `train` and `compress` through an injected
 //     command runner, writes the table and plots) imports core, admm (arms, budgets, markdown, SVG)
 //     and models (built-in names, default plans); no backend, no plugin, no TF.js of its own.
-//   - only cli imports experiment and the plugins; backends, admm, models, prune and robust
+//   - bench (the training and layer benchmarks) imports core, linalg, backends (backend selection,
+//     the gradient engine), models (architectures) and admm (the output kind of a model's loss).
+//   - only cli imports experiment, bench and the plugins; backends, admm, models, prune and robust
 //     are imported by cli and by the packages above that name them; nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
@@ -37,7 +39,8 @@ const allowed = {
   prune: ['core', 'linalg', 'admm'],
   robust: ['core', 'linalg', 'admm', 'prune'],
   experiment: ['core', 'admm', 'models'],
-  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', 'experiment', ...PLUGINS],
+  bench: ['core', 'linalg', 'backends', 'models', 'admm'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', 'experiment', 'bench', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

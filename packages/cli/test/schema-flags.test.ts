@@ -200,6 +200,16 @@ describe('every flag of the program comes from a schema', () => {
     );
   });
 
+  it("bench: the command line's strings become @tensorslim/bench's options, --json aside; a bad one names the flag", () => {
+    const { json, ...train } = parseFlags(benchTrainCliSchema, { model: 'lenet5', backends: 'cpu,wasm', inputShape: '8,8,3', batch: '4', json: true });
+    expect(json).toBe(true);
+    expect(train).toMatchObject({ model: 'lenet5', backends: ['cpu', 'wasm'], inputShape: [8, 8, 3], batch: 4, steps: 5, torch: true });
+    expect(errorOf(() => parseFlags(benchTrainCliSchema, { model: 'lenet5', backends: 'cpu,webgl' }))).toMatchObject({ code: 'TS_UNKNOWN_NAME' });
+    expect(errorOf(() => parseFlags(benchTrainCliSchema, { model: 'lenet5', batch: '0' })).message).toContain('--batch 0 is invalid');
+    const { json: _json, ...layers } = parseFlags(benchLayersFlagsSchema, { formats: 'tt,tr', repeat: '1' });
+    expect(layers).toEqual({ backend: 'wasm', batch: 64, size: 32, channels: 64, ratio: 3, repeat: 1, formats: ['tt', 'tr'] });
+  });
+
   it('experiment: settings written as camel-case flag names reach the child process as the same values', () => {
     const spec = {
       admmEpochs: 2,
