@@ -31,13 +31,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, cpus, tmpdir, platform, arch } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as backends from '@tensorslim/backends';
 import { defaultRegistry, layoutModes, listPlugins, resolvePlugin } from '@tensorslim/core';
 import { describeBackend, selectBackend } from '@tensorslim/backends';
 import { buildModel, defaultPlan, syntheticDataset } from '@tensorslim/models';
 import * as admm from '@tensorslim/admm';
+import { runBenchLayers } from '@tensorslim/bench';
 import * as tt from '@tensorslim/decomp-tt';
 import * as tr from '@tensorslim/decomp-tr';
 import * as tucker from '@tensorslim/decomp-tucker';
@@ -95,23 +96,9 @@ const messageOf = (e) =>
     .replace(/\s*\n\s*/g, ' ')
     .slice(0, 500);
 
-/** Imports the first of `urls` that loads (a module of the built workspace not exported by its package). */
-async function importFirst(...urls) {
-  let last;
-  for (const u of urls) {
-    try {
-      return await import(u);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
-
-// The webgpu kernels are @tensorslim/backends'; the layer benchmark is the cli's `bench layers`
-// (packages/cli/src/commands/bench.ts).
+// The webgpu kernels are @tensorslim/backends'; the layer benchmark is @tensorslim/bench's (the
+// cli's `bench layers`).
 const kernels = backends;
-const cliBench = await importFirst(pathToFileURL(join(root, 'packages/cli/dist/commands/bench.js')).href);
 
 function nvidiaSmi() {
   const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 15000 });
@@ -489,14 +476,14 @@ trainModel?.dispose();
 // ------------------------------------------------------------------ factorized layers against dense
 if (sel) {
   await section('layers', 20, async () => {
-    const res = await cliBench.runBenchLayers(
+    const res = await runBenchLayers(
       {
         backend: backendName,
-        batch: String(opts.layersBatch),
-        size: String(opts.layersSize),
-        channels: String(opts.layersChannels),
-        ratio: String(opts.ratio),
-        repeat: String(opts.quick ? 3 : 5),
+        batch: opts.layersBatch,
+        size: opts.layersSize,
+        channels: opts.layersChannels,
+        ratio: opts.ratio,
+        repeat: opts.quick ? 3 : 5,
       },
       { container: defaultRegistry, startBackend: async () => sel },
     );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
-//   cli -> early, prune, robust -> admm -> report -> core -> linalg; models, plugins -> core;
-//   backends -> linalg, beside core.
+//   cli -> experiment, bench, early, prune, robust -> admm -> report -> core -> linalg;
+//   models, plugins -> core; backends -> linalg, beside core.
 //   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
 //   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
 //     any training kernel).
@@ -17,8 +17,13 @@
 //     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
 //   - early (early decomposition on admm's training loop) imports core, linalg, admm and report
 //     (its Markdown table); admm does not import it.
-//   - cli imports every package (it alone imports backends, models, early and the plugins);
-//     nothing imports cli.
+//   - experiment (the reproduction grid runner: drives `train` and `compress` through an injected
+//     command runner, writes the table and plots) imports core, report (arms, budgets, markdown, SVG)
+//     and models (built-in names, default plans); no backend, no plugin, no TF.js of its own.
+//   - bench (the training and layer benchmarks) imports core, linalg, backends (backend selection,
+//     the gradient engine), models (architectures) and admm (the output kind of a model's loss).
+//   - only cli imports experiment, bench and the plugins; backends, admm, models, prune and robust
+//     are imported by cli and by the packages above that name them; nothing imports cli.
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -41,7 +46,9 @@ const allowed = {
   prune: ['core', 'linalg', 'admm'],
   robust: ['core', 'linalg', 'admm', 'prune'],
   early: ['core', 'linalg', 'admm', 'report'],
-  cli: ['linalg', 'core', 'backends', 'report', 'admm', 'models', 'prune', 'robust', 'early', ...PLUGINS],
+  experiment: ['core', 'report', 'models'],
+  bench: ['core', 'linalg', 'backends', 'models', 'admm'],
+  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', 'report', 'early', 'experiment', 'bench', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

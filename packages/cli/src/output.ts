@@ -13,12 +13,8 @@ export function errorLine(e: unknown): string {
   return `tensorslim: error: ${err?.message ?? String(e)}`;
 }
 
-/** The median of a non-empty list. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+/** The median of a non-empty list (@tensorslim/bench's). */
+export { median } from '@tensorslim/bench';
 
 /** "P params, F MACs" of a whole model, with the fractions of `before` when given. */
 export function costLine(c: ModelCost, before?: ModelCost): string {

@@ -16,7 +16,8 @@ import { inspectFlagsSchema } from '../src/commands/inspect.js';
 import { decomposeFlagsSchema } from '../src/commands/decompose.js';
 import { DEMO_SETTINGS, demoFlagsSchema } from '../src/commands/demo.js';
 import { benchLayersFlagsSchema, benchTrainCliSchema } from '../src/commands/bench.js';
-import { experimentFlagsSchema, toFlags } from '../src/commands/experiment.js';
+import { toFlags } from '@tensorslim/experiment';
+import { experimentFlagsSchema } from '../src/commands/experiment.js';
 
 const src = fileURLToPath(new URL('../src', import.meta.url));
 
@@ -197,6 +198,16 @@ describe('every flag of the program comes from a schema', () => {
     expect(errorOf(() => compressSettings(parseFlags(compressFlagsSchema, { model: 'm', out: 'o', rhoFactor: '2' }), false)).message).toMatch(
       /needs --rho-factor, --rho-every and --rho-max together/,
     );
+  });
+
+  it("bench: the command line's strings become @tensorslim/bench's options, --json aside; a bad one names the flag", () => {
+    const { json, ...train } = parseFlags(benchTrainCliSchema, { model: 'lenet5', backends: 'cpu,wasm', inputShape: '8,8,3', batch: '4', json: true });
+    expect(json).toBe(true);
+    expect(train).toMatchObject({ model: 'lenet5', backends: ['cpu', 'wasm'], inputShape: [8, 8, 3], batch: 4, steps: 5, torch: true });
+    expect(errorOf(() => parseFlags(benchTrainCliSchema, { model: 'lenet5', backends: 'cpu,webgl' }))).toMatchObject({ code: 'TS_UNKNOWN_NAME' });
+    expect(errorOf(() => parseFlags(benchTrainCliSchema, { model: 'lenet5', batch: '0' })).message).toContain('--batch 0 is invalid');
+    const { json: _json, ...layers } = parseFlags(benchLayersFlagsSchema, { formats: 'tt,tr', repeat: '1' });
+    expect(layers).toEqual({ backend: 'wasm', batch: 64, size: 32, channels: 64, ratio: 3, repeat: 1, formats: ['tt', 'tr'] });
   });
 
   it('experiment: settings written as camel-case flag names reach the child process as the same values', () => {

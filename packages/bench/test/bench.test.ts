@@ -1,5 +1,5 @@
 /**
- * `bench train` and `bench layers` on tiny shapes: the lines they report, the cpu note, a
+ * The training and layer benchmarks on tiny shapes: the lines they report, the cpu note, a
  * backend that cannot start, and a factorized layer obtained only through the registry.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,21 +19,20 @@ import {
 } from '@tensorslim/core';
 import { tensor, type DenseTensor } from '@tensorslim/linalg';
 import { buildModel } from '@tensorslim/models';
-import { runBenchLayers, runBenchTrain, torchRatios } from '../src/commands/bench.js';
-import { detectTorch, TORCH_PYTHONS, TORCH_SCRIPT, type ProcessRunner } from '../src/commands/bench-torch.js';
+import { detectTorch, runBenchLayers, runBenchTrain, torchRatios, TORCH_PYTHONS, TORCH_SCRIPT, type ProcessRunner } from '@tensorslim/bench';
 import { existsSync } from 'node:fs';
 
 describe('bench train', () => {
   it('reports one line per backend; cpu at its smaller batch, with a note', async () => {
     const res = await runBenchTrain({
       model: 'resnet20',
-      batch: '4',
-      steps: '1',
-      cpuBatch: '2',
-      cpuSteps: '1',
-      warmup: '0',
-      inputShape: '8,8,3',
-      backends: 'cpu,wasm',
+      batch: 4,
+      steps: 1,
+      cpuBatch: 2,
+      cpuSteps: 1,
+      warmup: 0,
+      inputShape: [8, 8, 3],
+      backends: ['cpu', 'wasm'],
     });
     expect(res.map((r) => [r.model, r.backend, r.batch, r.steps])).toEqual([
       ['resnet20', 'cpu', 2, 1],
@@ -51,7 +50,7 @@ describe('bench train', () => {
   it('trains the model it is given, on the backend it started', async () => {
     const seen: string[] = [];
     const res = await runBenchTrain(
-      { model: 'lenet5', batch: '3', steps: '2', backends: 'wasm', warmup: '1' },
+      { model: 'lenet5', batch: 3, steps: 2, backends: ['wasm'], warmup: 1 },
       {
         buildModel: (name, opts) => {
           seen.push(`${name}@${tf.getBackend()}`);
@@ -66,7 +65,7 @@ describe('bench train', () => {
   });
 
   it('a backend that cannot start gives a line with no figure and the reason', async () => {
-    const res = await runBenchTrain({ model: 'lenet5', batch: '2', steps: '1', backends: 'tensorflow' });
+    const res = await runBenchTrain({ model: 'lenet5', batch: 2, steps: 1, backends: ['tensorflow'] });
     expect(res).toEqual([
       expect.objectContaining({
         model: 'lenet5',
@@ -78,8 +77,8 @@ describe('bench train', () => {
   });
 
   it('rejects unknown backends and bad numbers', async () => {
-    await expect(runBenchTrain({ model: 'lenet5', backends: 'cpu,webgl' })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_UNKNOWN_NAME'));
-    await expect(runBenchTrain({ model: 'lenet5', batch: '0' })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_OPTION'));
+    await expect(runBenchTrain({ model: 'lenet5', backends: ['cpu', 'webgl'] })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_UNKNOWN_NAME'));
+    await expect(runBenchTrain({ model: 'lenet5', batch: 0 })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_OPTION'));
   });
 });
 
@@ -109,7 +108,7 @@ describe('bench train: the PyTorch reference (detection only; nothing here times
 
   it("without torch: says so, and prints tensorslim's figures alone", async () => {
     const res = await runBenchTrain(
-      { model: 'lenet5', batch: '2', steps: '1', warmup: '0', backends: 'wasm', torch: true },
+      { model: 'lenet5', batch: 2, steps: 1, warmup: 0, backends: ['wasm'], torch: true },
       { detectTorch: () => ({ found: false, tried: ["/usr/bin/python3: No module named 'torch'", 'python3: not found'] }) },
     );
     expect(res.map((r) => [r.backend, r.imgPerSec === null])).toEqual([
@@ -218,7 +217,7 @@ describe('bench layers', () => {
     const container = createRegistry();
     registerPlugin(t2, container);
     const logs: string[] = [];
-    const [r, ...rest] = await runBenchLayers({ batch: '2', size: '8', channels: '8', ratio: '3', repeat: '1' }, { container, log: (l) => logs.push(l) });
+    const [r, ...rest] = await runBenchLayers({ batch: 2, size: 8, channels: 8, ratio: 3, repeat: 1 }, { container, log: (l) => logs.push(l) });
     expect(rest).toHaveLength(0);
     // C = 8, ratio 3: the largest R with 16R + 9R² ≤ 192 is 3
     expect(r!.format).toBe('test-t2');
@@ -240,6 +239,6 @@ describe('bench layers', () => {
   });
 
   it('fails clearly when no registered format has conv layers', async () => {
-    await expect(runBenchLayers({ repeat: '1' }, { container: createRegistry() })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_UNKNOWN_FORMAT'));
+    await expect(runBenchLayers({ repeat: 1 }, { container: createRegistry() })).rejects.toSatisfy((e: unknown) => isTensorslimError(e, 'TS_UNKNOWN_FORMAT'));
   });
 });

@@ -3,7 +3,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { defaultPlan } from '@tensorslim/models';
-import { experimentThreads, meanStd, runExperiment, toFlags, type CellResult, type ExperimentSpec } from '../src/commands/experiment.js';
+import { isTensorslimError } from '@tensorslim/core';
+import {
+  checkSpec,
+  experimentThreads,
+  meanStd,
+  parseSpec,
+  pickCompress,
+  pickTrain,
+  runExperiment,
+  toFlags,
+  type CellResult,
+  type ExperimentSpec,
+} from '@tensorslim/experiment';
 
 const spec: ExperimentSpec = {
   name: 'fake grid',
@@ -200,7 +212,42 @@ describe('tensorslim experiment', () => {
     expect(none).toHaveLength(0);
   });
 
+  it("refuses, before anything runs, a spec naming a flag that is not one of the commands' (when it is given their flags)", async () => {
+    const flags = { train: ['epochs', 'lr', 'limit'], compress: ['admmEpochs', 'finetuneEpochs', 'baseline', 'limit'] };
+    expect(checkSpec(spec, 'grid.json', flags)).toMatchObject({ name: 'fake grid', compress: { admmEpochs: 2 } });
+    const messageOf = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        expect(isTensorslimError(e, 'TS_OPTION')).toBe(true);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(messageOf(() => checkSpec({ ...spec, compress: { admmEpoch: 2, rho: 1 } }, 'grid.json', flags))).toMatch(
+      /^grid\.json: "compress" .*flags of compress; "admmEpoch", "rho" are not \(compress --help lists them\)/,
+    );
+    // per model: a key of either command ("trainLr" is train's lr); "epochs" alone is not a compress flag but is train's
+    expect(checkSpec({ ...spec, perModel: { lstm: { trainLr: 0.1, epochs: 2, admmEpochs: 1 } } }, 'grid.json', flags).perModel).toEqual({
+      lstm: { trainLr: 0.1, epochs: 2, admmEpochs: 1 },
+    });
+    expect(messageOf(() => checkSpec({ ...spec, perModel: { lstm: { trainLimt: 5 } } }, 'grid.json', flags))).toMatch(
+      /"perModel\.lstm" .*flags of train or compress; "trainLimt" is not/,
+    );
+    // without the commands' flags only the shape is checked
+    expect(checkSpec({ ...spec, compress: { admmEpoch: 2 } }).compress).toEqual({ admmEpoch: 2 });
+    expect(messageOf(() => parseSpec('{"name": ', 'grid.json'))).toMatch(/^grid\.json is not valid JSON/);
+    expect(messageOf(() => checkSpec({ ...spec, grid: { ...spec.grid, seed: [] } }, 'grid.json'))).toMatch(/"grid\.seed"/);
+    const none: string[][] = [];
+    await expect(runExperiment({ ...spec, train: { epoch: 1 } }, mkdtempSync(join(tmpdir(), 'exp-bad-')), { runner: fakeRunner(none), flags })).rejects.toThrow(
+      /"epoch" is not \(train --help lists them\)/,
+    );
+    expect(none).toHaveLength(0);
+  });
+
   it('helpers', () => {
+    expect(pickTrain({ trainLr: 0.1, limit: 100, epochs: 3, admmEpochs: 2 })).toEqual({ lr: 0.1, limit: 100, epochs: 3 });
+    expect(pickCompress({ trainLr: 0.1, limit: 100, epochs: 3, admmEpochs: 2 })).toEqual({ limit: 100, admmEpochs: 2 });
     expect(toFlags({ admmEpochs: 2, baseline: true, json: false })).toEqual(['--admm-epochs', '2', '--baseline']);
     const s = meanStd([1, 2, 3, 4]);
     expect(s.mean).toBe(2.5);

@@ -1,5 +1,5 @@
 /**
- * Timing training steps for `bench train`: in process (`model.trainOnBatch`, one core), and
+ * Timing training steps for the training benchmark: in process (`model.trainOnBatch`, one core), and
  * data-parallel on worker threads (@tensorslim/backends' gradient engine: each worker
  * differentiates its shard, the main thread sums the gradients in worker order and applies SGD
  * momentum to its model).

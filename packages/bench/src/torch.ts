@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The script, shipped in the package's `python/` folder (the same place from src/ and dist/). */
-export const TORCH_SCRIPT = fileURLToPath(new URL('../../python/torch_train.py', import.meta.url));
+export const TORCH_SCRIPT = fileURLToPath(new URL('../python/torch_train.py', import.meta.url));
 
 /**
  * The pythons tried, in order: Debian's python3-torch installs torch for the system python only,
