@@ -7,7 +7,8 @@
 //   - backends (backend selection, training kernels) imports only linalg, for the error family;
 //     not core: the two stand side by side, and the CLI and benchmarks use both.
 //   - a plugin, admm and models import core and linalg (and TF.js); admm imports no plugin and
-//     names no format.
+//     names no format. One plugin builds on another: decomp-atd imports decomp-cp (an ATD model is
+//     a CP model: CP-ALS start, ranks, reconstruction).
 //   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on admm's solver) imports core, linalg and admm.
 //   - robust (adversarial training, ATMC's projectors) imports core, linalg, admm (losses,
 //     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
@@ -19,7 +20,7 @@ import { join, basename, resolve } from 'node:path';
 
 const dir = resolve(process.argv[2] ?? '.');
 const pkg = basename(dir);
-const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-atd'];
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp', 'decomp-atd'];
 const allowed = {
   linalg: [],
   core: ['linalg'],
@@ -27,7 +28,8 @@ const allowed = {
   'decomp-tt': ['core', 'linalg'],
   'decomp-tr': ['core', 'linalg'],
   'decomp-tucker': ['core', 'linalg'],
-  'decomp-atd': ['core', 'linalg'],
+  'decomp-cp': ['core', 'linalg'],
+  'decomp-atd': ['core', 'linalg', 'decomp-cp'],
   admm: ['core', 'linalg'],
   models: ['core', 'linalg'],
   prune: ['core', 'linalg', 'admm'],

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { publishedPackages, root, workspacePackages } from '../../../scripts/workspace.mjs';
+import { publishedPackages, root } from '../../../scripts/workspace.mjs';
 
 const lint = join(root, 'scripts', 'lint-deps.mjs');
 /** '' when the rule holds; otherwise the exit status and what the rule printed (a silent failure is not a pass). */
@@ -44,14 +44,11 @@ describe('dependency direction (ARCHITECTURE.md)', () => {
 describe('format plugins have one file layout', () => {
   // decomp-atd decomposes data tensors, not weights: no projector, ranks or layers files of its own
   const dataFormats = ['decomp-atd'];
-  const plugins = [
-    ...packages.filter((p) => basename(p.dir).startsWith('decomp-') && !dataFormats.includes(basename(p.dir))),
-    ...workspacePackages().filter((p) => p.dir.startsWith('examples/')),
-  ];
+  const plugins = packages.filter((p) => basename(p.dir).startsWith('decomp-') && !dataFormats.includes(basename(p.dir)));
   it.each(plugins.map((p) => p.dir))('%s/src holds index, plugin, decomposition, projector, ranks and layers, nothing else', (dir) => {
     expect(readdirSync(join(root, dir, 'src')).sort()).toEqual(['decomposition.ts', 'index.ts', 'layers.ts', 'plugin.ts', 'projector.ts', 'ranks.ts']);
   });
-  it('covers the three built-ins and the CP example', () => {
+  it('covers the four weight formats', () => {
     expect(plugins.map((p) => basename(p.dir)).sort()).toEqual(['decomp-cp', 'decomp-tr', 'decomp-tt', 'decomp-tucker']);
   });
 });

@@ -3,7 +3,7 @@
  * (samples × features × time): a rank-R CP model X ≈ [[A; B, C]] fitted by stochastic
  * alternating optimization of {@link atdObjective}.
  *
- * - Start: B, C from CP-ALS of the whole tensor (`@tensorslim-examples/decomp-cp`'s cpAls; the
+ * - Start: B, C from CP-ALS of the whole tensor (`@tensorslim/decomp-cp`'s cpAls; the
  *   column norms λ split evenly between B and C), or random (`init: 'random'`).
  * - Each epoch visits the samples in a fresh random order, in mini-batches. For a batch, two views
  *   of each sample are drawn with the chosen augmentations; the A-step is the closed-form least
@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { cpAls } from '@tensorslim-examples/decomp-cp';
+import { cpAls } from '@tensorslim/decomp-cp';
 import { ErrorCodes, fail, type DecomposeOptions, type Factors } from '@tensorslim/core';
 import { Rng, type DenseTensor, type Matrix } from '@tensorslim/linalg';
 import { augmentSample, resolveAugmentations, type AugmentParams } from './augment.js';

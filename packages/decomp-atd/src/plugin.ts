@@ -1,11 +1,11 @@
 /**
  * The `atd` format plugin: ATD of data tensors through the registry, so `tensorslim decompose
  * --format atd` reaches it like any format. Ranks, reconstruction and parameter count are CP's
- * (an ATD model is a CP model), taken from `@tensorslim-examples/decomp-cp`.
+ * (an ATD model is a CP model), taken from `@tensorslim/decomp-cp`.
  *
  * @module
  */
-import { cpParamCount, cpReconstruct, resolveCpRanks } from '@tensorslim-examples/decomp-cp';
+import { cpParamCount, cpReconstruct, resolveCpRanks } from '@tensorslim/decomp-cp';
 import { defaultRegistry, ErrorCodes, fail, type Decomposition, type Factors, type FormatPlugin, type PluginRegistry } from '@tensorslim/core';
 import type { DenseTensor } from '@tensorslim/linalg';
 import { atd, validateDataTensor, type AtdOptions } from './atd.js';
