@@ -12,6 +12,8 @@
 //     re-exports them; report never imports admm.
 //   - a plugin, admm and models import core and linalg (and TF.js); admm also imports report;
 //     admm imports no plugin and names no format.
+//     One plugin builds on another: decomp-atd imports decomp-cp (an ATD model is a CP model:
+//     CP-ALS start, ranks, reconstruction).
 //   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on admm's solver) imports core, linalg and admm.
 //   - robust (adversarial training, ATMC's projectors) imports core, linalg, admm (losses,
 //     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
@@ -31,7 +33,7 @@ import { join, basename, resolve } from 'node:path';
 
 const dir = resolve(process.argv[2] ?? '.');
 const pkg = basename(dir);
-const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-atd'];
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp', 'decomp-atd'];
 const allowed = {
   linalg: [],
   core: ['linalg'],
@@ -39,7 +41,8 @@ const allowed = {
   'decomp-tt': ['core', 'linalg'],
   'decomp-tr': ['core', 'linalg'],
   'decomp-tucker': ['core', 'linalg'],
-  'decomp-atd': ['core', 'linalg'],
+  'decomp-cp': ['core', 'linalg'],
+  'decomp-atd': ['core', 'linalg', 'decomp-cp'],
   report: ['core'],
   admm: ['core', 'linalg', 'report'],
   models: ['core', 'linalg'],

@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { workspacePackages } from './workspace.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// every workspace package with a src/index.ts (the examples' too: a package may build on one)
+// every workspace package with a src/index.ts
 const entries = new Map(workspacePackages().flatMap((p) => (p.entry ? [[p.name, p.entry]] : [])));
 
 export async function resolve(specifier, context, next) {

@@ -33,13 +33,13 @@ export function workspacePackages() {
   });
 }
 
-/** The published packages: those under packages/ (examples/ and e2e/ are private). */
+/** The published packages: those under packages/ (e2e/ is private). */
 export function publishedPackages() {
   return workspacePackages().filter((p) => p.dir.startsWith('packages/'));
 }
 
 /**
- * Every workspace package's name → its src/index.ts (published packages and examples), and each
+ * Every workspace package's name → its src/index.ts (published and private ones), and each
  * subpath export `@tensorslim/<pkg>/<sub>` → packages/<pkg>/src/<sub>/index.ts (listed first: an
  * alias also matches the names below it).
  */
@@ -53,7 +53,7 @@ export function sourceAliases() {
   });
   return Object.fromEntries([
     ...subpaths,
-    // every package's main entry, the examples' too (decomp-atd builds on the CP example's CP-ALS)
+    // every package's main entry (a package's tests reach its workspace dependencies' sources, e.g. decomp-atd → decomp-cp)
     ...workspacePackages()
       .filter((p) => p.entry)
       .map((p) => [p.name, p.entry]),

@@ -80,7 +80,7 @@ export function cliReference(program: Command): string {
     `Every \`${program.name()}\` command with the text its \`--help\` prints. The format plugins listed`,
     'under `decompose` are the built-in ones; plugins loaded with `--plugin <path or package>`',
     'are listed there too when you run `--help` yourself. Put `--plugin` after the subcommand',
-    `(\`${program.name()} decompose --plugin ./my-plugin --format cp ...\`).`,
+    `(\`${program.name()} decompose --plugin ./my-plugin --format my-format ...\`).`,
     '',
     '## Commands',
     '',

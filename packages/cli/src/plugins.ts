@@ -12,7 +12,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ErrorCodes, fail, registerPlugin, validatePlugin, defaultRegistry, type PluginRegistry, type FormatPlugin } from '@tensorslim/core';
 
 /** The plugin packages the command registers by default. */
-export const BUILTIN_PLUGINS: readonly string[] = ['@tensorslim/decomp-tt', '@tensorslim/decomp-tr', '@tensorslim/decomp-tucker', '@tensorslim/decomp-atd'];
+export const BUILTIN_PLUGINS: readonly string[] = [
+  '@tensorslim/decomp-tt',
+  '@tensorslim/decomp-tr',
+  '@tensorslim/decomp-tucker',
+  '@tensorslim/decomp-cp',
+  '@tensorslim/decomp-atd',
+];
 
 const pluginLike = (v: unknown): boolean => typeof v === 'object' && v !== null && 'decomposition' in v && 'projector' in v;
 

@@ -202,28 +202,28 @@ const DENSE_PARAMS = 9 * CIN * COUT + COUT;
 const DENSE_MACS = PIXELS * 9 * CIN * COUT;
 
 /** The packages packed: the plugins and what they stand on; backends too, to check its tarball. */
-const PACKED = ['linalg', 'core', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker'];
+const PACKED = ['linalg', 'core', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
 /** Packages whose modules register something (layer classes with TF.js) when imported. */
-const SIDE_EFFECTS = new Set(['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker']);
-const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker'];
+const SIDE_EFFECTS = new Set(['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp']);
+const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
 
 let work: string;
 const tgz: Record<string, Packed> = {};
 let ttProject: string;
-let trTuckerProject: string;
+let trTuckerCpProject: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tensorslim-pack-'));
   await tsc('linalg'); // core, backends and the plugins type against linalg's dist
   await Promise.all([tsc('core'), tsc('backends')]); // the plugins type against core's dist
-  await Promise.all([tsc('decomp-tt'), tsc('decomp-tr'), tsc('decomp-tucker')]);
+  await Promise.all([tsc('decomp-tt'), tsc('decomp-tr'), tsc('decomp-tucker'), tsc('decomp-cp')]);
   const dest = join(work, 'tgz');
   mkdirSync(dest);
   const packed = await Promise.all(PACKED.map((pkg) => pack(pkg, dest)));
   PACKED.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
-  [ttProject, trTuckerProject] = await Promise.all([
+  [ttProject, trTuckerCpProject] = await Promise.all([
     project(join(work, 'tt'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tt']!]),
-    project(join(work, 'tr-tucker'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tr']!, tgz['decomp-tucker']!]),
+    project(join(work, 'tr-tucker-cp'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tr']!, tgz['decomp-tucker']!, tgz['decomp-cp']!]),
   ]);
 }, 240_000);
 
@@ -333,10 +333,10 @@ describe('core + decomp-tt installed alone into an empty project', () => {
   });
 });
 
-describe('core + decomp-tr + decomp-tucker installed into an empty project', () => {
+describe('core + decomp-tr + decomp-tucker + decomp-cp installed into an empty project', () => {
   let dir: string;
   beforeAll(() => {
-    dir = trTuckerProject;
+    dir = trTuckerCpProject;
   });
 
   it("runs decomp-tr's README examples: TRConv2D with the parameters of its ring cores", async () => {
@@ -368,5 +368,22 @@ describe('core + decomp-tr + decomp-tucker installed into an empty project', () 
     expect(lines[1]).toBe('1x16x16x64');
     expect(d[0]).toBe('[ 16, 8 ] {');
     expect(d.join('\n')).toMatch(/\} 2432 0\.\d+$/); // core 16·9·8 + factors 64·16 + 32·8
+  });
+
+  it("runs decomp-cp's README examples: CPConv2D with R·ΣI_k parameters", async () => {
+    const [example, direct] = readmeExamples('decomp-cp');
+    const [lines, d] = await Promise.all([runExample(dir, 'cp.mjs', example!), runExample(dir, 'cp-direct.mjs', direct!)]);
+    const r = parseReport(lines[0]!);
+    expect(r.className).toBe('CPConv2D');
+    expect(r.ranks).toEqual([16]);
+    expect(r.paramsBefore).toBe(DENSE_PARAMS);
+    expect(r.paramsAfter).toBe(16 * (COUT + 9 + CIN) + COUT);
+    expect(r.flopsBefore).toBe(DENSE_MACS);
+    // 1×1 Cin → 16, depthwise 3×3 over the 16 channels, 1×1 16 → Cout
+    expect(r.flopsAfter).toBe(PIXELS * (CIN * 16 + 9 * 16 + 16 * COUT));
+    expect(r.error).toBeGreaterThan(0);
+    expect(r.error).toBeLessThan(1);
+    expect(lines[1]).toBe('1x16x16x64');
+    expect(d[0]).toMatch(/^\[ 8 \] 328 0\.\d+ \d+$/); // 8·(16 + 9 + 16)
   });
 });

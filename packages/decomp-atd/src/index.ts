@@ -12,11 +12,17 @@
  * - `logisticRegression`: the linear probe that scores representations;
  * - `atdPlugin` (default export) / `registerAtd(registry)`: the format under id `atd`.
  *
+ * The files of every tensorslim plugin (`ranks.ts`, `decomposition.ts`, `projector.ts`,
+ * `plugin.ts`) but no `layers.ts` (ATD factorizes data, not layers), and three of its own:
+ * `augment.ts`, `objective.ts`, `probe.ts`.
+ *
  * @packageDocumentation
  */
+export * from './ranks.js';
+export * from './decomposition.js';
+export * from './projector.js';
+export * from './plugin.js';
 export * from './augment.js';
 export * from './objective.js';
-export * from './atd.js';
 export * from './probe.js';
-export * from './plugin.js';
 export { atdPlugin as default } from './plugin.js';

@@ -95,7 +95,18 @@ export function spdInverse(g: Matrix): Matrix {
 }
 
 /** G = (BᵀB) ∗ (CᵀC) + εI with the two Gram matrices. */
-export function atomGram(b: Matrix, c: Matrix, ridge: number): { g: Matrix; btb: Matrix; ctc: Matrix } {
+export function atomGram(
+  b: Matrix,
+  c: Matrix,
+  ridge: number,
+): {
+  /** G, R × R. */
+  g: Matrix;
+  /** BᵀB. */
+  btb: Matrix;
+  /** CᵀC. */
+  ctc: Matrix;
+} {
   const btb = gram(b, 'cols');
   const ctc = gram(c, 'cols');
   const R = b.cols;

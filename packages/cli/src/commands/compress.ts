@@ -48,7 +48,7 @@ export const compressFlagsSchema = withDefaults(
     dataDir: FLAGS.dataDir,
     limit: FLAGS.limit,
     evalLimit: FLAGS.evalLimit,
-    format: opt(FLAGS.format, { description: "format of every planned layer when no --plan is given: tt, tr, tucker or a plugin's" }),
+    format: opt(FLAGS.format, { description: "format of every planned layer when no --plan is given: tt, tr, tucker, cp or a plugin's" }),
     ratio: opt(FLAGS.ratio, { description: 'target compression ratio of the planned layers when no --plan is given' }),
     plan: opt(FLAGS.plan, {
       description: 'a compression plan: layers, formats, modes, ranks (see docs/concepts.md); with a budget, its layers, formats and modes are the candidates',

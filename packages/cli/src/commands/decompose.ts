@@ -26,10 +26,11 @@ import { addFlags, parseFlags, type FlagsInput } from '../schema-flags.js';
 
 /** The flags of `decompose`: the format, the input, exactly one way to choose the ranks (core's rank specs), and timing. */
 export const decomposeFlagsSchema = z.strictObject({
-  format: opt(z.string().min(1), { description: 'format plugin id (tt, tr, tucker, or one loaded with --plugin)', arg: 'id' }),
+  format: opt(z.string().min(1), { description: 'format plugin id (tt, tr, tucker, cp, atd, or one loaded with --plugin)', arg: 'id' }),
   input: opt(z.string().min(1), { description: 'the tensor to decompose (.npy, float32/float64, C order)', arg: 'file.npy' }),
   ranks: opt(z.string().optional(), {
-    description: "explicit ranks in the format's convention: TT d+1 ranks with r0 = rd = 1; TR d ranks (the ring closes on r0); Tucker one per decomposed mode",
+    description:
+      "explicit ranks in the format's convention: TT d+1 ranks with r0 = rd = 1; TR d ranks (the ring closes on r0); Tucker one per decomposed mode; CP one",
     arg: 'r0,r1,...',
   }),
   maxRank: opt(z.number().int().min(1).optional(), { description: 'cap every rank at R', arg: 'R', code: ErrorCodes.RANK }),

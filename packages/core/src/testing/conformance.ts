@@ -1,6 +1,6 @@
 /**
  * The conformance suite of a format plugin: {@link describePluginConformance} registers vitest
- * tests that every plugin must pass — the built-ins, the CP example and a user's own — as
+ * tests that every plugin must pass — the built-ins (CP among them) and a user's own — as
  * TF.js's shared backend tests do for backends. Shapes are small; the whole suite runs in
  * seconds for a plugin whose algorithms are not unusually slow.
  *

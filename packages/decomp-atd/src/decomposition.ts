@@ -1,9 +1,10 @@
 /**
  * ATD, augmented tensor decomposition (Yang et al., NeurIPS 2022), on an N × I × J data tensor
  * (samples × features × time): a rank-R CP model X ≈ [[A; B, C]] fitted by stochastic
- * alternating optimization of {@link atdObjective}.
+ * alternating optimization of {@link atdObjective}; and the {@link atdDecomposition} object that
+ * wraps it for the plugin (reconstruction and parameter count are CP's: an ATD model is a CP model).
  *
- * - Start: B, C from CP-ALS of the whole tensor (`@tensorslim-examples/decomp-cp`'s cpAls; the
+ * - Start: B, C from CP-ALS of the whole tensor (`@tensorslim/decomp-cp`'s cpAls; the
  *   column norms λ split evenly between B and C), or random (`init: 'random'`).
  * - Each epoch visits the samples in a fresh random order, in mini-batches. For a batch, two views
  *   of each sample are drawn with the chosen augmentations; the A-step is the closed-form least
@@ -17,11 +18,12 @@
  *
  * @module
  */
-import { cpAls } from '@tensorslim-examples/decomp-cp';
-import { ErrorCodes, fail, type DecomposeOptions, type Factors } from '@tensorslim/core';
+import { cpAls, cpParamCount, cpReconstruct, type CpAlsOptions } from '@tensorslim/decomp-cp';
+import { ErrorCodes, fail, type DecomposeOptions, type Decomposition, type Factors } from '@tensorslim/core';
 import { Rng, type DenseTensor, type Matrix } from '@tensorslim/linalg';
 import { augmentSample, resolveAugmentations, type AugmentParams } from './augment.js';
 import { atdObjective, leastSquaresRepresentations, type AtdObjectiveOptions } from './objective.js';
+import { ATD_RANK_CONVENTION, resolveAtdRanks, validateDataTensor } from './ranks.js';
 
 /** Options of {@link atd} (also the `decompose` options of the `atd` format). */
 export interface AtdOptions extends DecomposeOptions, AtdObjectiveOptions, AugmentParams {
@@ -68,17 +70,6 @@ export interface AtdMeta {
   readonly init: 'cp' | 'random' | 'given';
   /** Ridge ε of the representations. */
   readonly ridge: number;
-}
-
-/** Checks that `x` is an N × I × J data tensor. */
-export function validateDataTensor(shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.length !== 3 || shape.some((s) => !Number.isInteger(s) || s < 1)) {
-    fail(
-      ErrorCodes.SHAPE,
-      `atd decomposes a data tensor of 3 modes (samples × features × time); got shape [${Array.isArray(shape) ? shape.join(', ') : String(shape)}]`,
-      'reshape the data to N × I × J, e.g. MNIST as N × 28 × 28',
-    );
-  }
 }
 
 function intOption(v: unknown, name: string, dflt: number, min: number): number {
@@ -235,3 +226,35 @@ export function atd(x: DenseTensor, rank: number, opts: AtdOptions = {}): Factor
     meta: meta as unknown as Record<string, unknown>,
   };
 }
+
+/** The options of the `atd` format that `decompose` may pass besides the core ones. */
+export const ATD_OPTION_KEYS: readonly string[] = ['augment', 'epochs', 'seed'];
+
+function asCp(f: Factors): Factors {
+  if (!f || f.format !== 'atd' || f.cores?.length !== 3)
+    fail(ErrorCodes.SHAPE, 'atd: factors must be {format: "atd", cores: [A, B, C]}', 'decompose with the atd plugin');
+  const R = f.ranks[0]!;
+  return { format: 'cp', shape: f.shape, ranks: f.ranks, cores: [...f.cores, { shape: [R], data: new Float64Array(R).fill(1) }] };
+}
+
+/** The ATD {@link Decomposition}: data tensors N × I × J, rank [R]. */
+export const atdDecomposition: Decomposition = {
+  rankConvention: ATD_RANK_CONVENTION,
+  optionKeys: ATD_OPTION_KEYS,
+  resolveRanks(shape, spec, opts) {
+    return resolveAtdRanks(shape, spec, opts as CpAlsOptions & { tensor?: DenseTensor });
+  },
+  decompose(tensor, spec, opts) {
+    const [R] = atdDecomposition.resolveRanks(tensor.shape, spec, { ...opts, tensor });
+    return atd(tensor, R!, opts as AtdOptions);
+  },
+  reconstruct(factors) {
+    return cpReconstruct(asCp(factors));
+  },
+  paramCount(shape, ranks) {
+    return cpParamCount(shape, ranks);
+  },
+  representations(factors) {
+    return asCp(factors).cores[0]!;
+  },
+};

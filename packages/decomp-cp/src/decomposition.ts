@@ -31,7 +31,12 @@ export interface CpParts {
   /** The CP rank R. */
   readonly rank: number;
   /** The d factor matrices, each [I_k, R] row-major. */
-  readonly factors: readonly { readonly shape: readonly number[]; readonly data: Float64Array }[];
+  readonly factors: readonly {
+    /** [I_k, R]. */
+    readonly shape: readonly number[];
+    /** Row-major entries. */
+    readonly data: Float64Array;
+  }[];
   /** The weights λ, length R. */
   readonly weights: Float64Array;
 }

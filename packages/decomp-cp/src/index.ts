@@ -1,6 +1,7 @@
 /**
- * A CP (CANDECOMP/PARAFAC) format plugin for tensorslim, written from docs/plugin-guide.md as an
- * outside author would, against `@tensorslim/core`'s public API only.
+ * The CP (CANDECOMP/PARAFAC) format plugin of tensorslim. It was written from docs/plugin-guide.md
+ * as a third-party plugin would be, against the public APIs of `@tensorslim/core` and
+ * `@tensorslim/linalg` only, and is the guide's worked example:
  *
  * - `cpPlugin` (also the default export) / `registerCp(registry)`: the format under id `cp`;
  * - `cpAls(tensor, spec, opts)`: CP-ALS as a plain function over linalg's DenseTensor;
