@@ -21,12 +21,13 @@ if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
   });
 }
 
-// An outside author's config: tests import the public entry points of @tensorslim/core (and its
-// conformance suite, @tensorslim/core/testing) and @tensorslim/linalg.
-const source = (path: string) => fileURLToPath(new URL(`../../packages/${path}/index.ts`, import.meta.url));
+// An outside author's config: tests import the public entry points of @tensorslim/core,
+// @tensorslim/linalg, the conformance suite (@tensorslim/conformance) and @tensorslim/surgery
+// (factorizeModel with a plan in the format).
+const source = (pkg: string) => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
 export default defineConfig({
   resolve: {
-    alias: { '@tensorslim/core/testing': source('core/src/testing'), '@tensorslim/core': source('core/src'), '@tensorslim/linalg': source('linalg/src') },
+    alias: Object.fromEntries(['core', 'linalg', 'conformance', 'surgery'].map((p) => [`@tensorslim/${p}`, source(p)])),
   },
   test: { include: ['test/**/*.test.ts'], testTimeout: 120_000, pool: 'forks', maxWorkers: 1 },
 });

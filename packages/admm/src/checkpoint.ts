@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, fail, isAtomicTemp, writeDirAtomic } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { isAtomicTemp, writeDirAtomic } from '@tensorslim/io';
 
 /** A tensor stored in a checkpoint. */
 export interface StoredTensor {

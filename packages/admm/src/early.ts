@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import type { CompressionPlan, DataSource, FactorizedLayerReport } from '@tensorslim/core';
+import type { CompressionPlan, DataSource } from '@tensorslim/core';
+import type { FactorizedLayerReport } from '@tensorslim/surgery';
 import { ErrorCodes, defaultRegistry, fail, opt, parseOptions, parsePlan } from '@tensorslim/core';
 import { Rng } from '@tensorslim/linalg';
 import { evaluate, type Evaluation } from './evaluate.js';

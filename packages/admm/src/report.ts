@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompressionPlan, DataSource } from '@tensorslim/core';
-import { writeFileAtomic } from '@tensorslim/core';
+import { writeFileAtomic } from '@tensorslim/io';
 import { formatDuration, formatNumber, formatPercent, linePlotSvg, markdownTable, type PlotSeries } from './report/index.js';
 import type { Evaluation } from './evaluate.js';
 import type { AdmmUpdateRecord, EpochRecord } from './events.js';

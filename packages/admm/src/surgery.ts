@@ -7,8 +7,10 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, PluginRegistry, FactorizedLayerReport, FactorizeOptions, FactorizeResult } from '@tensorslim/core';
-import { factorizeModel, saveModel } from '@tensorslim/core';
+import type { CompressionPlan, PluginRegistry } from '@tensorslim/core';
+import type { FactorizedLayerReport, FactorizeOptions, FactorizeResult } from '@tensorslim/surgery';
+import { factorizeModel } from '@tensorslim/surgery';
+import { saveModel } from '@tensorslim/io';
 
 /** What decomposing one layer did (core's report: format, ranks, params/FLOPs before and after, error). */
 export type LayerFactorization = FactorizedLayerReport;

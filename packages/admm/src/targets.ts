@@ -8,18 +8,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { CompressionPlan, PluginRegistry, LayerKind, LayerTarget } from '@tensorslim/core';
-import {
-  ErrorCodes,
-  TensorslimError,
-  defaultRegistry,
-  fail,
-  layoutModes,
-  rankSpecKind,
-  resolvePlugin,
-  resolvePlanTargets,
-  resolveProjector,
-  tensorize,
-} from '@tensorslim/core';
+import { ErrorCodes, TensorslimError, defaultRegistry, fail, layoutModes, rankSpecKind, resolvePlugin, resolveProjector, tensorize } from '@tensorslim/core';
+import { resolvePlanTargets } from '@tensorslim/surgery';
 
 /** A planned layer bound to the model. */
 export interface PlannedLayer {

@@ -8,23 +8,9 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import {
-  budgetPlan,
-  budgetSchema,
-  denseLayers,
-  ErrorCodes,
-  fail,
-  hasBudget,
-  loadModel,
-  opt,
-  parsePlan,
-  resolvePlugin,
-  suggestPlan,
-  type BudgetPlanResult,
-  type BudgetTarget,
-  type CompressionPlan,
-  type DataSource,
-} from '@tensorslim/core';
+import { denseLayers, ErrorCodes, fail, opt, parsePlan, resolvePlugin, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
+import { budgetPlan, budgetSchema, hasBudget, type BudgetPlanResult, type BudgetTarget } from '@tensorslim/surgery';
+import { loadModel } from '@tensorslim/io';
 import { trainOptionsSchema } from '@tensorslim/admm';
 import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
 import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, FOLDER_PREFIX, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';

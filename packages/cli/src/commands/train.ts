@@ -17,7 +17,8 @@ import {
   trainDense,
   trainOptionsSchema,
 } from '@tensorslim/admm';
-import { opt, saveModel, writeFileAtomic, type DataSource } from '@tensorslim/core';
+import { opt, type DataSource } from '@tensorslim/core';
+import { saveModel, writeFileAtomic } from '@tensorslim/io';
 import { MODEL_NAMES } from '@tensorslim/models';
 import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { ADVERSARIAL_FIELDS, adversarialTransform, evaluationAttack, trainingAttack } from '@tensorslim/robust';
