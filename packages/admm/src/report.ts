@@ -428,7 +428,7 @@ export function reportMarkdown(r: CompressReport): string {
   return out.join('\n');
 }
 
-/** Writes report.json, report.md and the three SVG plots into `dir`, each with core's `writeFileAtomic` (fsync, rename, fsync of the directory). */
+/** Writes report.json, report.md and the three SVG plots into `dir`, each with io's `writeFileAtomic` (fsync, rename, fsync of the directory). */
 export async function writeReport(dir: string, report: CompressReport): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await writeFileAtomic(join(dir, 'report.json'), JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
