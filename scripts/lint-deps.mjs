@@ -1,31 +1,38 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
-//   cli -> experiment, bench, early, prune, robust -> admm -> report -> core -> linalg;
-//   models, plugins -> core; backends -> linalg, beside core.
+//   cli -> experiment, bench, early, prune, robust -> admm -> report -> surgery, io -> core -> linalg;
+//   models, plugins -> core; backends -> linalg, beside core; conformance -> core, for the plugins' tests only.
 //   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
 //   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
-//     any training kernel).
+//     any training kernel), none of surgery, io and conformance, which build on it.
 //   - backends (backend selection, training kernels) imports only linalg, for the error family;
 //     not core: the two stand side by side, and the CLI and benchmarks use both.
-//   - report (Markdown tables, SVG plots, the compress report and its writer) imports only core:
-//     admm's pipeline writes the report, so the records it reads are defined in report and admm
-//     re-exports them; report never imports admm.
-//   - a plugin, admm and models import core and linalg (and TF.js); admm also imports report;
-//     admm imports no plugin and names no format.
-//     One plugin builds on another: decomp-atd imports decomp-cp (an ATD model is a CP model:
-//     CP-ALS start, ranks, reconstruction).
-//   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on admm's solver) imports core, linalg and admm.
+//   - surgery (whole-model surgery and budgets: modelSummary, factorizeModel, budgetPlan), io
+//     (model IO on disk, the manifest checks, atomic writes) and conformance (the plugin
+//     conformance suite) each import core and linalg only, not each other.
+//   - report (Markdown tables, SVG plots, the compress report and its writer) imports core,
+//     surgery (the layer reports it prints) and io (atomic writes): admm's pipeline writes the
+//     report, so the records it reads are defined in report and admm re-exports them; report
+//     never imports admm.
+//   - a plugin and models import core and linalg (and TF.js); a plugin's tests also use
+//     conformance (and surgery), which are dev dependencies, not imports of its src. One plugin
+//     builds on another: decomp-atd imports decomp-cp (an ATD model is a CP model: CP-ALS start,
+//     ranks, reconstruction).
+//   - admm imports core, linalg, surgery (factorizeModel, plan targets), io (saving models,
+//     checkpoint files) and report; it imports no plugin and names no format.
+//   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on
+//     admm's solver) imports core, linalg, surgery, io and admm.
 //   - robust (adversarial training, ATMC's projectors) imports core, linalg, admm (losses,
 //     evaluation, the batch-transform type) and prune (the magnitude projector); admm imports neither.
-//   - early (early decomposition on admm's training loop) imports core, linalg, admm and report
-//     (its Markdown table); admm does not import it.
+//   - early (early decomposition on admm's training loop) imports core, linalg, surgery, admm and
+//     report (its Markdown table); admm does not import it.
 //   - experiment (the reproduction grid runner: drives `train` and `compress` through an injected
-//     command runner, writes the table and plots) imports core, report (arms, budgets, markdown, SVG)
-//     and models (built-in names, default plans); no backend, no plugin, no TF.js of its own.
+//     command runner, writes the table and plots) imports core, io, report (arms, budgets,
+//     markdown, SVG) and models (built-in names, default plans); no backend, no plugin, no TF.js.
 //   - bench (the training and layer benchmarks) imports core, linalg, backends (backend selection,
 //     the gradient engine), models (architectures) and admm (the output kind of a model's loss).
-//   - only cli imports experiment, bench and the plugins; backends, admm, models, prune and robust
-//     are imported by cli and by the packages above that name them; nothing imports cli.
+//   - only cli imports experiment, bench, early and the plugins; nothing imports cli; no src
+//     imports conformance (a plugin's tests do).
 // A package not listed here may import nothing of the workspace until it is given a rule.
 // Usage: node scripts/lint-deps.mjs <package dir>   (exit 1 on a violation)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -38,20 +45,23 @@ const allowed = {
   linalg: [],
   core: ['linalg'],
   backends: ['linalg'],
+  surgery: ['core', 'linalg'],
+  io: ['core', 'linalg'],
+  conformance: ['core', 'linalg'],
   'decomp-tt': ['core', 'linalg'],
   'decomp-tr': ['core', 'linalg'],
   'decomp-tucker': ['core', 'linalg'],
   'decomp-cp': ['core', 'linalg'],
   'decomp-atd': ['core', 'linalg', 'decomp-cp'],
-  report: ['core'],
-  admm: ['core', 'linalg', 'report'],
+  report: ['core', 'surgery', 'io'],
+  admm: ['core', 'linalg', 'surgery', 'io', 'report'],
   models: ['core', 'linalg'],
-  prune: ['core', 'linalg', 'admm'],
+  prune: ['core', 'linalg', 'surgery', 'io', 'admm'],
   robust: ['core', 'linalg', 'admm', 'prune'],
-  early: ['core', 'linalg', 'admm', 'report'],
-  experiment: ['core', 'report', 'models'],
+  early: ['core', 'linalg', 'surgery', 'admm', 'report'],
+  experiment: ['core', 'io', 'report', 'models'],
   bench: ['core', 'linalg', 'backends', 'models', 'admm'],
-  cli: ['linalg', 'core', 'backends', 'admm', 'models', 'prune', 'robust', 'report', 'early', 'experiment', 'bench', ...PLUGINS],
+  cli: ['linalg', 'core', 'surgery', 'io', 'backends', 'report', 'admm', 'models', 'prune', 'robust', 'early', 'experiment', 'bench', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;

@@ -1,5 +1,5 @@
 /**
- * Checkpoints on disk: one directory per checkpoint, written with core's `writeDirAtomic`
+ * Checkpoints on disk: one directory per checkpoint, written with io's `writeDirAtomic`
  * (every file fsynced in a temporary directory that is fsynced and renamed into place, then the
  * parent fsynced), so a run killed at any moment, or a power cut, leaves only complete
  * checkpoints behind. Each holds `checkpoint.json` (the run state and an index of the tensors)
@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, fail, isAtomicTemp, writeDirAtomic } from '@tensorslim/core';
+import { ErrorCodes, fail } from '@tensorslim/core';
+import { isAtomicTemp, writeDirAtomic } from '@tensorslim/io';
 
 /** A tensor stored in a checkpoint. */
 export interface StoredTensor {

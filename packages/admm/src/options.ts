@@ -126,7 +126,7 @@ export const compressRuntimeSchema = z.strictObject({
   surgery: z
     .custom<Partial<ModelSurgery>>((v) => typeof v === 'object' && v !== null, 'an object of model surgery functions')
     .optional()
-    .describe("model surgery / IO overrides (default: core's factorizeModel and saveModel)"),
+    .describe("model surgery / IO overrides (default: surgery's factorizeModel and io's saveModel)"),
   onEvent: z
     .custom<ProgressListener>((v) => typeof v === 'function', 'a function')
     .optional()

@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { CompressionPlan, DataSource, PluginRegistry, FactorizeResult } from '@tensorslim/core';
+import type { CompressionPlan, DataSource, PluginRegistry } from '@tensorslim/core';
+import type { FactorizeResult } from '@tensorslim/surgery';
 import { ErrorCodes, TensorslimError, defaultRegistry, fail } from '@tensorslim/core';
 import { Rng, type DenseTensor } from '@tensorslim/linalg';
 import { mkdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Binding a compression plan to a model for ADMM: each planned layer must exist and be a Conv2D
- * or Dense layer (core's surgery checks), its format must be registered and its ranks valid for
+ * or Dense layer (surgery's plan checks), its format must be registered and its ranks valid for
  * that format — all before any training starts, with errors that say what would have been right.
  *
  * @module
@@ -8,18 +8,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { CompressionPlan, PluginRegistry, LayerKind, LayerTarget } from '@tensorslim/core';
-import {
-  ErrorCodes,
-  TensorslimError,
-  defaultRegistry,
-  fail,
-  layoutModes,
-  rankSpecKind,
-  resolvePlugin,
-  resolvePlanTargets,
-  resolveProjector,
-  tensorize,
-} from '@tensorslim/core';
+import { ErrorCodes, TensorslimError, defaultRegistry, fail, layoutModes, rankSpecKind, resolvePlugin, resolveProjector, tensorize } from '@tensorslim/core';
+import { resolvePlanTargets } from '@tensorslim/surgery';
 
 /** A planned layer bound to the model. */
 export interface PlannedLayer {
@@ -46,7 +36,7 @@ function kernelOf(layer: tfl.layers.Layer): tf.Variable {
 }
 
 /**
- * Binds every plan entry to its layer (core's `resolvePlanTargets`: a layer the model lacks is a
+ * Binds every plan entry to its layer (surgery's `resolvePlanTargets`: a layer the model lacks is a
  * `TS_PLAN` error listing the model's factorizable layers; modes must factor the channels), then
  * checks each entry's format before any training starts:
  * - `TS_UNKNOWN_FORMAT` for a format nothing registered provides (the message lists the formats);

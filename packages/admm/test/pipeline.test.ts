@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, isTensorslimError, loadModel, registerPlugin, registerProjector, type LayerTarget } from '@tensorslim/core';
+import { createRegistry, isTensorslimError, registerPlugin, registerProjector, type LayerTarget } from '@tensorslim/core';
+import { loadModel } from '@tensorslim/io';
 import { matrix, svdValues, type DenseTensor } from '@tensorslim/linalg';
 import { CheckpointStore, compress, evaluate, resume, type CompressReport, type ProgressEvent } from '@tensorslim/admm';
 import { reportMarkdown } from '@tensorslim/report';

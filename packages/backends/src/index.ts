@@ -57,7 +57,7 @@ export { middleSplit, reduceMiddle } from './kernels/reduce.js';
 export { segmentSumInto } from './kernels/unsorted-segment-sum.js';
 export { normalizeRows } from './kernels/batch-norm.js';
 export * from './webgpu-kernels.js';
-export { startGradientEngine, InProcessEngine, WorkerEngine } from './parallel/engine.js';
+export { startGradientEngine, InProcessEngine, WorkerEngine, type LossFn } from './parallel/engine.js';
 export { shardSizes, packedLayout, workLayout, type PackedLayout, type WorkLayout } from './parallel/layout.js';
 export { runnableSpecifier, workerLaunch, type WorkerLaunch } from './parallel/load.js';
 export type { GradientEngine, GradientEngineOptions, GradientStep, LossRef, ModuleRef } from './parallel/types.js';

@@ -8,23 +8,9 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import {
-  budgetPlan,
-  budgetSchema,
-  denseLayers,
-  ErrorCodes,
-  fail,
-  hasBudget,
-  loadModel,
-  opt,
-  parsePlan,
-  resolvePlugin,
-  suggestPlan,
-  type BudgetPlanResult,
-  type BudgetTarget,
-  type CompressionPlan,
-  type DataSource,
-} from '@tensorslim/core';
+import { denseLayers, ErrorCodes, fail, opt, parsePlan, resolvePlugin, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
+import { budgetPlan, budgetSchema, hasBudget, type BudgetPlanResult, type BudgetTarget } from '@tensorslim/surgery';
+import { loadModel } from '@tensorslim/io';
 import { trainOptionsSchema } from '@tensorslim/admm';
 import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
 import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, FOLDER_PREFIX, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
@@ -70,7 +56,7 @@ export const FLAGS = {
   format: opt(z.string().min(1).default('tt'), { arg: 'id' }), // lint-allow-format: the documented default of --format
   /** `--ratio` of a suggested plan (a command gives the description). */
   ratio: opt(z.number().gt(1).default(5), { arg: 'C' }),
-  /** `--target-params F`: keep at most this fraction of the whole model's parameters (core's budget schema). */
+  /** `--target-params F`: keep at most this fraction of the whole model's parameters (surgery's budget schema). */
   targetParams: budgetSchema.shape.targetParams,
   /** `--target-flops F`: keep at most this fraction of the whole model's multiply-adds. */
   targetFlops: budgetSchema.shape.targetFlops,
@@ -207,7 +193,7 @@ export interface PlanFlags extends BudgetTarget {
 /**
  * The plan, and the budget allocation when a budget was asked for:
  * - `--target-params F` / `--target-flops F`: ranks allocated across the model to meet the budget
- *   (core's `budgetPlan`), over the layers of `--plan` when one is given (their formats, modes and
+ *   (surgery's `budgetPlan`), over the layers of `--plan` when one is given (their formats, modes and
  *   options), else of a built-in model's default plan, else every factorizable layer in `--format`;
  * - else `--plan file.json`, or a suggestion from `--format` and `--ratio`.
  */

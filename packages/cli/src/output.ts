@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { TensorslimError, type BudgetPlanResult, type ModelCost } from '@tensorslim/core';
+import { TensorslimError } from '@tensorslim/core';
+import type { BudgetPlanResult, ModelCost } from '@tensorslim/surgery';
 
 /** Formats an error as the single stderr line the command prints. */
 export function errorLine(e: unknown): string {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { markdownTable } from '@tensorslim/report';
-import { writeFileAtomic, type DataSource } from '@tensorslim/core';
+import { type DataSource } from '@tensorslim/core';
+import { writeFileAtomic } from '@tensorslim/io';
 import { robustEvaluate, type AttackOptions, type RobustEvaluation } from '@tensorslim/robust';
 
 /** The robust section of a report. */

@@ -10,7 +10,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { GradientStepper, LossSpec } from '@tensorslim/admm';
-import { modelSummary, opt } from '@tensorslim/core';
+import { opt } from '@tensorslim/core';
+import { modelSummary } from '@tensorslim/surgery';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { startGradientEngine, type GradientEngineOptions } from '@tensorslim/backends';
 import { BUILTIN_PLUGINS, loadedPluginModules } from './plugins.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { saveModel } from '@tensorslim/core';
+import { saveModel } from '@tensorslim/io';
 import { runCli } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hostile-'));

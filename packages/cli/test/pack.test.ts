@@ -201,8 +201,8 @@ const PIXELS = 16 * 16;
 const DENSE_PARAMS = 9 * CIN * COUT + COUT;
 const DENSE_MACS = PIXELS * 9 * CIN * COUT;
 
-/** The packages packed: the plugins and what they stand on; backends too, to check its tarball. */
-const PACKED = ['linalg', 'core', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
+/** The packages packed: the plugins and what they stand on, surgery for the READMEs' factorizeModel; backends too, to check its tarball. */
+const PACKED = ['linalg', 'core', 'surgery', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
 /** Packages whose modules register something (layer classes with TF.js) when imported. */
 const SIDE_EFFECTS = new Set(['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp']);
 const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
@@ -215,15 +215,16 @@ let trTuckerCpProject: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tensorslim-pack-'));
   await tsc('linalg'); // core, backends and the plugins type against linalg's dist
-  await Promise.all([tsc('core'), tsc('backends')]); // the plugins type against core's dist
+  await Promise.all([tsc('core'), tsc('backends')]); // the plugins and surgery type against core's dist
+  await tsc('surgery');
   await Promise.all([tsc('decomp-tt'), tsc('decomp-tr'), tsc('decomp-tucker'), tsc('decomp-cp')]);
   const dest = join(work, 'tgz');
   mkdirSync(dest);
   const packed = await Promise.all(PACKED.map((pkg) => pack(pkg, dest)));
   PACKED.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
   [ttProject, trTuckerCpProject] = await Promise.all([
-    project(join(work, 'tt'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tt']!]),
-    project(join(work, 'tr-tucker-cp'), [tgz['linalg']!, tgz['core']!, tgz['decomp-tr']!, tgz['decomp-tucker']!, tgz['decomp-cp']!]),
+    project(join(work, 'tt'), [tgz['linalg']!, tgz['core']!, tgz['surgery']!, tgz['decomp-tt']!]),
+    project(join(work, 'tr-tucker-cp'), [tgz['linalg']!, tgz['core']!, tgz['surgery']!, tgz['decomp-tr']!, tgz['decomp-tucker']!, tgz['decomp-cp']!]),
   ]);
 }, 240_000);
 
@@ -264,16 +265,16 @@ describe('npm pack', () => {
   });
 });
 
-describe('core + decomp-tt installed alone into an empty project', () => {
+describe('core + surgery + decomp-tt installed alone into an empty project', () => {
   let dir: string;
   beforeAll(() => {
     dir = ttProject;
   });
 
   it('resolves one copy of core, of linalg and of TF.js, and nothing of the workspace', () => {
-    const pkgs = ['@tensorslim/core', '@tensorslim/linalg', '@tensorslim/decomp-tt', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
+    const pkgs = ['@tensorslim/core', '@tensorslim/linalg', '@tensorslim/surgery', '@tensorslim/decomp-tt', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
     for (const p of pkgs) expect(existsSync(join(dir, 'node_modules', p, 'package.json')), p).toBe(true);
-    for (const p of ['decomp-tt', 'core', 'linalg']) expect(existsSync(join(dir, 'node_modules', '@tensorslim', p, 'node_modules')), p).toBe(false);
+    for (const p of ['decomp-tt', 'surgery', 'core', 'linalg']) expect(existsSync(join(dir, 'node_modules', '@tensorslim', p, 'node_modules')), p).toBe(false);
     expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'decomp-tr'))).toBe(false);
     expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'backends'))).toBe(false);
   });
@@ -312,7 +313,8 @@ describe('core + decomp-tt installed alone into an empty project', () => {
     writeFileSync(
       join(dir, 'consumer.ts'),
       [
-        "import { factorizeModel, type CompressionPlan, type FactorizedLayerReport } from '@tensorslim/core';",
+        "import type { CompressionPlan } from '@tensorslim/core';",
+        "import { factorizeModel, type FactorizedLayerReport } from '@tensorslim/surgery';",
         "import { ttPlugin, registerTt, ttSvd, TTConv2D } from '@tensorslim/decomp-tt';",
         'registerTt();',
         'const plan: CompressionPlan = { version: 1, layers: { conv: { format: ttPlugin.id, ranks: { maxRank: 8 } } } };',
@@ -333,7 +335,7 @@ describe('core + decomp-tt installed alone into an empty project', () => {
   });
 });
 
-describe('core + decomp-tr + decomp-tucker + decomp-cp installed into an empty project', () => {
+describe('core + surgery + decomp-tr + decomp-tucker + decomp-cp installed into an empty project', () => {
   let dir: string;
   beforeAll(() => {
     dir = trTuckerCpProject;

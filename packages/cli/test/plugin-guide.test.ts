@@ -1,6 +1,6 @@
 // docs/plugin-guide.md, followed literally: its code blocks, written to the files they name,
 // type-check under the workspace's compiler settings (strict, noImplicitOverride) against core's
-// and linalg's public APIs; the plugin they make passes core's conformance suite, and its CP
+// and linalg's public APIs; the plugin they make passes the conformance suite, and its CP
 // convolution computes what the dense convolution of a CP tensor summed by plain loops does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -51,7 +51,7 @@ describe('docs/plugin-guide.md', () => {
     expect(lines, 'a user plugin of a few hundred lines').toBeLessThan(300);
   });
 
-  it("type-checks: strict, noImplicitOverride, only core's and linalg's public APIs and TF.js", async () => {
+  it("type-checks: strict, noImplicitOverride, only core's and linalg's public APIs (and the conformance suite's) and TF.js", async () => {
     const src = (p: string) => join(root, 'packages', p, 'index.ts');
     writeFileSync(
       join(dir, 'tsconfig.json'),
@@ -60,7 +60,7 @@ describe('docs/plugin-guide.md', () => {
         compilerOptions: {
           noEmit: true,
           rootDir: root,
-          paths: { '@tensorslim/core': [src('core/src')], '@tensorslim/core/testing': [src('core/src/testing')], '@tensorslim/linalg': [src('linalg/src')] },
+          paths: { '@tensorslim/core': [src('core/src')], '@tensorslim/conformance': [src('conformance/src')], '@tensorslim/linalg': [src('linalg/src')] },
         },
         include: ['src/*.ts', 'test/*.ts'],
       }),

@@ -12,7 +12,7 @@ import { trainDense } from '@tensorslim/admm';
 import { selectBackend } from '@tensorslim/backends';
 import { buildModel, syntheticDataset } from '@tensorslim/models';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { modelSummary } from '@tensorslim/core';
+import { modelSummary } from '@tensorslim/surgery';
 import { resolveThreads, WORKER_MIN_MACS, workerPreload, workerStepper } from '../src/threads.js';
 
 const ADMM_LOSS = fileURLToPath(new URL('../../admm/src/loss.ts', import.meta.url));

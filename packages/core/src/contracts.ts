@@ -54,7 +54,7 @@ export interface Decomposition {
    * Optional: the rank choices of `tensor` (a layer's kernel tensorized with `opts.layout`) from
    * the largest to the smallest worth considering, each with the squared Frobenius error its
    * decomposition makes (exact, or the format's standard bound). Whole-model budgets
-   * (core's `allocateBudget`) trade these off across layers; a format without it is measured by
+   * (`allocateBudget` of `@tensorslim/surgery`) trade these off across layers; a format without it is measured by
    * decomposing at a few `maxRank` values.
    */
   rankLadder?(tensor: DenseTensor, opts: DecomposeOptions & { readonly layout: TensorLayout }): RankStep[];

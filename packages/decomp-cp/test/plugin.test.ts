@@ -2,17 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  createRegistry,
-  detensorize,
-  factorizeModel,
-  listPlugins,
-  resolveLayerTarget,
-  resolvePlugin,
-  resolveProjector,
-  tensorize,
-  validatePlugin,
-} from '@tensorslim/core';
+import { createRegistry, detensorize, listPlugins, resolveLayerTarget, resolvePlugin, resolveProjector, tensorize, validatePlugin } from '@tensorslim/core';
+import { factorizeModel } from '@tensorslim/surgery';
 import { relError, tensor, type DenseTensor } from '@tensorslim/linalg';
 import { cpAls, cpProjector, cpPlugin as plugin, cpReconstruct as reconstructCp, registerCp as register } from '../src/index.js';
 import { codeOf, cpTensor, randomFactors } from './helpers.js';

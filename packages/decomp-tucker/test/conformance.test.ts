@@ -1,5 +1,5 @@
-// The plugin conformance suite every format passes (@tensorslim/core/testing).
-import { describePluginConformance } from '@tensorslim/core/testing';
+// The plugin conformance suite every format passes (@tensorslim/conformance).
+import { describePluginConformance } from '@tensorslim/conformance';
 import { coreShape, defaultChannelModes, tuckerPlugin } from '../src/index.js';
 
 describePluginConformance(tuckerPlugin, {

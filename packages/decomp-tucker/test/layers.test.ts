@@ -6,7 +6,6 @@ import {
   createRegistry,
   decomposeLayer,
   detensorize,
-  factorizeModel,
   listPlugins,
   resolveLayerTarget,
   resolvePlugin,
@@ -15,6 +14,7 @@ import {
   type FactorizedLayerSpec,
   type LayerTarget,
 } from '@tensorslim/core';
+import { factorizeModel } from '@tensorslim/surgery';
 import { Rng, tensor, type DenseTensor } from '@tensorslim/linalg';
 import {
   tuckerPlugin as plugin,

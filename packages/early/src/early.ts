@@ -1,8 +1,8 @@
 /**
  * Early decomposition for faster training (Elhoushi et al., arXiv 1909.05675): train the dense
  * model for K epochs, decompose the planned layers in place into their formats' factorized layers
- * (core's surgery), and train the factorized model for the remaining epochs, with the same batch
- * order as dense training of the same length. {@link trainEarlyDecomposed} returns the history of
+ * (`factorizeModel` of `@tensorslim/surgery`), and train the factorized model for the remaining
+ * epochs, with the same batch order as dense training of the same length. {@link trainEarlyDecomposed} returns the history of
  * both stages and the wall time of each, so a caller can set it against dense training.
  *
  * @module
@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import type { CompressionPlan, DataSource, FactorizedLayerReport } from '@tensorslim/core';
+import type { CompressionPlan, DataSource } from '@tensorslim/core';
+import type { FactorizedLayerReport } from '@tensorslim/surgery';
 import { ErrorCodes, defaultRegistry, fail, opt, parseOptions, parsePlan } from '@tensorslim/core';
 import { Rng } from '@tensorslim/linalg';
 import {
@@ -49,7 +50,7 @@ export interface EarlyDecomposeOptions extends TrainRunOptions {
   readonly decomposeAtEpoch: number;
   /** Registry of formats (default: core's default registry). */
   readonly container?: z.output<typeof compressRuntimeSchema.shape.container>;
-  /** Model surgery overrides (default: core's factorizeModel). */
+  /** Model surgery overrides (default: surgery's factorizeModel). */
   readonly surgery?: z.output<typeof compressRuntimeSchema.shape.surgery>;
 }
 

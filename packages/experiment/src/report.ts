@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, epochBudget, linePlotSvg, markdownTable, type Arm, type PlotSeries } from '@tensorslim/report';
-import { writeFileAtomic } from '@tensorslim/core';
+import { writeFileAtomic } from '@tensorslim/io';
 import type { CellEpochs, CellResult } from './cell.js';
 import type { ExperimentSpec } from './spec.js';
 

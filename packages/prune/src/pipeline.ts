@@ -25,16 +25,15 @@ import { join } from 'node:path';
 import { ErrorCodes, fail, type DenseTensor } from '@tensorslim/linalg';
 import {
   defaultRegistry,
-  factorizeModel,
-  modelSummary,
   registerProjector,
   resolveProjector,
-  saveModel,
   type CompressionPlan,
   type DataSource,
   type LayerPlan,
   type PluginRegistry,
 } from '@tensorslim/core';
+import { factorizeModel, modelSummary } from '@tensorslim/surgery';
+import { saveModel } from '@tensorslim/io';
 import {
   admmTrain,
   disposeOptimizer,

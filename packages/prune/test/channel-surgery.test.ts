@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelSummary } from '@tensorslim/core';
+import { modelSummary } from '@tensorslim/surgery';
 import { buildModel } from '@tensorslim/models';
 import { prunablePairs, removeChannels, zeroChannels } from '../src/index.js';
 

@@ -8,8 +8,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CompressionPlan, DataSource, FactorizedLayerReport } from '@tensorslim/core';
-import { writeFileAtomic } from '@tensorslim/core';
+import type { CompressionPlan, DataSource } from '@tensorslim/core';
+import type { FactorizedLayerReport } from '@tensorslim/surgery';
+import { writeFileAtomic } from '@tensorslim/io';
 import { formatDuration, formatNumber, formatPercent, markdownTable } from './markdown.js';
 import type { AdmmUpdateRecord, EpochRecord, Evaluation } from './records.js';
 import { linePlotSvg, type PlotSeries } from './svg-plot.js';

@@ -1,6 +1,6 @@
 /**
  * The compress report: its derived numbers, its Markdown page, and its writer, which writes every
- * file through core's durable `writeFileAtomic` (whose fsyncs and renames core's own tests check).
+ * file through io's durable `writeFileAtomic` (whose fsyncs and renames io's own tests check).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,8 @@ import { buildMethodResult, buildReport, reportMarkdown, writeReport, type Repor
 
 const written = vi.hoisted(() => ({ paths: [] as string[] }));
 
-vi.mock('@tensorslim/core', async (importOriginal) => {
-  const real = await importOriginal<typeof import('@tensorslim/core')>();
+vi.mock('@tensorslim/io', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@tensorslim/io')>();
   const writeFileAtomic: typeof real.writeFileAtomic = async (path, ...rest) => (written.paths.push(String(path)), real.writeFileAtomic(path, ...rest));
   return { ...real, writeFileAtomic };
 });

@@ -4,7 +4,7 @@
  * derives from a low-rank plugin a plugin `atmc-<id>` whose projector is core's
  * `composeProjectors` of [sparsity (prune's magnitude projector), the format's projector, quantization] — ADMM's Z-step then
  * projects onto the intersection — and whose decomposition and factorized layers are the
- * format's own, so the pipeline decomposes the final Z into that format. {@link atmcPlan} rewrites
+ * format's own, so the pipeline decomposes the final Z into that format. {@link registerAtmc} rewrites
  * a plan's entries to the derived formats with the budget in their options.
  *
  * @module
@@ -15,7 +15,7 @@ import { ErrorCodes, fail } from '@tensorslim/linalg';
 import { quantizeProjector } from './quantize.js';
 import { magnitudeProjector, type Granularity } from '@tensorslim/prune';
 
-/** The constraint budget of {@link atmcPlan} and {@link registerAtmc}. */
+/** The constraint budget of {@link atmcPlugin} and {@link registerAtmc}. */
 export interface AtmcBudget {
   /** Fraction of zeros of each planned kernel, in [0, 1); 0 or absent: no sparsity constraint. */
   readonly sparsity?: number;

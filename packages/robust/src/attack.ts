@@ -33,7 +33,7 @@ export function fgsmOptions(eps: number, extra: Partial<AttackOptions> = {}): At
 
 /**
  * PGD: x₀ = x (+ uniform noise in the ε-ball with `randomStart`), then `steps` times
- * x ← clip_[x−ε, x+ε] ∩ [clipMin, clipMax](x + α·sign(∇ₓ loss(model(x), y))), with the model in
+ * `x ← clip_[x−ε, x+ε] ∩ [clipMin, clipMax](x + α·sign(∇ₓ loss(model(x), y)))`, with the model in
  * inference mode and the crossentropy of its output (logits or probabilities, as the model ends).
  * Returns a new tensor; the caller disposes it (and keeps `xs`, `ys`).
  */

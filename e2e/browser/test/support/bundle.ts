@@ -2,8 +2,8 @@
  * Bundles page/entry.ts for the browser with esbuild, the way an application would bundle
  * tensorslim: platform `browser` (a Node built-in anywhere in the import graph fails the build),
  * ES module output. `@tensorslim/*` resolve to the packages' TypeScript sources (dist may not be
- * built), and `@tensorslim/core` to its browser entry point, the file the package's `browser`
- * export condition names.
+ * built); core's one entry point has no Node built-in in its graph (model IO on disk is
+ * `@tensorslim/io`'s, which the page does not import).
  */
 import { build, type Metafile } from 'esbuild';
 import { copyFileSync } from 'node:fs';
@@ -13,13 +13,9 @@ import { sourceAliases } from '../../../../scripts/workspace.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkgDir = join(here, '..', '..');
-const root = join(pkgDir, '..', '..');
 
-/** Where each workspace package resolves in the bundle: its sources, and core's browser entry. */
-export const pageAliases: Record<string, string> = {
-  ...sourceAliases(),
-  '@tensorslim/core': join(root, 'packages', 'core', 'src', 'browser.ts'),
-};
+/** Where each workspace package resolves in the bundle: its sources. */
+export const pageAliases: Record<string, string> = sourceAliases();
 
 /** What {@link bundlePage} wrote. */
 export interface PageBundle {

@@ -57,7 +57,8 @@ import { loadFunction, runnableRef, runnableSpecifier, workerLaunch } from './lo
 import type { InitMessage, StepMessage, WorkerMessage, WorkerReply } from './protocol.js';
 import type { GradientEngine, GradientEngineOptions, GradientStep, LossRef } from './types.js';
 
-type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+/** A loss function of labels and predictions, as `InProcessEngine.create` takes it in place of a {@link LossRef}. */
+export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
 
 /** The variables behind `model.trainableWeights`, in order (what `tf.variableGrads` differentiates). */
 function trainableVariables(model: tfl.LayersModel): tf.Variable[] {

@@ -6,17 +6,9 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import {
-  factorizeModel,
-  modelSummary,
-  opt,
-  planToJson,
-  saveModel,
-  writeFileAtomic,
-  type BudgetPlanResult,
-  type FactorizedLayerReport,
-  type ModelCost,
-} from '@tensorslim/core';
+import { opt, planToJson } from '@tensorslim/core';
+import { factorizeModel, modelSummary, type BudgetPlanResult, type FactorizedLayerReport, type ModelCost } from '@tensorslim/surgery';
+import { saveModel, writeFileAtomic } from '@tensorslim/io';
 import { markdownTable } from '@tensorslim/report';
 import { Rng } from '@tensorslim/linalg';
 import { z } from 'zod';

@@ -5,18 +5,8 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import {
-  ErrorCodes,
-  fail,
-  isTensorslimError,
-  modelSummary,
-  opt,
-  planToJson,
-  resolvePlugin,
-  type BudgetPlanResult,
-  type CompressionPlan,
-  type ModelSummary,
-} from '@tensorslim/core';
+import { ErrorCodes, fail, isTensorslimError, opt, planToJson, resolvePlugin, type CompressionPlan } from '@tensorslim/core';
+import { modelSummary, type BudgetPlanResult, type ModelSummary } from '@tensorslim/surgery';
 import { markdownTable } from '@tensorslim/report';
 import { MODEL_NAMES } from '@tensorslim/models';
 import { FLAGS, resolveModel, resolvePlanAndBudget, startBackend } from '../context.js';

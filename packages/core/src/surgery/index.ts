@@ -1,15 +1,13 @@
 /**
- * Model surgery: which layers of a TF.js LayersModel can be factorized, per-layer parameters and
- * FLOPs, binding a plan to a model, and rebuilding the model with factorized layers.
+ * The single-layer pieces of model surgery: what a TF.js layer is (kind, shapes, whether it can
+ * be factorized, its kernel and bias in float64), one layer factorized through a format, and a
+ * model rebuilt through its JSON topology with chosen layers replaced. Whole-model surgery
+ * (summaries, FLOPs, plans bound to a model, `factorizeModel`, budgets) builds on these in
+ * `@tensorslim/surgery`.
  *
  * @module
  */
 export * from './tfjs-compat.js';
 export * from './layer-info.js';
-export * from './flops.js';
-export * from './summary.js';
-export * from './targets.js';
 export * from './replace.js';
-export * from './factorize.js';
 export * from './factorize-layer.js';
-export * from './budget-plan.js';

@@ -4,11 +4,17 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  defaultRegistry,
+  factorizability,
+  kernelAndBias,
+  parsePlan,
+  resolveLayerTarget,
+  type CompressionPlan,
+  type LayerTarget,
+  type PluginRegistry,
+} from '@tensorslim/core';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
-import type { CompressionPlan, LayerTarget } from '../plan.js';
-import { parsePlan, resolveLayerTarget } from '../plan.js';
-import { defaultRegistry, type PluginRegistry } from '../registry.js';
-import { factorizability, kernelAndBias } from './layer-info.js';
 
 /** Names of the layers of `model` that can be factorized, in model order. */
 export function factorizableLayerNames(model: tfl.LayersModel): string[] {

@@ -4,8 +4,8 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { factorizability, NOT_FACTORIZABLE, layerInputShape, layerOutputShape, withoutBatch } from '@tensorslim/core';
 import { layerFlops } from './flops.js';
-import { factorizability, NOT_FACTORIZABLE, layerInputShape, layerOutputShape, withoutBatch } from './layer-info.js';
 
 /** One row of {@link modelSummary}. */
 export interface LayerSummary {

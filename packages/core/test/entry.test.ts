@@ -1,5 +1,7 @@
-// @tensorslim/core/testing (the plugin conformance suite) needs vitest; core's main entry must not.
+// core's entry point is for Node and web pages alike: nothing it imports is a Node built-in or
+// vitest (model IO on disk is @tensorslim/io's, the conformance suite @tensorslim/conformance's).
 import { describe, expect, it } from 'vitest';
+import { builtinModules } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,27 +34,23 @@ function importGraph(entry: string): { files: string[]; bare: Set<string> } {
   return { files: [...seen].map((f) => relative(join(pkg, 'src'), f)), bare };
 }
 
-describe('the testing entry point', () => {
-  it.each(['index.ts', 'browser.ts'])("core's %s reaches neither vitest nor src/testing", (entry) => {
-    const g = importGraph(entry);
+describe("core's entry point", () => {
+  it('reaches no Node built-in (static or dynamic import) and not vitest', () => {
+    const g = importGraph('index.ts');
     expect(g.files.length).toBeGreaterThan(20);
-    expect(g.files.filter((f) => f.startsWith('testing'))).toEqual([]);
-    expect([...g.bare]).not.toContain('vitest');
+    expect(g.files).toContain(join('surgery', 'replace.ts'));
+    const builtin = [...g.bare].filter((s) => s.startsWith('node:') || builtinModules.includes(s));
+    expect(builtin).toEqual([]);
+    expect([...g.bare].sort()).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorslim/linalg', 'mathjs', 'zod']);
   });
-  it('the conformance suite is the ./testing export, built to dist; vitest is an optional peer dependency', () => {
-    const g = importGraph(join('testing', 'index.ts'));
-    expect([...g.bare]).toContain('vitest');
+  it('has one export, no browser condition (it needs none) and no vitest among its dependencies', () => {
     const meta = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as {
       exports: Record<string, unknown>;
-      peerDependencies?: Record<string, string>;
-      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
       dependencies: Record<string, string>;
+      peerDependencies?: Record<string, string>;
     };
-    expect(meta.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', import: './dist/testing/index.js' });
-    expect(meta.peerDependencies?.vitest).toBeDefined();
-    expect(meta.peerDependenciesMeta?.vitest?.optional).toBe(true);
+    expect(meta.exports).toEqual({ '.': { types: './dist/index.d.ts', import: './dist/index.js' }, './package.json': './package.json' });
     expect(meta.dependencies.vitest).toBeUndefined();
-    const typedoc = JSON.parse(readFileSync(join(pkg, 'typedoc.json'), 'utf8')) as { entryPoints: string[] };
-    expect(typedoc.entryPoints).toContain('src/testing/index.ts');
+    expect(meta.peerDependencies?.vitest).toBeUndefined();
   });
 });

@@ -8,18 +8,9 @@ import { dirname, join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import {
-  createRegistry,
-  isTensorslimError,
-  loadModel,
-  modelSummary,
-  registerPlugin,
-  replaceLayers,
-  saveModel,
-  writeFileAtomic,
-  type FormatPlugin,
-  type PluginRegistry,
-} from '../src/index.js';
+import { createRegistry, isTensorslimError, registerPlugin, replaceLayers, type FormatPlugin, type PluginRegistry } from '@tensorslim/core';
+import { modelSummary } from '@tensorslim/surgery';
+import { loadModel, saveModel, writeFileAtomic } from '../src/index.js';
 import { Rng, tensor } from '@tensorslim/linalg';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -425,10 +416,13 @@ function residualModel(): tfl.LayersModel {
   return m;
 }
 
-/** Transpiles core's sources (no type check) into a folder whose ancestors hold node_modules. */
-function transpileCore(): string {
-  const src = join(root, 'packages', 'core', 'src');
-  const out = join(root, 'node_modules', '.cache', `tensorslim-io-test-${process.pid}`, 'core');
+/**
+ * Transpiles io's sources (no type check) into a folder whose ancestors hold node_modules, where
+ * `@tensorslim/core` and `@tensorslim/linalg` resolve to their built packages.
+ */
+function transpileIo(): string {
+  const src = join(root, 'packages', 'io', 'src');
+  const out = join(root, 'node_modules', '.cache', `tensorslim-io-test-${process.pid}`, 'io');
   const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
   for (const f of walk(src)) {
     const dest = join(out, relative(src, f)).replace(/\.ts$/, '.js');
@@ -462,16 +456,16 @@ describe('saveModel', () => {
       expect(b).toHaveLength(a.length);
       a.forEach((w, i) => expect(Array.from(b[i]!.dataSync())).toEqual(Array.from(w.dataSync())));
     }
-    // a fresh process: core (transpiled from source, no vitest) loads it and predicts the same
-    const core = transpileCore();
+    // a fresh process: io (transpiled from source, no vitest) loads it and predicts the same
+    const io = transpileIo();
     try {
-      const script = join(core, '..', 'child.mjs');
+      const script = join(io, '..', 'child.mjs');
       writeFileSync(
         script,
         [
           "import * as tf from '@tensorflow/tfjs-core';",
           "import '@tensorflow/tfjs-backend-cpu';",
-          "import { loadModel } from './core/index.js';",
+          "import { loadModel } from './io/index.js';",
           "await tf.setBackend('cpu');",
           'const [dir, input] = process.argv.slice(2);',
           'const { shape, data } = JSON.parse(input);',
@@ -490,7 +484,7 @@ describe('saveModel', () => {
       expect(r.y).toHaveLength(y0.size);
       r.y.forEach((v, i) => expect(v).toBeCloseTo(y0.dataSync()[i]!, 6));
     } finally {
-      rmSync(dirname(core), { recursive: true, force: true });
+      rmSync(dirname(io), { recursive: true, force: true });
     }
     tf.dispose([x, y0, y1]);
     m.dispose();

@@ -10,7 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { isTensorslimError, loadModel, saveModel } from '../src/index.js';
+import { isTensorslimError } from '@tensorslim/core';
+import { loadModel, saveModel } from '../src/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tensorslim-hostile-'));
 let good = '';

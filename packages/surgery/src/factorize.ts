@@ -5,14 +5,19 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { DecomposeOptions, FactorizedLayerSpec } from '../contracts.js';
+import {
+  decomposeLayer,
+  defaultRegistry,
+  denseLayerInfo,
+  replaceLayers,
+  resolvePlugin,
+  tensorize,
+  type CompressionPlan,
+  type DecomposeOptions,
+  type FactorizedLayerSpec,
+  type PluginRegistry,
+} from '@tensorslim/core';
 import { ErrorCodes, fail, relError, type DenseTensor } from '@tensorslim/linalg';
-import type { CompressionPlan } from '../plan.js';
-import { defaultRegistry, resolvePlugin, type PluginRegistry } from '../registry.js';
-import { tensorize } from '../tensorize.js';
-import { decomposeLayer } from './factorize-layer.js';
-import { denseLayerInfo } from './layer-info.js';
-import { replaceLayers } from './replace.js';
 import { modelSummary } from './summary.js';
 import { resolvePlanTargets } from './targets.js';
 

@@ -11,16 +11,33 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  FactorizedConv2D,
+  FactorizedDense,
+  createRegistry,
+  detensorize,
+  instantiateLayer,
+  isRegisteredClass,
+  layoutModes,
+  listPlugins,
+  registerPlugin,
+  resolveLayerTarget,
+  resolvePlugin,
+  resolveProjector,
+  tensorize,
+  validatePlugin,
+  type DenseLayerInfo,
+  type Factors,
+  type FactorizedLayerSpec,
+  type FormatPlugin,
+  type LayerKind,
+  type LayerTarget,
+  type MiddleForm,
+  type RankSpec,
+  type RankValue,
+  type TensorLayout,
+} from '@tensorslim/core';
 import { frobNorm, relError, Rng, TensorslimError, type DenseTensor } from '@tensorslim/linalg';
-import type { DenseLayerInfo, Factors, FactorizedLayerSpec, FormatPlugin } from '../contracts.js';
-import { FactorizedConv2D, FactorizedDense } from '../layers/factorized-layers.js';
-import type { MiddleForm } from '../layers/three-stage.js';
-import { resolveLayerTarget, type LayerTarget } from '../plan.js';
-import type { RankSpec, RankValue } from '../ranks.js';
-import { createRegistry, listPlugins, registerPlugin, resolvePlugin, resolveProjector, validatePlugin } from '../registry.js';
-import { instantiateLayer } from '../surgery/factorize-layer.js';
-import { isRegisteredClass } from '../surgery/replace.js';
-import { detensorize, layoutModes, tensorize, type LayerKind, type TensorLayout } from '../tensorize.js';
 
 /** What the suite needs to know about a format beyond its plugin object. */
 export interface ConformanceOptions {

@@ -6,8 +6,7 @@
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { FactorizedConv2D, FactorizedDense } from '../layers/factorized-layers.js';
-import { layerInputShape, layerOutputShape, type LayerShape } from './layer-info.js';
+import { FactorizedConv2D, FactorizedDense, layerInputShape, layerOutputShape, type LayerShape } from '@tensorslim/core';
 
 /**
  * A layer may report its own multiply-adds per example by having this method (a custom layer

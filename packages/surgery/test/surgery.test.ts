@@ -7,13 +7,10 @@ import {
   FactorizedDense,
   createRegistry,
   denseLayers,
-  factorizeModel,
   isTensorslimError,
   layoutDims,
-  modelSummary,
   registerPlugin,
   replaceLayers,
-  resolvePlanTargets,
   type CoreShape,
   type DenseLayerInfo,
   type Factors,
@@ -25,7 +22,8 @@ import {
   type RankSpec,
   type ThreeStageMaps,
   type ThreeStageSizes,
-} from '../src/index.js';
+} from '@tensorslim/core';
+import { factorizeModel, modelSummary, resolvePlanTargets } from '../src/index.js';
 import { Rng, matrix, svd, tensor, type DenseTensor } from '@tensorslim/linalg';
 
 // ---------------------------------------------------------------------------------------------

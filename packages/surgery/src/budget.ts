@@ -12,10 +12,8 @@
  * @module
  */
 import { z } from 'zod';
+import { opt, type DecomposeOptions, type Decomposition, type RankStep, type TensorLayout } from '@tensorslim/core';
 import { ErrorCodes, fail, type DenseTensor } from '@tensorslim/linalg';
-import type { DecomposeOptions, Decomposition, RankStep } from './contracts.js';
-import { opt } from './options.js';
-import type { TensorLayout } from './tensorize.js';
 
 const fraction = z.number().gt(0).max(1);
 

@@ -1,10 +1,21 @@
 /**
  * A plan that meets a whole-model budget: every candidate layer's rank ladder costed with its
- * format's layer factory, then core's {@link allocateBudget} across the model.
+ * format's layer factory, then {@link allocateBudget} across the model.
  *
  * @module
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  defaultRegistry,
+  denseLayerInfo,
+  factorizability,
+  resolveLayerTarget,
+  resolvePlugin,
+  tensorize,
+  type CompressionPlan,
+  type LayerPlan,
+  type PluginRegistry,
+} from '@tensorslim/core';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
 import {
   allocateBudget,
@@ -16,12 +27,7 @@ import {
   type BudgetLayer,
   type BudgetTarget,
   type ModelCost,
-} from '../budget.js';
-import type { LayerPlan, CompressionPlan } from '../plan.js';
-import { resolveLayerTarget } from '../plan.js';
-import { defaultRegistry, resolvePlugin, type PluginRegistry } from '../registry.js';
-import { tensorize } from '../tensorize.js';
-import { denseLayerInfo, factorizability } from './layer-info.js';
+} from './budget.js';
 import { modelSummary } from './summary.js';
 
 /** Options of {@link budgetPlan}. */

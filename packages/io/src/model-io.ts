@@ -4,16 +4,14 @@
  * each split into shards such as `group1-shard1of2.bin`) as well as tensorslim's own
  * (`model.json` + one `weights-<hash>.bin`).
  *
- * Node's `fs` and `path` are imported on first use, so importing core in a browser bundle does
- * not pull them in.
+ * Node's `fs` and `path` are imported on first use, not when the module loads.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { defaultRegistry, isRegisteredClass, listPlugins, topologyLayers, type JsonObject, type PluginRegistry } from '@tensorslim/core';
 import { ErrorCodes, fail, isTensorslimError } from '@tensorslim/linalg';
-import { defaultRegistry, listPlugins, type PluginRegistry } from '../registry.js';
-import { isRegisteredClass, topologyLayers, type JsonObject } from '../surgery/replace.js';
 import { writeFileAtomic } from './atomic.js';
 import { groupByteLength, parseManifest, type ManifestEntry } from './manifest.js';
 
