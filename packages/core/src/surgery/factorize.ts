@@ -11,7 +11,7 @@ import type { CompressionPlan } from '../plan.js';
 import { defaultRegistry, resolvePlugin, type PluginRegistry } from '../registry.js';
 import { tensorize } from '../tensorize.js';
 import { decomposeLayer } from './factorize-layer.js';
-import { denseLayerInfo } from './layer-info.js';
+import { denseLayerInfo, readLayerValues } from './layer-info.js';
 import { replaceLayers } from './replace.js';
 import { modelSummary } from './summary.js';
 import { resolvePlanTargets } from './targets.js';
@@ -99,7 +99,8 @@ export async function factorizeModel(model: tfl.LayersModel, plan: CompressionPl
   const partial: Omit<FactorizedLayerReport, 'paramsAfter' | 'flopsAfter' | 'forwardMode'>[] = [];
   for (const target of targets) {
     const plugin = resolvePlugin(target.format, container);
-    const info0 = denseLayerInfo(model.getLayer(target.name));
+    const layer = model.getLayer(target.name);
+    const info0 = denseLayerInfo(layer, undefined, await readLayerValues(layer));
     const given = opts.weights?.[target.name];
     const reference = opts.reference?.[target.name];
     for (const [what, k] of [
