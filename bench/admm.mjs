@@ -161,13 +161,13 @@ async function epoch(withAdmm) {
   const optimizer = makeOptimizer(options);
   let solver = null;
   if (withAdmm) {
-    const planned = resolvePlannedLayers(model, plan, container);
+    const planned = await resolvePlannedLayers(model, plan, container);
     solver = createAdmmSolver(
       planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
       { rho: 1e-3 },
       container,
     );
-    solver.initialize(); // Z₀ = Π(W): part of the set-up, not of an epoch
+    await solver.initialize(); // Z₀ = Π(W): part of the set-up, not of an epoch
   }
   const t0 = performance.now();
   await trainLoop({ phase: 'bench', model, data, options, optimizer, solver, evaluateEachEpoch: false });
@@ -198,15 +198,15 @@ for (let i = 0; i < repeat; i++) {
 // The ADMM work alone, timed in isolation (less exposed to noise from other processes than the
 // difference of two epochs): the per-step gradient term for the three kernels, × steps, plus the
 // end-of-epoch Z/U update.
-const termMs = (() => {
+const termMs = await (async () => {
   const model = lenet5(11);
-  const planned = resolvePlannedLayers(model, plan, container);
+  const planned = await resolvePlannedLayers(model, plan, container);
   const solver = createAdmmSolver(
     planned.map((q) => ({ name: q.name, target: q.target, variable: q.kernel })),
     { rho: 1e-3 },
     container,
   );
-  solver.initialize();
+  await solver.initialize();
   const grads = Object.fromEntries(planned.map((q) => [q.kernel.name, tf.onesLike(q.kernel)]));
   const once = () => tf.tidy(() => Object.values(solver.augmentGradients(grads)).forEach((g) => g.dataSync()));
   for (let i = 0; i < 20; i++) once();

@@ -6,23 +6,26 @@
 //   filterGrad  Conv2DBackpropFilter alone on ResNet-20's shapes: the backend's own kernel against
 //               tensorslim's formulations (im2col + split-K BatchMatMul at several splits, one
 //               transposed Conv2D), and how far each is from the backend's own result.
-//   train       ResNet-20 (@tensorslim/models) training img/s at batch B (SGD momentum 0.9,
-//               cross-entropy; warm-up steps, then R rounds of S steps with one readback per
-//               round; median ms/step), once per filter-gradient kernel variant.
+//   train       ResNet-20 (@tensorslim/models; --model another built-in) training img/s at batch B
+//               (SGD momentum 0.9, cross-entropy; warm-up steps, then R rounds of S steps with one
+//               readback per round; median ms/step), once per filter-gradient kernel variant, with
+//               the compute dispatches of one step on webgpu (dispatchesPerStep, and by program:
+//               what the fusions lower).
 //   profile     one training step under tf.profile: kernels dispatched, GPU ms per kernel name.
 //   layers      each plugin's factorized 3×3 conv against the dense one (the cli's `bench layers`).
 //   admm        one ADMM epoch slice: K steps with ρ(W − Z + U) added to the compressed kernels'
 //               gradients, then one Z/U update (projections by the format plugin), on synthetic
-//               CIFAR-shaped data with models' defaultPlan. Tried through @tensorslim/admm's
-//               admmTrain (the pipeline) and, since the pipeline reads tensors synchronously,
-//               which webgpu in Node cannot, as an async slice built from the same solver parts.
+//               CIFAR-shaped data with models' defaultPlan. Through @tensorslim/admm's admmTrain
+//               (the pipeline, reading the loss every LOSS_READ_EVERY steps of the backend) and as
+//               a slice built from the same solver parts that reads nothing until the update.
 //   torch       bench/gpu/torch_resnet20.py with the same batch, steps, plan ranks and layer
 //               shapes (CUDA when available); every figure above gets a "fraction of PyTorch's
 //               speed" ratio.
 //
 // Options: --quick (CPU check: wasm, batch 16, few steps, < 60 s) --backend auto|webgpu|wasm|cpu
+//   --model resnet20|lenet5|... (not resnet20: no PyTorch section; a small model checks the script on lavapipe)
 //   --batch B --warmup W --rounds R --steps S --admm-steps K --format ID --ratio X
-//   --variants original,transposed-conv,im2col,im2col-dyT,im2col-s64,im2col+lean --extra-batches 512 --profile/--no-profile
+//   --variants original,transposed-conv,im2col,im2col+unfused,im2col-dyT,im2col-s64,im2col+lean --extra-batches 512 --profile/--no-profile
 //   --python PATH (or $TENSORSLIM_PYTHON) --no-torch --out DIR --name STEM --budget-s N
 //   --dawn TOGGLE,... (webgpu package create() options) --flags KEY=VALUE,... (tf.env flags)
 // Output: <out>/<card-or-host>-<date>[-quick].json (written after every section, so a run cut
@@ -36,7 +39,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as backends from '@tensorslim/backends';
 import { defaultRegistry, layoutModes, listPlugins, resolvePlugin } from '@tensorslim/core';
 import { describeBackend, selectBackend } from '@tensorslim/backends';
-import { buildModel, defaultPlan, syntheticDataset } from '@tensorslim/models';
+import { buildModel, defaultPlan, modelInfo, syntheticDataset } from '@tensorslim/models';
 import * as admm from '@tensorslim/admm';
 import { runBenchLayers } from '@tensorslim/bench';
 import * as tt from '@tensorslim/decomp-tt';
@@ -79,6 +82,7 @@ const opts = {
   out: arg('out', quick ? join(tmpdir(), 'tensorslim-gpu-bench') : join(root, 'bench', 'results')), // quick results are not for committing
   name: arg('name', null),
   format: arg('format', null),
+  model: arg('model', 'resnet20'),
   variants: arg('variants', null),
   profile: has('profile') ? true : has('no-profile') ? false : null,
   dawn: String(arg('dawn', '')).split(',').filter(Boolean),
@@ -88,7 +92,7 @@ const opts = {
 // ------------------------------------------------------------------ helpers
 const elapsedS = () => (performance.now() - t0) / 1000;
 const leftS = () => opts.budgetS - elapsedS();
-const torchReserve = opts.torch ? (quick ? 8 : 60) : 0; // seconds kept for the PyTorch reference at the end
+const torchReserve = opts.torch && opts.model === 'resnet20' ? (quick ? 8 : 60) : 0; // seconds kept for the PyTorch reference at the end
 const log = (line) => process.stdout.write(`${line}\n`);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const messageOf = (e) =>
@@ -224,31 +228,33 @@ tucker.registerTucker(defaultRegistry);
 const format = opts.format ?? listPlugins(defaultRegistry)[0].id;
 result.format = format;
 
-const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col-dyT,im2col+lean' : 'original,im2col'))
+const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col+unfused,im2col-dyT,im2col+lean' : 'original,im2col'))
   .split(',')
   .filter(Boolean);
 const originalFilterGrad = backendName ? tf.getKernel('Conv2DBackpropFilter', backendName)?.kernelFunc : undefined;
 const leanAtStart = backends.leanGradientsRegistered(); // selectBackend registers them on wasm and cpu
 
 /**
- * Puts a training variant in place for the active backend: `<filter gradient>[+lean]`, the filter
- * gradient one of original (the backend's own kernel), transposed-conv, or
- * im2col[-dyT][-s<N>|-x<F>] (dyT: explicit transpose of dy instead of a transposed matmul; N
- * K-splits, or F × the automatic count); `+lean` adds @tensorslim/backends' lean FusedBatchNorm/Mean gradients
- * (fewer dispatches).
+ * Puts a training variant in place for the active backend: `<filter gradient>[+lean][+unfused]`,
+ * the filter gradient one of original (the backend's own kernels, TF.js's momentum update too),
+ * transposed-conv, or im2col[-dyT][-s<N>|-x<F>] (dyT: explicit transpose of dy instead of a
+ * transposed matmul; N K-splits, or F × the automatic count); `+lean` adds @tensorslim/backends'
+ * lean FusedBatchNorm/Mean gradients (fewer dispatches); every variant but original runs the
+ * fused momentum update on webgpu (two shaders per variable), `+unfused` TF.js's four kernels.
  */
 function useVariant(variant) {
   const [v, ...extras] = variant.split('+');
-  for (const x of extras) if (x !== 'lean') throw new Error(`unknown variant suffix "+${x}" (only +lean)`);
+  for (const x of extras) if (x !== 'lean' && x !== 'unfused') throw new Error(`unknown variant suffix "+${x}" (+lean, +unfused)`);
   if (extras.includes('lean')) backends.registerLeanGradients();
   else if (!leanAtStart) backends.unregisterLeanGradients();
   kernels.unregisterWebgpuTrainingKernels();
   if (v === 'original') return;
+  const fusedMomentum = !extras.includes('unfused');
   if (v === 'transposed-conv') {
-    kernels.registerWebgpuTrainingKernels({ backendName, filterGrad: v });
+    kernels.registerWebgpuTrainingKernels({ backendName, filterGrad: v, fusedMomentum });
     return;
   }
-  kernels.registerWebgpuTrainingKernels({ backendName, ...im2colOptions(v) });
+  kernels.registerWebgpuTrainingKernels({ backendName, ...im2colOptions(v), fusedMomentum });
 }
 
 /** The options of an im2col variant name: im2col[-dyT][-s<N> | -x<F>] (N K-splits, or F × the automatic count). */
@@ -351,10 +357,17 @@ function makeStep(model, optimizer, x, y) {
   return { step, lastVar: vars[vars.length - 1] };
 }
 
+/** A random batch for the benchmarked model: inputs and one-hot labels. */
+function randomBatch(batch) {
+  const { inputShape, numClasses } = modelInfo(opts.model);
+  const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', 7);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, numClasses, 'int32', 8), numClasses);
+  return { x, y };
+}
+
 async function timeTraining(model, batch) {
-  const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 7);
-  const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 8), 10);
-  const optimizer = admm.makeOptimizer({ lr: 0.01, momentum: 0.9 });
+  const { x, y } = randomBatch(batch);
+  const optimizer = backends.makeMomentumOptimizer({ lr: 0.01, momentum: 0.9 }); // fused where the variant registered it
   const { step, lastVar } = makeStep(model, optimizer, x, y);
   const sync = async (cost) => {
     if (cost) {
@@ -367,6 +380,8 @@ async function timeTraining(model, batch) {
   try {
     const before = tf.memory().numTensors;
     for (let i = 0; i < opts.warmup; i++) await sync(step(i === opts.warmup - 1));
+    // one more step, its compute dispatches counted (webgpu: one per shader program run)
+    const counted = backendName === 'webgpu' ? await backends.countWebgpuDispatches(async () => sync(step(true))) : null;
     const per = [];
     for (let r = 0; r < opts.rounds; r++) {
       const s0 = performance.now();
@@ -376,7 +391,15 @@ async function timeTraining(model, batch) {
       per.push((performance.now() - s0) / opts.steps);
     }
     const ms = median(per);
-    return { batch, msPerStep: ms, imgPerSec: (batch * 1000) / ms, roundsMsPerStep: per, tensorsLeaked: tf.memory().numTensors - before };
+    return {
+      batch,
+      msPerStep: ms,
+      imgPerSec: (batch * 1000) / ms,
+      roundsMsPerStep: per,
+      dispatchesPerStep: counted?.dispatches ?? null,
+      dispatchesByProgram: counted ? Object.fromEntries(counted.byProgram.map((p) => [p.program, p.dispatches])) : null,
+      tensorsLeaked: tf.memory().numTensors - before,
+    };
   } finally {
     admm.disposeOptimizer(optimizer);
     tf.dispose([x, y]);
@@ -386,7 +409,7 @@ async function timeTraining(model, batch) {
 let trainModel = null;
 if (sel) {
   await section('train', 20, async () => {
-    trainModel = buildModel('resnet20', { seed: 1 });
+    trainModel = buildModel(opts.model, { seed: 1 });
     // the formulation that was fastest alone (over the four shapes) is trained with too
     const fastest = result.sections.filterGrad?.fastestOverShapes;
     if (!opts.variants && fastest && fastest !== 'original' && !variantList.includes(fastest)) variantList.push(fastest);
@@ -401,7 +424,10 @@ if (sel) {
         useVariant(v);
         const r = await timeTraining(trainModel, opts.batch);
         variants.push({ variant: v, ...r });
-        log(`  ${v.padEnd(16)} ${fmt(r.msPerStep, 1)} ms/step  ${fmt(r.imgPerSec, 0)} img/s (batch ${opts.batch})`);
+        log(
+          `  ${v.padEnd(16)} ${fmt(r.msPerStep, 1)} ms/step  ${fmt(r.imgPerSec, 0)} img/s (batch ${opts.batch})` +
+            (r.dispatchesPerStep !== null ? `  ${r.dispatchesPerStep} dispatches/step` : ''),
+        );
       } catch (e) {
         variants.push({ variant: v, error: messageOf(e) });
         log(`  ${v.padEnd(16)} failed: ${messageOf(e)}`);
@@ -422,7 +448,7 @@ if (sel) {
       }
     }
     if (best) useVariant(best.variant);
-    return { model: 'resnet20', batch: opts.batch, optimizer: 'SGD momentum 0.9, lr 0.01', variants, best: best?.variant ?? null, extraBatches: extra };
+    return { model: opts.model, batch: opts.batch, optimizer: 'SGD momentum 0.9, lr 0.01', variants, best: best?.variant ?? null, extraBatches: extra };
   });
 }
 
@@ -430,9 +456,8 @@ if (sel) {
 if (sel && trainModel && (opts.profile ?? backendName === 'webgpu')) {
   await section('profile', 15, async () => {
     const batch = opts.batch;
-    const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 7);
-    const y = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 8), 10);
-    const optimizer = admm.makeOptimizer({ lr: 0.01, momentum: 0.9 });
+    const { x, y } = randomBatch(batch);
+    const optimizer = backends.makeMomentumOptimizer({ lr: 0.01, momentum: 0.9 });
     const { step } = makeStep(trainModel, optimizer, x, y);
     try {
       const warm = step(true); // kernels compiled before profiling
@@ -501,17 +526,27 @@ if (sel) {
   await section('admm', quick ? 10 : 25, async () => {
     const b = opts.batch;
     const k = opts.admmSteps;
-    const data = syntheticDataset({ inputShape: [32, 32, 3], numClasses: 10, trainSize: k * b, testSize: b, seed: 5 });
-    const plan = defaultPlan('resnet20', format, opts.ratio);
+    const { inputShape, numClasses } = modelInfo(opts.model);
+    const data = syntheticDataset({ inputShape, numClasses, trainSize: k * b, testSize: b, seed: 5 });
+    const plan = defaultPlan(opts.model, format, opts.ratio);
     const out = { format, ratio: opts.ratio, steps: k, batch: b, lr: 0.1, rho: 1e-3, layers: Object.keys(plan.layers).length };
 
     // (1) the pipeline: @tensorslim/admm's admmTrain for one epoch of k steps
     {
-      const model = buildModel('resnet20', { seed: 1 });
+      const model = buildModel(opts.model, { seed: 1 });
       const s0 = performance.now();
       let r = null;
       try {
-        r = await admm.admmTrain(model, data, plan, { epochs: 1, batchSize: b, lr: 0.1, seed: 1, container: defaultRegistry });
+        const readEvery = backends.LOSS_READ_EVERY[backendName] ?? 1;
+        r = await admm.admmTrain(model, data, plan, {
+          epochs: 1,
+          batchSize: b,
+          lr: 0.1,
+          seed: 1,
+          container: defaultRegistry,
+          readEvery,
+          optimizer: backends.makeMomentumOptimizer,
+        });
         out.pipeline = {
           ok: true,
           wallMs: performance.now() - s0,
@@ -521,15 +556,7 @@ if (sel) {
         };
         log(`  admmTrain (pipeline): epoch ${fmt(out.pipeline.epochMs, 0)} ms, of which the Z/U update ${fmt(out.pipeline.updateMs, 0)} ms`);
       } catch (e) {
-        out.pipeline = {
-          ok: false,
-          error: messageOf(e),
-          ...(backendName === 'webgpu'
-            ? {
-                why: 'the pipeline reads tensors synchronously (dataSync in trainer/solver/evaluate); the webgpu backend in Node cannot (its readSync needs OffscreenCanvas); the async slice below measures the same work',
-              }
-            : {}),
-        };
+        out.pipeline = { ok: false, error: messageOf(e) };
         log(`  admmTrain (pipeline) failed: ${messageOf(e)}`);
       } finally {
         r?.solver.dispose();
@@ -539,15 +566,15 @@ if (sel) {
 
     // (2) the same work with readbacks only where the update needs them (async, any backend)
     {
-      const model = buildModel('resnet20', { seed: 1 });
-      const planned = admm.resolvePlannedLayers(model, plan, defaultRegistry);
+      const model = buildModel(opts.model, { seed: 1 });
+      const planned = await admm.resolvePlannedLayers(model, plan, defaultRegistry);
       await Promise.all(planned.map((p) => p.kernel.data())); // cached on the CPU: the solver's reads find them
       const solver = admm.createAdmmSolver(
         planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
         { rho: 1e-3 },
         defaultRegistry,
       );
-      const optimizer = admm.makeOptimizer({ lr: 0.1, momentum: 0.9 });
+      const optimizer = backends.makeMomentumOptimizer({ lr: 0.1, momentum: 0.9 });
       const lossFn = admm.makeLoss('crossentropy', admm.detectOutputKind(model), 0);
       const vars = admm.trainableVariables(model);
       const trainStep = (xs, ys, keep) =>
@@ -558,7 +585,7 @@ if (sel) {
         });
       try {
         const i0 = performance.now();
-        solver.initialize();
+        await solver.initialize();
         const initMs = performance.now() - i0;
         const batches = [...data.trainBatches(b, { epoch: 0, seed: 1 })];
         for (let i = 0; i < 2; i++) {
@@ -578,7 +605,7 @@ if (sel) {
         const stepsMs = performance.now() - s0;
         const u0 = performance.now();
         await Promise.all(planned.map((p) => p.kernel.data()));
-        const rec = solver.update({ epoch: 0, step: batches.length });
+        const rec = await solver.update({ epoch: 0, step: batches.length });
         const updateMs = performance.now() - u0;
         for (const bt of batches) tf.dispose([bt.xs, bt.ys]);
         out.slice = {
@@ -635,6 +662,7 @@ function torchAvailable() {
 }
 
 if (!opts.torch) result.skipped.push({ section: 'torch', why: '--no-torch' });
+else if (opts.model !== 'resnet20') result.skipped.push({ section: 'torch', why: `--model ${opts.model}: the PyTorch reference is ResNet-20's` });
 else {
   const need = quick ? 5 : 25;
   await section('torch', need, async () => {

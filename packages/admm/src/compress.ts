@@ -61,11 +61,13 @@ export async function compress(
     onEvent,
     batchTransform,
     stepper,
+    readEvery,
+    optimizer,
     ...settings
   } = parseOptions(compressOptionsSchema, definedOnly(options));
   const parsed = parsePlan(plan);
-  const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, batchTransform, stepper };
-  const planned = resolvePlannedLayers(model, parsed, container ?? defaultRegistry, { requireDecomposition: !surgery?.factorizeModel });
+  const runtime: CompressRuntime = { checkpointDir, resume: resumeFlag, outDir, container, surgery, onEvent, batchTransform, stepper, readEvery, optimizer };
+  const planned = await resolvePlannedLayers(model, parsed, container ?? defaultRegistry, { requireDecomposition: !surgery?.factorizeModel });
   const run = new CompressRun(model, data, parsed, Object.freeze(settings), planned, runtime);
   try {
     await run.start();

@@ -11,6 +11,7 @@ import { parseOptions } from '@tensorslim/core';
 import type { Evaluation } from '@tensorslim/report';
 import { correctCount, detectOutputKind, makeLoss } from './loss.js';
 import { definedOnly, evalBatchSizeSchema, lossSchema, type LossKind } from './options.js';
+import { readScalars } from './read.js';
 
 export type { Evaluation } from '@tensorslim/report';
 
@@ -36,25 +37,37 @@ export interface EvaluateOptions {
 
 /**
  * Mean loss and accuracy of `model` on `data`'s validation split (inference mode). Returns
- * `loss: NaN` and `examples: 0` when the split is empty.
+ * `loss: NaN` and `examples: 0` when the split is empty. The batches' losses and counts stay on
+ * the backend until the end and are read once, without blocking (a GPU backend keeps running).
  */
-export function evaluate(model: tfl.LayersModel, data: DataSource, options: EvaluateOptions = {}): Evaluation {
+export async function evaluate(model: tfl.LayersModel, data: DataSource, options: EvaluateOptions = {}): Promise<Evaluation> {
   const opts = parseOptions(evaluateOptionsSchema, definedOnly(options));
   const kind = opts.loss;
   const lossFn = makeLoss(kind, detectOutputKind(model), 0);
-  let lossSum = 0;
-  let correct = 0;
-  let n = 0;
-  for (const b of opts.batches ?? data.valBatches(opts.batchSize)) {
-    const bs = b.xs.shape[0]!;
-    const [l, c] = tf.tidy(() => {
-      const p = model.apply(b.xs, { training: false }) as tf.Tensor;
-      return [lossFn(b.ys, p), kind === 'crossentropy' ? correctCount(b.ys, p) : tf.scalar(0)];
+  const scalars: tf.Scalar[] = []; // loss, correct of each batch
+  const sizes: number[] = [];
+  try {
+    for (const b of opts.batches ?? data.valBatches(opts.batchSize)) {
+      sizes.push(b.xs.shape[0]!);
+      scalars.push(
+        ...tf.tidy(() => {
+          const p = model.apply(b.xs, { training: false }) as tf.Tensor;
+          return [lossFn(b.ys, p), kind === 'crossentropy' ? correctCount(b.ys, p) : tf.scalar(0)];
+        }),
+      );
+      tf.dispose([b.xs, b.ys]);
+    }
+    const values = await readScalars(scalars);
+    let lossSum = 0;
+    let correct = 0;
+    let n = 0;
+    sizes.forEach((bs, i) => {
+      lossSum += values[2 * i]! * bs;
+      correct += values[2 * i + 1]!;
+      n += bs;
     });
-    lossSum += l.dataSync()[0]! * bs;
-    correct += c.dataSync()[0]!;
-    n += bs;
-    tf.dispose([l, c, b.xs, b.ys]);
+    return { loss: n > 0 ? lossSum / n : NaN, accuracy: kind === 'crossentropy' && n > 0 ? correct / n : null, examples: n };
+  } finally {
+    tf.dispose(scalars);
   }
-  return { loss: n > 0 ? lossSum / n : NaN, accuracy: kind === 'crossentropy' && n > 0 ? correct / n : null, examples: n };
 }

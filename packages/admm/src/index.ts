@@ -14,6 +14,7 @@ export * from './solver.js';
 export * from './container.js';
 export * from './loss.js';
 export * from './evaluate.js';
+export * from './read.js';
 export * from './gradient-source.js';
 export * from './trainer.js';
 export * from './checkpoint.js';

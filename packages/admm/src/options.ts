@@ -15,6 +15,7 @@ import type { ProgressListener } from './events.js';
 import type { BatchTransform } from './trainer.js';
 import type { GradientStepper } from './gradient-source.js';
 import type { ModelSurgery } from './surgery.js';
+import type { OptimizerFactory } from './trainer.js';
 
 export type { OptionDoc } from '@tensorslim/core';
 
@@ -142,6 +143,17 @@ export const compressRuntimeSchema = z.strictObject({
     )
     .optional()
     .describe('where the training gradients come from (default: computed on the calling thread); the command line passes worker threads (--threads)'),
+  optimizer: z
+    .custom<OptimizerFactory>((v) => typeof v === 'function', 'a function ({ lr, momentum }) => tf.Optimizer')
+    .optional()
+    .describe(
+      "makes each training phase's momentum-SGD optimizer (default: tf.train.momentum); the command line passes @tensorslim/backends' makeMomentumOptimizer, fused on webgpu",
+    ),
+  readEvery: opt(z.number().int().min(1).optional(), {
+    description:
+      'steps between reads of the training loss (default 1: each loss is checked before its update); more lets a GPU run ahead, with the same results, but finds a divergence up to N−1 steps late',
+    arg: 'N',
+  }),
 });
 
 /** {@link compressSettingsSchema} with its check across options (rhoSchedule.max ≥ rho). */
@@ -150,18 +162,18 @@ const compressSettingsChecked = compressSettingsSchema.superRefine(scheduleWithi
 /** Options of {@link compress}: the settings (defaults: the paper's) plus the runtime hooks. */
 export const compressOptionsSchema = compressSettingsSchema.extend(compressRuntimeSchema.shape).superRefine(scheduleWithinRho);
 
-const { onEvent, batchTransform, stepper } = compressRuntimeSchema.shape;
+const { onEvent, batchTransform, stepper, readEvery, optimizer } = compressRuntimeSchema.shape;
 
-/** Options of {@link trainDense}: one training phase plus a listener, a batch transform and a gradient stepper. */
-export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent, batchTransform, stepper });
+/** Options of {@link trainDense}: one training phase plus a listener, a batch transform, a gradient stepper and the loss-read interval. */
+export const trainRunOptionsSchema = trainOptionsSchema.extend({ onEvent, batchTransform, stepper, readEvery, optimizer });
 
 /** Options of {@link fineTune}: as {@link trainRunOptionsSchema}, with the paper's fine-tuning lr 0.005. */
 export const fineTuneOptionsSchema = trainRunOptionsSchema.extend({ lr: compressSettingsSchema.shape.finetuneLr });
 
-/** Options of {@link admmTrain}: training and solver options, the registry, a listener and a gradient stepper. */
+/** Options of {@link admmTrain}: training and solver options, the registry, a listener, a gradient stepper and the loss-read interval. */
 export const admmTrainOptionsSchema = trainOptionsSchema
   .extend(ADMM_FIELDS)
-  .extend({ container: compressRuntimeSchema.shape.container, onEvent, stepper })
+  .extend({ container: compressRuntimeSchema.shape.container, onEvent, stepper, readEvery, optimizer })
   .superRefine(scheduleWithinRho);
 
 // ------------------------------------------------------------------ types and defaults

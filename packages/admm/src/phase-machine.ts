@@ -29,6 +29,7 @@ import { resolveSurgery, type ModelSurgery } from './surgery.js';
 import type { PlannedLayer } from './targets.js';
 import { LOOP_START, disposeOptimizer, makeOptimizer, trainLoop } from './trainer.js';
 import { modelSignature, readModelWeights, writeModelWeights } from './weights.js';
+import { readFloat64 } from './read.js';
 
 /** What {@link compress} returns. */
 export interface CompressResult {
@@ -148,7 +149,7 @@ export class CompressRun {
       });
     }
     if (TRAINING[state.stage] && state.position) {
-      this.optimizer = makeOptimizer({ lr: phaseLr(this.settings, state.stage), momentum: this.settings.momentum });
+      this.optimizer = this.makeOptimizer({ lr: phaseLr(this.settings, state.stage), momentum: this.settings.momentum });
       await checkpoints.restoreOptimizer(this.optimizer, path, state.optimizerIterations);
     }
     checkpoints.last = { path, stage: state.stage, step: state.position?.globalStep ?? 0 };
@@ -174,6 +175,10 @@ export class CompressRun {
 
   // ---------------------------------------------------------------- the work of the stages
 
+  private makeOptimizer(opts: Pick<TrainOptions, 'lr' | 'momentum'>): tf.Optimizer {
+    return (this.runtime.optimizer ?? makeOptimizer)(opts);
+  }
+
   private makeSolver(): AdmmSolver {
     return createAdmmSolver(
       this.planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
@@ -190,7 +195,7 @@ export class CompressRun {
     };
     if (!this.state.position) {
       if (this.optimizer) disposeOptimizer(this.optimizer);
-      this.optimizer = makeOptimizer(opts);
+      this.optimizer = this.makeOptimizer(opts);
       this.state.position = { ...LOOP_START };
     }
     const every = this.settings.checkpointEvery;
@@ -207,6 +212,8 @@ export class CompressRun {
         onEvent: this.runtime.onEvent,
         batchTransform: this.runtime.batchTransform,
         stepper: this.runtime.stepper,
+        readEvery: this.runtime.readEvery,
+        readAt: (globalStep) => every > 0 && globalStep % every === 0,
         afterStep: async (pos, done) => {
           this.state.position = pos;
           if (!done && every > 0 && pos.globalStep % every === 0) await this.checkpoint(null);
@@ -231,7 +238,7 @@ export class CompressRun {
   }
 
   private async evaluate(model: tfl.LayersModel, what: string): Promise<Evaluation> {
-    const e = evaluate(model, this.data, { batchSize: this.settings.evalBatchSize, loss: this.settings.loss });
+    const e = await evaluate(model, this.data, { batchSize: this.settings.evalBatchSize, loss: this.settings.loss });
     await this.emit({ type: 'evaluate', what, loss: e.loss, accuracy: e.accuracy });
     return evalJson(e);
   }
@@ -245,10 +252,10 @@ export class CompressRun {
     const seed = (this.armResults('admm').seed ??= this.rng.nextUint32());
     if (!this.snapshots.has('admm-end')) writeModelWeights(this.model, this.denseSnapshot('admm-end'));
     const solver = this.solver ?? this.makeSolver();
-    const projected = solver.projectWeights(); // Π(W): the final Z-projected weights
+    const projected = await solver.projectWeights(); // Π(W): the final Z-projected weights
     if (!this.solver) solver.dispose();
     const reference: Record<string, DenseTensor> = {};
-    for (const p of this.planned) reference[p.name] = { shape: [...p.kernel.shape], data: Float64Array.from(p.kernel.dataSync()) };
+    for (const p of this.planned) reference[p.name] = { shape: [...p.kernel.shape], data: await readFloat64(p.kernel) };
     const weights: Record<string, DenseTensor> = Object.fromEntries(projected);
     const f = await this.surgery.factorizeModel(this.model, this.plan, { container: this.container, weights, reference, decompose: { rng: new Rng(seed) } });
     return { ...f, layers: f.layers.map((l) => ({ ...l, trainedError: l.referenceError ?? null })) };
@@ -323,7 +330,7 @@ export class CompressRun {
           if (this.settings.pretrainEpochs > 0) await this.train('pretrain', null);
           r.dense = await this.evaluate(this.model, 'dense');
           r.denseParams = this.model.countParams();
-          this.snapshots.set('pretrain-end', readModelWeights(this.model));
+          this.snapshots.set('pretrain-end', await readModelWeights(this.model));
           await this.leave(stage, 'admm', 'pretrain-end', 'dense');
           break;
         }
@@ -331,12 +338,12 @@ export class CompressRun {
           if (!this.state.position) {
             this.solver?.dispose();
             this.solver = this.makeSolver();
-            this.solver.initialize(); // Z₀ = Π(W), U₀ = 0
+            await this.solver.initialize(); // Z₀ = Π(W), U₀ = 0
           }
           if (this.settings.admmEpochs > 0) await this.train('admm', this.solver);
           this.state.admmHistory = [...this.solver!.history];
           this.armResults('admm').trained = await this.evaluate(this.model, 'admm-trained');
-          this.snapshots.set('admm-end', readModelWeights(this.model));
+          this.snapshots.set('admm-end', await readModelWeights(this.model));
           await this.leave(stage, 'decompose', 'admm-end', 'dense');
           break;
         }
@@ -380,7 +387,7 @@ export class CompressRun {
           this.state.modelKind = 'dense';
           await this.train(stage, null);
           this.armResults('continued').trained = await this.evaluate(this.model, 'continued-trained');
-          this.snapshots.set('continued-train-end', readModelWeights(this.model));
+          this.snapshots.set('continued-train-end', await readModelWeights(this.model));
           await this.leave(stage, 'continued-decompose', 'continued-train-end', 'dense');
           break;
         }

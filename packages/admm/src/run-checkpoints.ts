@@ -97,7 +97,7 @@ export class RunCheckpoints {
 
   /** Writes a checkpoint of `state` and `parts` atomically; returns its directory. */
   async write(state: RunState, parts: RunParts, tag: string | null): Promise<string> {
-    const tensors: StoredTensor[] = readModelWeights(parts.model).map((data, i) => ({ key: `w:${i}`, shape: [data.length], data }));
+    const tensors: StoredTensor[] = (await readModelWeights(parts.model)).map((data, i) => ({ key: `w:${i}`, shape: [data.length], data }));
     let solver: RunState['solver'] = null;
     if (parts.solver) {
       const s = parts.solver.exportState();
@@ -107,8 +107,9 @@ export class RunCheckpoints {
     let optimizerIterations: number | null = null;
     if (parts.optimizer) {
       const ws = await parts.optimizer.getWeights();
-      optimizerIterations = ws[0] ? ws[0].tensor.dataSync()[0]! : 0;
-      ws.slice(1).forEach((w, i) => tensors.push({ key: `opt:${i}`, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) }));
+      optimizerIterations = ws[0] ? (await ws[0].tensor.data())[0]! : 0;
+      const acc = await Promise.all(ws.slice(1).map(async (w) => Float32Array.from(await w.tensor.data())));
+      acc.forEach((data, i) => tensors.push({ key: `opt:${i}`, shape: [...ws[i + 1]!.tensor.shape], data }));
     }
     const path = await this.store.write({ ...state, solver, optimizerIterations }, tensors, tag);
     this.last = { path, stage: state.stage, step: state.position?.globalStep ?? 0 };

@@ -104,10 +104,10 @@ function norm2(a: ArrayLike<number>, b?: ArrayLike<number>): number {
  *
  * Usage inside a training step (what the training loop of this package does):
  * ```ts
- * solver.initialize();                          // Z₀ = Π(W), U₀ = 0
+ * await solver.initialize();                    // Z₀ = Π(W), U₀ = 0
  * const grads = solver.augmentGradients(tf.variableGrads(loss, vars).grads); // g + ρ(W − Z + U)
  * optimizer.applyGradients(grads);
- * if (endOfEpoch) solver.update({ epoch, step });  // Z = Π(W + U), U += W − Z, residuals
+ * if (endOfEpoch) await solver.update({ epoch, step });  // Z = Π(W + U), U += W − Z, residuals
  * ```
  */
 export class AdmmSolver {
@@ -206,9 +206,10 @@ export class AdmmSolver {
   }
 
   /** Z₀ = Π(W), U₀ = 0 (the reference code's start). Projects every layer once. */
-  initialize(): void {
-    for (const s of this.slots) {
-      const w = Float64Array.from(s.variable.dataSync());
+  async initialize(): Promise<void> {
+    const weights = await this.readWeights();
+    for (const [k, s] of this.slots.entries()) {
+      const w = Float64Array.from(weights[k]!);
       if (s.regularizer) {
         s.z = w;
         s.c = this.coefficients(s, w);
@@ -264,13 +265,14 @@ export class AdmmSolver {
    * its coefficients from the current weight instead; its record has primal 0 and, as dual, the
    * relative change ‖c − c_prev‖/‖c‖ of the coefficients.
    */
-  update(at: { epoch: number; step: number }): AdmmUpdateRecord {
+  async update(at: { epoch: number; step: number }): Promise<AdmmUpdateRecord> {
     this.assertReady();
     const t0 = performance.now();
     const rho = this.rho_;
     const layers: LayerResidual[] = [];
-    for (const s of this.slots) {
-      const w = s.variable.dataSync();
+    const weights = await this.readWeights();
+    for (const [k, s] of this.slots.entries()) {
+      const w = weights[k]!;
       const n = w.length;
       if (s.regularizer) {
         const prev = s.c!;
@@ -314,10 +316,11 @@ export class AdmmSolver {
   }
 
   /** Π(W) of every layer's current kernel (float64, kernel layout): what decomposition starts from (a regularized layer's W as it is). */
-  projectWeights(): Map<string, DenseTensor> {
+  async projectWeights(): Promise<Map<string, DenseTensor>> {
     const out = new Map<string, DenseTensor>();
-    for (const s of this.slots) {
-      const w = Float64Array.from(s.variable.dataSync());
+    const weights = await this.readWeights();
+    for (const [k, s] of this.slots.entries()) {
+      const w = Float64Array.from(weights[k]!);
       out.set(s.name, { shape: [...s.shape], data: s.regularizer ? w : this.project(s, w) });
     }
     return out;
@@ -382,6 +385,11 @@ export class AdmmSolver {
     const s = this.slots.find((x) => x.name === name);
     if (!s) fail(ErrorCodes.UNKNOWN_NAME, `no ADMM layer "${name}"`, `ADMM layers: ${this.layerNames.join(', ')}`);
     return s;
+  }
+
+  /** Every layer's kernel, read without blocking (all reads in flight at once). */
+  private readWeights(): Promise<Float32Array[]> {
+    return Promise.all(this.slots.map(async (s) => (await s.variable.data()) as Float32Array));
   }
 
   private assertReady(): void {

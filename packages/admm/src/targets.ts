@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { CompressionPlan, PluginRegistry, LayerKind, LayerTarget } from '@tensorslim/core';
+import { readFloat64 } from './read.js';
 import { ErrorCodes, TensorslimError, defaultRegistry, fail, layoutModes, rankSpecKind, resolvePlugin, resolveProjector, tensorize } from '@tensorslim/core';
 import { resolvePlanTargets } from '@tensorslim/surgery';
 
@@ -44,21 +45,23 @@ function kernelOf(layer: tfl.layers.Layer): tf.Variable {
  *   `resolveRanks`, so the rule is the plugin's; the message names the layer and its modes);
  * - with `requireDecomposition`, `TS_PLUGIN` for a projector-only format (nothing to decompose into).
  */
-export function resolvePlannedLayers(
+export async function resolvePlannedLayers(
   model: tfl.LayersModel,
   plan: CompressionPlan,
   container: PluginRegistry = defaultRegistry,
   opts: { requireDecomposition?: boolean } = {},
-): PlannedLayer[] {
+): Promise<PlannedLayer[]> {
   if (Object.keys(plan.layers).length === 0) fail(ErrorCodes.PLAN, 'the plan names no layers', `the model's layers: ${describeLayers(model)}`);
-  return resolvePlanTargets(model, plan).map((target) => {
+  const out: PlannedLayer[] = [];
+  for (const target of resolvePlanTargets(model, plan)) {
     const kernel = kernelOf(model.getLayer(target.name));
-    checkFormat(target, kernel, container, opts.requireDecomposition ?? false);
-    return { name: target.name, kind: target.layout.kind, target, kernel };
-  });
+    await checkFormat(target, kernel, container, opts.requireDecomposition ?? false);
+    out.push({ name: target.name, kind: target.layout.kind, target, kernel });
+  }
+  return out;
 }
 
-function checkFormat(target: LayerTarget, kernel: tf.Variable, container: PluginRegistry, requireDecomposition: boolean): void {
+async function checkFormat(target: LayerTarget, kernel: tf.Variable, container: PluginRegistry, requireDecomposition: boolean): Promise<void> {
   if (!container.get(target.format)) {
     if (requireDecomposition) resolvePlugin(target.format, container); // throws TS_UNKNOWN_FORMAT listing the formats
     if (container.regularizer(target.format)) return; // a regularizer registered alone serves the solver as a penalty
@@ -77,7 +80,7 @@ function checkFormat(target: LayerTarget, kernel: tf.Variable, container: Plugin
   try {
     const kind = rankSpecKind(target.ranks);
     const dataDependent = kind === 'eps' || kind === 'auto';
-    const tensor = dataDependent ? tensorize({ shape: kernel.shape, data: Float64Array.from(kernel.dataSync()) }, target.layout) : undefined;
+    const tensor = dataDependent ? tensorize({ shape: kernel.shape, data: await readFloat64(kernel) }, target.layout) : undefined;
     plugin.decomposition.resolveRanks(modes, target.ranks, { ...target.options, layout: target.layout, ...(tensor ? { tensor } : {}) });
   } catch (e) {
     if (e instanceof TensorslimError) {

@@ -16,7 +16,7 @@ import type { AdmmOptions, TrainOptions } from './options.js';
 import { admmTrainOptionsSchema, definedOnly, fineTuneOptionsSchema, trainRunOptionsSchema } from './options.js';
 import type { AdmmSolver } from './solver.js';
 import { resolvePlannedLayers } from './targets.js';
-import { disposeOptimizer, makeOptimizer, trainLoop, type BatchTransform } from './trainer.js';
+import { disposeOptimizer, makeOptimizer, trainLoop, type BatchTransform, type OptimizerFactory } from './trainer.js';
 
 /** Result of {@link trainDense} and {@link fineTune}. */
 export interface TrainResult {
@@ -36,6 +36,10 @@ export interface TrainRunOptions extends Partial<TrainOptions> {
   readonly batchTransform?: BatchTransform;
   /** Where the gradients come from (default: the calling thread). */
   readonly stepper?: GradientStepper;
+  /** Steps between reads of the training loss (default 1; see `trainLoop`'s `readEvery`). */
+  readonly readEvery?: number;
+  /** Makes the optimizer (default {@link makeOptimizer}: `tf.train.momentum`). */
+  readonly optimizer?: OptimizerFactory;
 }
 
 async function plainTrain(
@@ -45,12 +49,12 @@ async function plainTrain(
   options: TrainRunOptions,
   schema: typeof trainRunOptionsSchema,
 ): Promise<TrainResult> {
-  const { onEvent, batchTransform, stepper, ...o } = parseOptions(schema, definedOnly(options));
+  const { onEvent, batchTransform, stepper, readEvery, optimizer: makeOpt, ...o } = parseOptions(schema, definedOnly(options));
   const t0 = performance.now();
-  const optimizer = makeOptimizer(o);
+  const optimizer = (makeOpt ?? makeOptimizer)(o);
   try {
-    const { history } = await trainLoop({ phase, model, data, options: o, optimizer, onEvent, batchTransform, stepper });
-    return { history, evaluation: evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), ms: performance.now() - t0 };
+    const { history } = await trainLoop({ phase, model, data, options: o, optimizer, onEvent, batchTransform, stepper, readEvery });
+    return { history, evaluation: await evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), ms: performance.now() - t0 };
   } finally {
     disposeOptimizer(optimizer);
   }
@@ -80,6 +84,10 @@ export interface AdmmTrainOptions extends Partial<TrainOptions>, Partial<AdmmOpt
   readonly onEvent?: ProgressListener;
   /** Where the gradients come from (default: the calling thread). */
   readonly stepper?: GradientStepper;
+  /** Steps between reads of the training loss (default 1; see `trainLoop`'s `readEvery`). */
+  readonly readEvery?: number;
+  /** Makes the optimizer (default {@link makeOptimizer}: `tf.train.momentum`). */
+  readonly optimizer?: OptimizerFactory;
 }
 
 /** Result of {@link admmTrain}. */
@@ -105,19 +113,31 @@ export async function admmTrain(
   plan: CompressionPlan | string | unknown,
   options: AdmmTrainOptions = {},
 ): Promise<AdmmTrainResult> {
-  const { container, onEvent, stepper, rho, rhoSchedule, updateEvery, primalTol, dualTol, ...o } = parseOptions(admmTrainOptionsSchema, definedOnly(options));
+  const {
+    container,
+    onEvent,
+    stepper,
+    readEvery,
+    optimizer: makeOpt,
+    rho,
+    rhoSchedule,
+    updateEvery,
+    primalTol,
+    dualTol,
+    ...o
+  } = parseOptions(admmTrainOptionsSchema, definedOnly(options));
   const registry = container ?? defaultRegistry;
-  const planned = resolvePlannedLayers(model, parsePlan(plan), registry);
+  const planned = await resolvePlannedLayers(model, parsePlan(plan), registry);
   const solver = createAdmmSolver(
     planned.map((p) => ({ name: p.name, target: p.target, variable: p.kernel })),
     { rho, rhoSchedule, updateEvery, primalTol, dualTol },
     registry,
   );
-  const optimizer = makeOptimizer(o);
+  const optimizer = (makeOpt ?? makeOptimizer)(o);
   try {
-    solver.initialize();
-    const { history, position } = await trainLoop({ phase: 'admm', model, data, options: o, optimizer, solver, onEvent, stepper });
-    return { solver, history, evaluation: evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), stoppedEarly: position.stopped };
+    await solver.initialize();
+    const { history, position } = await trainLoop({ phase: 'admm', model, data, options: o, optimizer, solver, onEvent, stepper, readEvery });
+    return { solver, history, evaluation: await evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }), stoppedEarly: position.stopped };
   } catch (e) {
     solver.dispose();
     throw e;

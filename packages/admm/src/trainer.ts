@@ -10,6 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch, DataSource } from '@tensorslim/core';
 import { ErrorCodes, fail } from '@tensorslim/core';
 import { evaluate } from './evaluate.js';
+import { readScalars } from './read.js';
 import type { EpochRecord, ProgressListener } from './events.js';
 import type { GradientSource, GradientStepper } from './gradient-source.js';
 import { EtaClock } from './events.js';
@@ -58,6 +59,27 @@ export interface BatchContext {
  */
 export type BatchTransform = (batch: Batch, model: tfl.LayersModel, ctx: BatchContext) => Batch;
 
+/** A step's loss and correct count: numbers once read, tensors until then. */
+interface StepLoss {
+  readonly loss: number | tf.Tensor;
+  readonly correct: number | tf.Tensor;
+}
+
+/** A step that ran, waiting for its loss to be read. */
+interface PendingStep extends StepLoss {
+  readonly epoch: number;
+  /** Steps done in the epoch before it. */
+  readonly step: number;
+  /** Steps done in the phase before it. */
+  readonly globalStep: number;
+  /** Its batch size. */
+  readonly bs: number;
+  /** Whether its update was applied before its loss was read. */
+  readonly applied: boolean;
+  readonly elapsedMs: number;
+  readonly etaMs: number | null;
+}
+
 /** The position at the start of a phase. */
 export const LOOP_START: LoopPosition = Object.freeze({ epoch: 0, step: 0, globalStep: 0, lossSum: 0, correct: 0, seen: 0, epochMs: 0, stopped: false });
 
@@ -84,10 +106,24 @@ export interface TrainLoopArgs {
   /** Evaluate on the validation split after each epoch (default true). */
   readonly evaluateEachEpoch?: boolean;
   /**
-   * Called after every step, once the step's epoch-end work (ADMM update, evaluation) is done.
-   * `pos` is the position to resume from; `done` is true after the phase's last step.
+   * Called after every step whose losses have been read (every step when `readEvery` is 1), once
+   * the step's epoch-end work (ADMM update, evaluation) is done. `pos` is the position to resume
+   * from; `done` is true after the phase's last step.
    */
   readonly afterStep?: (pos: LoopPosition, done: boolean) => void | Promise<void>;
+  /** Called right after every step's update, before the next step (e.g. to re-apply pruning masks). */
+  readonly afterUpdate?: () => void;
+  /**
+   * Steps between reads of the training loss (default 1: each step's loss is read, and checked,
+   * before its update is applied). With N > 1 the steps' losses stay on the backend and are read
+   * together every N steps, at epoch ends, before ADMM updates and at the steps `readAt` names,
+   * so that a GPU runs ahead instead of waiting for each read; the results are the same, but a
+   * non-finite loss is found up to N − 1 steps late, with those steps applied. Step events come
+   * at the reads, in order.
+   */
+  readonly readEvery?: number;
+  /** Steps (by their count in the phase) after which the losses must be read: where the caller needs `afterStep`'s position (its checkpoints). */
+  readonly readAt?: (globalStep: number) => boolean;
   /** Transforms each training batch before its gradient step (default: none). */
   readonly batchTransform?: BatchTransform | null;
   /**
@@ -109,6 +145,12 @@ export interface TrainLoopResult {
 export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
+
+/**
+ * Makes a momentum-SGD optimizer for a phase's learning rate and momentum: {@link makeOptimizer}
+ * by default; a backend may supply one with a fused update (the same state and the same rule).
+ */
+export type OptimizerFactory = (opts: Pick<TrainOptions, 'lr' | 'momentum'>) => tf.Optimizer;
 
 /** A momentum-SGD optimizer (`tf.train.momentum`) for the given options. */
 export function makeOptimizer(opts: Pick<TrainOptions, 'lr' | 'momentum'>): tf.Optimizer {
@@ -135,7 +177,9 @@ export function stepsPerEpoch(data: DataSource, batchSize: number): number {
  * (with label smoothing), gradients, + weight decay, + the ADMM term ρ(W − Z + U) for the
  * compressed kernels, momentum-SGD update. At each epoch end (or every N steps, per the solver's
  * options) the solver updates Z and U. A non-finite loss stops training before the update is
- * applied and throws `TS_DIVERGED` (the weights keep their last finite values).
+ * applied and throws `TS_DIVERGED` (the weights keep their last finite values); with `readEvery`
+ * N > 1 it is found at the next read, with the steps since applied. Nothing is read synchronously:
+ * the loop runs on webgpu in Node, where `dataSync` cannot.
  */
 export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
   const { phase, model, data, optimizer } = args;
@@ -154,7 +198,7 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
   };
 
   const finishEpoch = async (p: LoopPosition, t0: number): Promise<EpochRecord> => {
-    const ev = (args.evaluateEachEpoch ?? true) && data.valSize > 0 ? evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }) : null;
+    const ev = (args.evaluateEachEpoch ?? true) && data.valSize > 0 ? await evaluate(model, data, { batchSize: o.evalBatchSize, loss: o.loss }) : null;
     const record: EpochRecord = {
       phase,
       epoch: p.epoch,
@@ -182,36 +226,96 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
     if (solver) g = solver.augmentGradients(g);
     optimizer.applyGradients(g);
   };
-  /** One step on the calling thread: loss, gradients and update in one tidy. */
-  const stepHere = (batch: { xs: tf.Tensor; ys: tf.Tensor }): { loss: number; correct: number } => {
-    let lossValue = NaN;
-    let correct = 0;
-    tf.tidy(() => {
+  const readEvery = args.readEvery ?? 1;
+  const counting = o.loss === 'crossentropy';
+  /**
+   * One step on the calling thread: loss and gradients, then the update. With `check` the loss is
+   * read first and a non-finite one skips the update; otherwise the update is applied at once and
+   * the loss (and correct count) come back as tensors, to be read later.
+   */
+  const stepHere = async (batch: { xs: tf.Tensor; ys: tf.Tensor }, check: boolean): Promise<StepLoss> => {
+    const counted: tf.Scalar[] = [];
+    const { value, grads } = tf.tidy(() => {
       let pred: tf.Tensor | null = null;
-      const { value, grads } = tf.variableGrads(() => {
+      const r = tf.variableGrads(() => {
         const p = model.apply(batch.xs, { training: true }) as tf.Tensor;
         pred = tf.keep(p);
         return lossFn(batch.ys, p);
       }, vars);
-      lossValue = value.dataSync()[0]!;
-      if (o.loss === 'crossentropy' && pred) correct = correctCount(batch.ys, pred).dataSync()[0]!;
+      if (counting && pred) counted.push(tf.keep(correctCount(batch.ys, pred)));
       if (pred) (pred as tf.Tensor).dispose();
-      if (!Number.isFinite(lossValue)) return;
-      applyUpdate(grads);
+      return r;
     });
-    return { loss: lossValue, correct };
+    const correct = counted[0];
+    try {
+      if (check) {
+        const [loss, c] = await readScalars(correct ? [value, correct] : [value]);
+        if (Number.isFinite(loss!)) tf.tidy(() => applyUpdate(grads));
+        return { loss: loss!, correct: c ?? 0 };
+      }
+      tf.tidy(() => applyUpdate(grads));
+      return { loss: value, correct: correct ?? 0 };
+    } finally {
+      tf.dispose(Object.values(grads));
+      if (check) tf.dispose([value, ...(correct ? [correct] : [])]);
+    }
   };
   /** One step with the injected source's gradients. */
-  const stepWith = async (source: GradientSource, batch: { xs: tf.Tensor; ys: tf.Tensor }): Promise<{ loss: number; correct: number }> => {
+  const stepWith = async (source: GradientSource, batch: { xs: tf.Tensor; ys: tf.Tensor }): Promise<StepLoss> => {
     const r = await source.gradients(batch.xs, batch.ys);
     try {
       if (Number.isFinite(r.loss)) tf.tidy(() => applyUpdate(r.grads));
     } finally {
       tf.dispose(Object.values(r.grads));
     }
-    return { loss: r.loss, correct: o.loss === 'crossentropy' ? (r.correct ?? 0) : 0 };
+    return { loss: r.loss, correct: counting ? (r.correct ?? 0) : 0 };
   };
   let source: GradientSource | null = null;
+  /** Steps run whose losses are not read yet, in order. */
+  const pending: PendingStep[] = [];
+  /** Reads the pending steps' losses (one read), adds them to the position and emits their step events, in order. */
+  const settle = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const steps = pending.splice(0);
+    const tensors = steps.flatMap((p) => [p.loss, p.correct].filter((v): v is tf.Tensor => typeof v !== 'number'));
+    let values: Float32Array;
+    try {
+      values = await readScalars(tensors);
+    } finally {
+      tf.dispose(tensors);
+    }
+    let k = 0;
+    const valueOf = (v: tf.Tensor | number) => (typeof v === 'number' ? v : values[k++]!);
+    for (const [i, p] of steps.entries()) {
+      const loss = valueOf(p.loss);
+      const correct = valueOf(p.correct);
+      if (!Number.isFinite(loss)) {
+        const late = steps.length - 1 - i;
+        fail(
+          ErrorCodes.DIVERGED,
+          `training diverged in phase ${phase} at epoch ${p.epoch}, step ${p.step} (loss ${loss}); ` +
+            (p.applied ? `the losses were read every ${readEvery} steps: this step and the ${late} after it were applied` : 'the step was not applied'),
+          'lower the learning rate (or rho) and resume from the last checkpoint',
+          { phase, epoch: p.epoch, step: p.step, globalStep: p.globalStep },
+        );
+      }
+      pos = { ...pos, lossSum: pos.lossSum + loss * p.bs, correct: pos.correct + correct };
+      await emit({
+        type: 'step',
+        phase,
+        epoch: p.epoch,
+        step: p.step + 1,
+        stepsPerEpoch: perEpoch,
+        globalStep: p.globalStep + 1,
+        totalSteps,
+        loss,
+        lr: o.lr,
+        rho: solver ? solver.rho : null,
+        elapsedMs: p.elapsedMs,
+        etaMs: p.etaMs,
+      });
+    }
+  };
 
   try {
     if (args.stepper) source = await args.stepper.start(model, { kind: o.loss, output: detectOutputKind(model), labelSmoothing: o.labelSmoothing });
@@ -227,66 +331,47 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
         const given = next.value;
         const batch = args.batchTransform ? args.batchTransform(given, model, { phase, epoch, globalStep: pos.globalStep, seed: o.seed }) : given;
         const bs = batch.xs.shape[0]!;
-        let lossValue = NaN;
-        let correct = 0;
+        let r: StepLoss;
         try {
-          ({ loss: lossValue, correct } = source ? await stepWith(source, batch) : stepHere(batch));
+          r = source ? await stepWith(source, batch) : await stepHere(batch, readEvery === 1);
         } finally {
           tf.dispose([...new Set([given.xs, given.ys, batch.xs, batch.ys])]);
         }
-        if (!Number.isFinite(lossValue)) {
-          fail(
-            ErrorCodes.DIVERGED,
-            `training diverged in phase ${phase} at epoch ${epoch}, step ${pos.step} (loss ${lossValue}); the step was not applied`,
-            'lower the learning rate (or rho) and resume from the last checkpoint',
-            { phase, epoch, step: pos.step, globalStep: pos.globalStep },
-          );
-        }
+        const applied = typeof r.loss !== 'number';
+        if (applied || Number.isFinite(r.loss)) args.afterUpdate?.();
+        const { elapsedMs, etaMs } = clock.tick(totalSteps - (pos.globalStep + 1));
+        pending.push({ epoch, step: pos.step, globalStep: pos.globalStep, bs, ...r, applied, elapsedMs, etaMs });
         const globalStep = pos.globalStep + 1;
-        pos = {
-          ...pos,
-          step: pos.step + 1,
-          globalStep,
-          lossSum: pos.lossSum + lossValue * bs,
-          correct: pos.correct + correct,
-          seen: pos.seen + bs,
-        };
-        const { elapsedMs, etaMs } = clock.tick(totalSteps - globalStep);
-        await emit({
-          type: 'step',
-          phase,
-          epoch,
-          step: pos.step,
-          stepsPerEpoch: perEpoch,
-          globalStep,
-          totalSteps,
-          loss: lossValue,
-          lr: o.lr,
-          rho: solver ? solver.rho : null,
-          elapsedMs,
-          etaMs,
-        });
+        pos = { ...pos, step: pos.step + 1, globalStep, seen: pos.seen + bs };
         next = it.next(); // look ahead: is this the epoch's last step?
         const epochEnds = next.done === true;
         let stopped = false;
-        if (solver && (solver.dueAfterStep(globalStep) || (epochEnds && solver.dueAtEpochEnd))) {
-          const record = solver.update({ epoch, step: globalStep });
-          await emit({ type: 'admm-update', record });
-          if (solver.converged) {
-            stopped = true;
-            await emit({ type: 'early-stop', phase, epoch, primal: record.primal, dual: record.dual });
+        try {
+          const updates = solver !== null && (solver.dueAfterStep(globalStep) || (epochEnds && solver.dueAtEpochEnd));
+          const read = readEvery === 1 || !applied || epochEnds || updates || globalStep % readEvery === 0 || (args.readAt?.(globalStep) ?? false);
+          if (read) await settle();
+          if (updates) {
+            const record = await solver.update({ epoch, step: globalStep });
+            await emit({ type: 'admm-update', record });
+            if (solver.converged) {
+              stopped = true;
+              await emit({ type: 'early-stop', phase, epoch, primal: record.primal, dual: record.dual });
+            }
           }
+          if (epochEnds || stopped) {
+            await finishEpoch(pos, t0);
+            pos = { ...LOOP_START, epoch: epoch + 1, globalStep, stopped };
+            t0 = performance.now();
+          } else {
+            pos = { ...pos, epochMs: pos.epochMs + (performance.now() - t0) };
+            t0 = performance.now();
+          }
+          const done = pos.stopped || pos.epoch >= o.epochs;
+          if (read && args.afterStep) await args.afterStep(pos, done);
+        } catch (e) {
+          if (!next.done) tf.dispose([next.value.xs, next.value.ys]); // the look-ahead batch
+          throw e;
         }
-        if (epochEnds || stopped) {
-          await finishEpoch(pos, t0);
-          pos = { ...LOOP_START, epoch: epoch + 1, globalStep, stopped };
-          t0 = performance.now();
-        } else {
-          pos = { ...pos, epochMs: pos.epochMs + (performance.now() - t0) };
-          t0 = performance.now();
-        }
-        const done = pos.stopped || pos.epoch >= o.epochs;
-        if (args.afterStep) await args.afterStep(pos, done);
         if (stopped) {
           if (!next.done) {
             tf.dispose([next.value.xs, next.value.ys]);
@@ -297,6 +382,7 @@ export async function trainLoop(args: TrainLoopArgs): Promise<TrainLoopResult> {
       }
     }
   } finally {
+    for (const p of pending.splice(0)) tf.dispose([p.loss, p.correct].filter((v): v is tf.Tensor => typeof v !== 'number'));
     wd?.dispose();
     await source?.dispose();
   }

@@ -8,12 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ErrorCodes, fail } from '@tensorslim/core';
 
-/** Copies of every weight of `model` (float32 or int32 arrays), in `model.weights` order. */
-export function readModelWeights(model: tfl.LayersModel): (Float32Array | Int32Array)[] {
-  return model.weights.map((w) => {
-    const d = w.read().dataSync();
-    return d instanceof Int32Array ? d.slice() : Float32Array.from(d as ArrayLike<number>);
-  });
+/** Copies of every weight of `model` (float32 or int32 arrays), in `model.weights` order (read without blocking). */
+export async function readModelWeights(model: tfl.LayersModel): Promise<(Float32Array | Int32Array)[]> {
+  return Promise.all(
+    model.weights.map(async (w) => {
+      const d = await w.read().data();
+      return d instanceof Int32Array ? d.slice() : Float32Array.from(d as ArrayLike<number>);
+    }),
+  );
 }
 
 /** Sets every weight of `model` from arrays in `model.weights` order (sizes are checked). */

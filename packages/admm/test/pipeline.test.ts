@@ -236,7 +236,7 @@ describe('the three arms: ADMM, direct, direct with the same total epochs', () =
     expect(md).toMatch(/\| direct, same total epochs: trained, before decomposition +\|/);
     expect(continuedModel).not.toBeNull();
     // the model ends holding the ADMM-trained weights, as documented
-    expect(evaluate(model, data).loss).toBeCloseTo(admmTrained, 6);
+    expect((await evaluate(model, data)).loss).toBeCloseTo(admmTrained, 6);
   });
 
   it('"rel. error vs trained W" is the measured ‖W − Ŵ‖/‖W‖ against the ADMM-trained kernel, not a bound', async () => {
@@ -338,6 +338,56 @@ describe('bad input is refused before training starts', () => {
       compress(mlp(10, [8, 3]), data, { version: 1, layers: { fc1: { format: 'lowrank', ranks: [2] } } }, { ...base, container: c, admmEpoch: 3 } as never),
       'TS_OPTION',
       /unknown option "admmEpoch"/,
+    );
+  });
+});
+
+describe('reading the loss every N steps (readEvery: what a GPU backend runs with)', () => {
+  it('gives the same weights, report numbers, step events and checkpoints as reading every step', async () => {
+    const data = classificationSource(10, 3, 200, 64, 31); // 7 batches of 32 per epoch (the last one 8)
+    const plan = { version: 1, layers: { fc1: { format: 'lowrank', outModes: [12], inModes: [10], ranks: [2] } } };
+    const run = async (readEvery: number) => {
+      const events: string[] = [];
+      const model = mlp(10, [12, 3], { softmax: true, seed: 8 });
+      const r = await compress(model, data, plan, {
+        container: registry(),
+        batchSize: 32,
+        pretrainEpochs: 2,
+        admmEpochs: 2,
+        updateEvery: 3, // Z/U updates between reads, at steps 3, 6, 9, ...
+        finetuneEpochs: 1,
+        checkpointDir: tmp(`read${readEvery}`),
+        checkpointEvery: 4, // checkpoints at steps the reads do not fall on
+        readEvery,
+        onEvent: (e: ProgressEvent) => {
+          if (e.type === 'step') events.push(`${e.phase} ${e.epoch}:${e.step} ${e.globalStep} ${e.loss}`);
+          else if (e.type === 'checkpoint') events.push(`checkpoint ${e.phase} ${e.step}`);
+          else if (e.type === 'admm-update') events.push(`update ${e.record.step} ${e.record.primal}`);
+          else if (e.type === 'epoch') events.push(`epoch ${e.record.phase} ${e.record.trainLoss} ${e.record.trainAccuracy} ${e.record.valLoss}`);
+        },
+      });
+      const {
+        totalMs: _t,
+        phaseMs: _p,
+        createdAt: _c,
+        epochs,
+        admmHistory,
+        ...rest
+      } = r.report as unknown as Record<string, unknown> & {
+        epochs: { ms: number }[];
+        admmHistory: { ms: number }[];
+      };
+      const numbers = { ...rest, epochs: epochs.map(({ ms: _m, ...e }) => e), admmHistory: admmHistory.map(({ ms: _m, ...h }) => h) };
+      return { events, weights: weightsOf(r.model), numbers };
+    };
+    const each = await run(1);
+    const every5 = await run(5);
+    expect(each.events.filter((e) => e.startsWith('checkpoint admm')).length).toBeGreaterThan(2);
+    expect(each.events.filter((e) => e.startsWith('update')).length).toBe(4); // 14 ADMM steps: updates at 3, 6, 9, 12
+    expect(every5.events).toEqual(each.events);
+    expect(every5.weights).toEqual(each.weights);
+    expect(JSON.stringify(every5.numbers, (k, v) => (k === 'ms' || k === 'outDir' ? undefined : v))).toBe(
+      JSON.stringify(each.numbers, (k, v) => (k === 'ms' || k === 'outDir' ? undefined : v)),
     );
   });
 });

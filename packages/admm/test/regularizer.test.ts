@@ -25,7 +25,7 @@ const target = (name: string, format: string, options: Record<string, unknown>):
 });
 
 describe('AdmmSolver with a regularizer resolved by id', () => {
-  it('adds c ⊙ W to the gradient, re-estimates c at each update, and leaves ADMM layers as they were', () => {
+  it('adds c ⊙ W to the gradient, re-estimates c at each update, and leaves ADMM layers as they were', async () => {
     const reg = createRegistry();
     registerRegularizer(inverse, reg);
     registerProjector(topKProjector, reg);
@@ -40,7 +40,7 @@ describe('AdmmSolver with a regularizer resolved by id', () => {
       { rho: 0.5, updateEvery: 1 },
       reg,
     );
-    solver.initialize();
+    await solver.initialize();
     const c0 = w.map((x) => 2 / (x * x + 1));
     const g = tf.tidy(() => solver.augmentGradients({ reg_a: tf.zeros([2, 3]), reg_b: tf.zeros([2, 3]) }));
     Array.from(g['reg_a']!.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(c0[i]! * w[i]!, 6));
@@ -55,7 +55,7 @@ describe('AdmmSolver with a regularizer resolved by id', () => {
     Array.from(auto.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(c0[i]! * w[i]!, 5));
 
     a.assign(tf.tensor([0, -2, 0.5, 3, 0, -1], [2, 3]));
-    const rec = solver.update({ epoch: 0, step: 1 });
+    const rec = await solver.update({ epoch: 0, step: 1 });
     const c1 = [0, -2, 0.5, 3, 0, -1].map((x) => 2 / (x * x + 1));
     const ga = tf.tidy(() => solver.augmentGradients({ reg_a: tf.zeros([2, 3]) }))['reg_a']!;
     Array.from(ga.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(c1[i]! * [0, -2, 0.5, 3, 0, -1][i]!, 6));
@@ -64,7 +64,7 @@ describe('AdmmSolver with a regularizer resolved by id', () => {
     const dc = Math.sqrt(c1.reduce((s, x, i) => s + (x - c0[i]!) ** 2, 0)) / Math.sqrt(c1.reduce((s, x) => s + x * x, 0));
     expect(layerA.dual).toBeCloseTo(dc, 12);
     // a regularized layer has no set: its "projected" weight is W itself
-    expect(Array.from(solver.projectWeights().get('a')!.data)).toEqual([0, -2, 0.5, 3, 0, -1]);
+    expect(Array.from((await solver.projectWeights()).get('a')!.data)).toEqual([0, -2, 0.5, 3, 0, -1]);
     // state round trip restores the coefficients
     const state = solver.exportState();
     a.assign(tf.tensor([5, 5, 5, 5, 5, 5], [2, 3]));
@@ -74,11 +74,11 @@ describe('AdmmSolver with a regularizer resolved by id', () => {
     solver.dispose();
   });
 
-  it('refuses coefficients that are negative or of the wrong size, naming the layer', () => {
+  it('refuses coefficients that are negative or of the wrong size, naming the layer', async () => {
     const reg = createRegistry();
     registerRegularizer({ id: 'neg', coefficients: (w) => ({ shape: w.shape, data: w.data.map(() => -1) }) }, reg);
     const v = tf.variable(tf.ones([2, 3]), true, 'reg_neg');
     const s = createAdmmSolver([{ name: 'n', target: target('n', 'neg', {}), variable: v }], {}, reg);
-    expect(() => s.initialize()).toThrow(/coefficient -1 for layer "n"/);
+    await expect(s.initialize()).rejects.toThrow(/coefficient -1 for layer "n"/);
   });
 });

@@ -45,13 +45,13 @@ function topk(w: Float64Array, k: number): Float64Array {
 const norm = (a: ArrayLike<number>, b?: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x, i) => s + (x - (b ? b[i]! : 0)) ** 2, 0));
 
 describe('AdmmSolver: the scaled-form updates, exactly', () => {
-  it('Z₀ = Π(W), U₀ = 0; then Z = Π(W + U), U += W − Z, primal and dual residuals', () => {
+  it('Z₀ = Π(W), U₀ = 0; then Z = Π(W + U), U += W − Z, primal and dual residuals', async () => {
     const c = createRegistry();
     registerProjector(topKProjector, c);
     const w0 = Float64Array.from({ length: 12 }, (_, i) => Math.sin(i + 1) * (i + 1));
     const v = tf.variable(tf.tensor(Float32Array.from(w0), [4, 3]), true, 'exact_w');
     const solver = createAdmmSolver([{ name: 'd', target: target('d', 'topk', [4, 3], { k: 5 }), variable: v }], { rho: 0.3 }, c);
-    solver.initialize();
+    await solver.initialize();
     const w0f = Float64Array.from(Float32Array.from(w0));
     expect(Array.from(solver.getZ('d').data)).toEqual(Array.from(topk(w0f, 5)));
     expect(Array.from(solver.getU('d').data)).toEqual(new Array(12).fill(0));
@@ -61,7 +61,7 @@ describe('AdmmSolver: the scaled-form updates, exactly', () => {
     for (const step of [1, 2]) {
       const w = Float64Array.from(Float32Array.from({ length: 12 }, (_, i) => Math.cos(i * step) * 3 + i * 0.1));
       v.assign(tf.tensor(Float32Array.from(w), [4, 3]));
-      const rec = solver.update({ epoch: step - 1, step });
+      const rec = await solver.update({ epoch: step - 1, step });
       const z = topk(
         Float64Array.from(w, (x, i) => x + u[i]!),
         5,
@@ -81,7 +81,7 @@ describe('AdmmSolver: the scaled-form updates, exactly', () => {
     v.dispose();
   });
 
-  it('the gradient term ρ(W − Z + U) equals the gradient of the penalty (ρ/2)‖W − Z + U‖²', () => {
+  it('the gradient term ρ(W − Z + U) equals the gradient of the penalty (ρ/2)‖W − Z + U‖²', async () => {
     const c = createRegistry();
     registerPlugin(lowRankPlugin, c);
     const model = mlp(6, [5, 3], { softmax: true, seed: 3 });
@@ -95,9 +95,9 @@ describe('AdmmSolver: the scaled-form updates, exactly', () => {
       { rho: 0.7 },
       c,
     );
-    solver.initialize();
+    await solver.initialize();
     k1.assign(tf.add(k1, 0.3)); // move W so that U ≠ 0 after an update
-    solver.update({ epoch: 0, step: 1 });
+    await solver.update({ epoch: 0, step: 1 });
     k1.assign(tf.mul(k1, 1.1));
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const xs = tf.tensor2d(
@@ -141,7 +141,7 @@ describe('ρ schedules', () => {
     expect(rhoAfter(1e-3, null, 100)).toBe(1e-3);
   });
 
-  it('the solver follows the schedule and rescales U so that ρ·U is continuous', () => {
+  it('the solver follows the schedule and rescales U so that ρ·U is continuous', async () => {
     const c = createRegistry();
     registerProjector(topKProjector, c);
     const v = tf.variable(
@@ -157,14 +157,14 @@ describe('ρ schedules', () => {
       { rho: 0.01, rhoSchedule: { factor: 4, every: 1, max: 0.5 } },
       c,
     );
-    solver.initialize();
+    await solver.initialize();
     const rhos: number[] = [];
     for (let k = 0; k < 4; k++) {
       const rhoBefore = solver.rho;
       v.assign(tf.add(v, 0.25));
       const z = solver.getZ('d'); // Z_prev
       const u = solver.getU('d');
-      const rec = solver.update({ epoch: k, step: k + 1 });
+      const rec = await solver.update({ epoch: k, step: k + 1 });
       rhos.push(rec.rho);
       // U before rescale = U_prev + W − Z; after rescale: × ρ_old/ρ_new
       const w = v.dataSync();
@@ -210,7 +210,7 @@ describe('the solver is generic: a projector defined only in this test', () => {
     // W is pulled onto the sparse set: ‖W − Z‖/‖W‖ falls from ~0.25 to a few percent
     expect(h[h.length - 1]!.primal).toBeLessThan(0.1);
     expect(h[h.length - 1]!.primal).toBeLessThan(h[0]!.primal / 3);
-    const proj = r.solver.projectWeights().get('fc1')!;
+    const proj = (await r.solver.projectWeights()).get('fc1')!;
     expect(Array.from(proj.data).filter((x) => x !== 0)).toHaveLength(k);
     expect(r.evaluation.accuracy).toBeGreaterThan(0.6);
     r.solver.dispose();
@@ -233,7 +233,7 @@ describe('the solver is generic: a projector defined only in this test', () => {
 });
 
 describe('construction through tsyringe', () => {
-  it('ADMM_SOLVER is a factory registration; PROJECTOR_RESOLVER can be replaced', () => {
+  it('ADMM_SOLVER is a factory registration; PROJECTOR_RESOLVER can be replaced', async () => {
     const c = admmContainer(createRegistry());
     const calls: string[] = [];
     const identity: Projector = { id: 'any', project: (w) => w };
@@ -244,12 +244,12 @@ describe('construction through tsyringe', () => {
     const s = factory([{ name: 'x', target: target('x', 'made-up-format', [2, 2]), variable: v }], { rho: 1 });
     expect(s).toBeInstanceOf(AdmmSolver);
     expect(calls).toEqual(['made-up-format']);
-    s.initialize();
-    expect(s.update({ epoch: 0, step: 1 }).primal).toBe(0);
+    await s.initialize();
+    expect((await s.update({ epoch: 0, step: 1 })).primal).toBe(0);
     s.dispose();
   });
 
-  it('an unknown format lists what is registered; a projector returning a wrong shape is caught', () => {
+  it('an unknown format lists what is registered; a projector returning a wrong shape is caught', async () => {
     const c = createRegistry();
     registerPlugin(lowRankPlugin, c);
     const v = tf.variable(tf.ones([3, 2]), true, 'bad_w');
@@ -262,7 +262,7 @@ describe('construction through tsyringe', () => {
     }
     registerProjector({ id: 'broken', project: (w) => ({ shape: [w.data.length], data: w.data }) }, c);
     const s = createAdmmSolver([{ name: 'x', target: target('x', 'broken', [3, 2]), variable: v }], {}, c);
-    expect(() => s.initialize()).toThrow(/broken projector returned shape \[6\] for layer "x"/);
+    await expect(s.initialize()).rejects.toThrow(/broken projector returned shape \[6\] for layer "x"/);
     expect(() => new AdmmSolver([], {}, () => identityProjector)).toThrow(/at least one/);
     expect(() => createAdmmSolver([{ name: 'x', target: target('x', 'lowrank', [3, 2]), variable: v }], { rho: -1 }, c)).toThrow(/rho/);
   });

@@ -50,7 +50,7 @@ describe('losses', () => {
     expect(makeLoss('mse', 'logits')(tf.tensor2d([[1, 2]]), tf.tensor2d([[0, 4]])).dataSync()[0]).toBeCloseTo(2.5, 6);
   });
 
-  it('evaluate: accuracy and loss of a model with known weights', () => {
+  it('evaluate: accuracy and loss of a model with known weights', async () => {
     const model = mlp(2, [2], { bias: false, softmax: true });
     model.setWeights([
       tf.tensor2d([
@@ -62,7 +62,7 @@ describe('losses', () => {
     const y = new Float32Array([1, 0, 0, 1, 0, 1, 0, 1]); // the third is wrong (5 > 4 but labelled 1)
     const src = classificationSource(2, 2, 4, 4, 1);
     Object.assign(src, { vx: x, vy: y });
-    const e = evaluate(model, src, { batchSize: 3 });
+    const e = await evaluate(model, src, { batchSize: 3 });
     expect(e.examples).toBe(4);
     expect(e.accuracy).toBe(0.75);
     const p = (a: number, b: number) => Math.exp(b) / (Math.exp(a) + Math.exp(b)); // prob of class 1
@@ -75,7 +75,7 @@ describe('trainLoop', () => {
   it('learns, records one epoch each, and reports steps', async () => {
     const data = classificationSource(10, 3, 256, 128, 2);
     const model = mlp(10, [16, 3], { softmax: true, seed: 3 });
-    const before = evaluate(model, data);
+    const before = await evaluate(model, data);
     const tensors = tf.memory().numTensors;
     const steps: number[] = [];
     const r = await trainDense(model, data, { epochs: 4, lr: 0.05, batchSize: 32, onEvent: (e) => void (e.type === 'step' && steps.push(e.epoch)) });
@@ -102,6 +102,27 @@ describe('trainLoop', () => {
       expect(String(e)).toMatch(/diverged in phase t at epoch \d+, step \d+ \(loss (NaN|Infinity)\); the step was not applied/);
     }
     expect(weightsOf(model)).toEqual(last); // untouched since the last good step
+  });
+
+  it('with readEvery 4, a non-finite loss is found at the next read and the message says how many steps were applied', async () => {
+    const data = regressionSource(new Float64Array(12).fill(1), 4, 3, 64, 16, 0, 3);
+    const model = mlp(4, [3], { bias: false });
+    const o = resolveTrainOptions({ epochs: 50, lr: 1e4, batchSize: 16, loss: 'mse' });
+    const opt = makeOptimizer(o);
+    const reads: number[] = [];
+    const tensors = tf.memory().numTensors;
+    const e = await trainLoop({ phase: 't', model, data, options: o, optimizer: opt, readEvery: 4, afterStep: (pos) => void reads.push(pos.globalStep) }).then(
+      () => expect.unreachable(),
+      (err: unknown) => err,
+    );
+    expect(isTensorslimError(e, 'TS_DIVERGED')).toBe(true);
+    expect(String(e)).toMatch(
+      /diverged in phase t at epoch \d+, step \d+ \(loss (NaN|Infinity)\); the losses were read every 4 steps: this step and the [0-3] after it were applied/,
+    );
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((g) => g % 4 === 0)).toBe(true); // 4 steps per epoch: the reads fall on epoch ends
+    opt.dispose();
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(tensors + 1); // the pending losses were freed (the optimizer's lr scalar may stay)
   });
 
   it('continuing from a saved position and optimizer state equals running straight through', async () => {

@@ -8,6 +8,7 @@
  */
 export {
   BACKEND_ORDER,
+  LOSS_READ_EVERY,
   selectBackend,
   describeBackend,
   isBackendRequest,
@@ -57,6 +58,8 @@ export { middleSplit, reduceMiddle } from './kernels/reduce.js';
 export { segmentSumInto } from './kernels/unsorted-segment-sum.js';
 export { normalizeRows } from './kernels/batch-norm.js';
 export * from './webgpu-kernels.js';
+export * from './webgpu-dispatches.js';
+export * from './webgpu-momentum.js';
 export { startGradientEngine, InProcessEngine, WorkerEngine, type LossFn } from './parallel/engine.js';
 export { shardSizes, packedLayout, workLayout, type PackedLayout, type WorkLayout } from './parallel/layout.js';
 export { runnableSpecifier, workerLaunch, type WorkerLaunch } from './parallel/load.js';

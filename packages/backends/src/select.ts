@@ -12,12 +12,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCodes, fail } from '@tensorslim/linalg';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { registerLeanGradients } from './gradients.js';
+import { registerWebgpuTrainingKernels } from './webgpu-kernels.js';
 
 /** The backends tensorslim knows, in `auto`'s order of preference. */
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** A backend name (also the TF.js backend name it registers). */
 export type BackendName = (typeof BACKEND_ORDER)[number];
+
+/**
+ * Training steps between reads of the loss on each backend (the training loop's `readEvery`): 1
+ * where a read costs nothing because the backend computes on the CPU before returning (cpu,
+ * wasm, native tensorflow), 16 on webgpu, where each read waits for the GPU's queue to drain
+ * and the loop would otherwise stall once per step.
+ */
+export const LOSS_READ_EVERY: Readonly<Record<BackendName, number>> = Object.freeze({ tensorflow: 1, webgpu: 16, wasm: 1, cpu: 1 });
 
 /** What the caller asks for: a backend by name, or `auto`. */
 export type BackendRequest = 'auto' | BackendName;
@@ -53,7 +62,7 @@ export interface SelectBackendOptions {
   readonly threads?: number;
   /** Where the wasm binaries are (a directory prefix ending in '/'); default in Node: the package's dist directory. */
   readonly wasmPaths?: string;
-  /** Register tensorslim's wasm training kernels (default true). */
+  /** Register tensorslim's training kernels: wasm's, or webgpu's filter gradient (default true). */
   readonly registerKernels?: boolean;
   /** On wasm and cpu, register the lean batch-norm and mean gradients ({@link registerLeanGradients}; default true). */
   readonly leanGradients?: boolean;
@@ -246,7 +255,8 @@ async function startWebgpu(importer: ModuleImporter, opts: SelectBackendOptions,
   const features = adapter.features ? [...adapter.features].sort() : [];
   await importOptional(importer, '@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu', '@tensorflow/tfjs-backend-webgpu');
-  return { source, adapter: adapterInfo, ...(software ? { software } : {}), limits, features };
+  const kernels = (opts.registerKernels ?? true) ? registerWebgpuTrainingKernels().kernels : [];
+  return { source, adapter: adapterInfo, ...(software ? { software } : {}), limits, features, trainingKernels: kernels };
 }
 
 async function startWasm(importer: ModuleImporter, opts: SelectBackendOptions): Promise<Record<string, unknown>> {
@@ -342,7 +352,8 @@ export function isBackendRequest(s: string): s is BackendRequest {
  * `auto` tries tensorflow → webgpu → wasm → cpu and takes the first that starts (webgpu only on
  * a GPU adapter, not a software one: {@link softwareAdapterReason}); a forced name
  * starts that one or throws `TS_BACKEND` saying why. On wasm, tensorslim's training kernels
- * ({@link WASM_TRAINING_KERNELS}) are registered.
+ * ({@link WASM_TRAINING_KERNELS}) are registered; on webgpu, its filter gradient
+ * (`registerWebgpuTrainingKernels`), whether webgpu was asked for or chosen by `auto`.
  *
  * @example
  * ```ts

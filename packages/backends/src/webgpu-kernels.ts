@@ -27,6 +27,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type Ke
 import { convGradGeometry, type ConvGradGeometry } from './kernels/conv-geometry.js';
 import { conv2dBackpropFilterKernel, type Conv2DBackpropFilterAttrs } from './kernels/conv2d-backprop-filter.js';
 import { KernelScope, type CompositeBackend } from './kernels/scope.js';
+import { momentumUpdateWebgpuConfig } from './webgpu-momentum.js';
 
 /** How the filter gradient is computed: im2col + split-K BatchMatMul, or one transposed Conv2D. */
 export type FilterGradMethod = 'im2col' | 'transposed-conv';
@@ -221,6 +222,11 @@ export interface WebgpuKernelOptions extends Im2colOptions {
    * for 'cpu'; benchmarks may compare them on 'wasm'.
    */
   readonly backendName?: string;
+  /**
+   * Also register the fused momentum update (`TensorslimMomentumUpdate`: two shader programs
+   * per variable instead of four elementwise kernels; default true). Only for 'webgpu'.
+   */
+  readonly fusedMomentum?: boolean;
 }
 
 /** What {@link registerWebgpuTrainingKernels} put in place. */
@@ -258,7 +264,8 @@ export function filterGradKernelConfig(opts: WebgpuKernelOptions = {}, original?
  * tensorslim's ({@link conv2dBackpropFilterIm2colKernel} by default). The backend's own kernel
  * is kept as the fallback and restored by {@link unregisterWebgpuTrainingKernels}. Calling it
  * again with other options first restores the original. Call after importing
- * '@tensorflow/tfjs-backend-webgpu' (selectBackend('webgpu') does). Note: a gradient override
+ * '@tensorflow/tfjs-backend-webgpu' (selectBackend('webgpu') does). On webgpu it also adds
+ * `TensorslimMomentumUpdate` (what `FusedMomentumOptimizer` runs). Note: a gradient override
  * on Conv2D would not be enough: tfjs-layers runs FusedConv2D, whose gradient calls this
  * kernel directly.
  */
@@ -269,13 +276,17 @@ export function registerWebgpuTrainingKernels(opts: WebgpuKernelOptions = {}): W
     throw new Error(`tensorslim: the ${backendName} backend's kernels are not registered; import its package first (selectBackend('${backendName}') does)`);
   }
   const original = getKernel('Conv2DBackpropFilter', backendName);
-  const config = filterGradKernelConfig({ ...opts, backendName }, original?.kernelFunc);
-  if (original) unregisterKernel('Conv2DBackpropFilter', backendName);
-  registerKernel(config);
-  replaced.set('Conv2DBackpropFilter', { backendName, original });
+  const configs = [filterGradKernelConfig({ ...opts, backendName }, original?.kernelFunc)];
+  if (backendName === 'webgpu' && (opts.fusedMomentum ?? true)) configs.push(momentumUpdateWebgpuConfig);
+  for (const config of configs) {
+    const own = getKernel(config.kernelName, backendName);
+    if (own) unregisterKernel(config.kernelName, backendName);
+    registerKernel(config);
+    replaced.set(config.kernelName, { backendName, original: own });
+  }
   current = {
     backendName,
-    kernels: ['Conv2DBackpropFilter'],
+    kernels: configs.map((c) => c.kernelName),
     filterGrad: opts.filterGrad ?? 'im2col',
     splitK: opts.splitK ?? 'auto',
     product: opts.product ?? 'transposeA',

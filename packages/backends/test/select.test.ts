@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { isTensorslimError } from '@tensorslim/linalg';
-import { describeBackend, isNotInstalledError, selectBackend, softwareAdapterReason, type ModuleImporter } from '../src/index.js';
+import {
+  describeBackend,
+  isNotInstalledError,
+  selectBackend,
+  softwareAdapterReason,
+  unregisterWebgpuTrainingKernels,
+  webgpuTrainingKernelsRegistered,
+  type ModuleImporter,
+} from '../src/index.js';
 
 /** The error Node throws for a package that is not installed. */
 function notFound(spec: string): Error {
@@ -27,12 +35,23 @@ function importer(fakes: Record<string, () => unknown> = {}): ModuleImporter & {
   return Object.assign(f, { calls });
 }
 
+/**
+ * What the real @tensorflow/tfjs-backend-webgpu does on import: register a backend named 'webgpu'
+ * and its kernels (here the cpu backend's Conv2D, under the name 'webgpu').
+ */
+function fakeWebgpuBackend(): Record<string, never> {
+  tf.registerBackend('webgpu', () => new MathBackendCPU());
+  if (!tf.getKernel('Conv2D', 'webgpu')) tf.registerKernel({ ...tf.getKernel('Conv2D', 'cpu')!, backendName: 'webgpu' });
+  return {};
+}
+
 /** A GPU object whose adapter is `adapter`. */
 function fakeGpu(adapter: unknown) {
   return { requestAdapter: async () => adapter };
 }
 
 afterEach(() => {
+  unregisterWebgpuTrainingKernels();
   for (const name of ['tensorflow', 'webgpu']) if (tf.findBackendFactory(name)) tf.removeBackend(name);
   delete (globalThis as { navigator?: unknown }).navigator;
 });
@@ -104,11 +123,7 @@ describe('auto', () => {
           create: (o: string[]) => (dawnOptions.push(o), fakeGpu(adapter)),
           globals: { GPUBufferUsage: { MAP_READ: 1 } },
         }),
-        '@tensorflow/tfjs-backend-webgpu': () => {
-          // what the real package does on import: register a backend named 'webgpu'
-          tf.registerBackend('webgpu', () => new MathBackendCPU());
-          return {};
-        },
+        '@tensorflow/tfjs-backend-webgpu': fakeWebgpuBackend,
       }),
     });
     expect(sel.name).toBe('webgpu');
@@ -119,7 +134,9 @@ describe('auto', () => {
       adapter: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100' },
       limits: { maxBufferSize: 2 ** 34, maxStorageBufferBindingSize: 2 ** 31, maxComputeWorkgroupStorageSize: 32768 },
       features: ['shader-f16', 'timestamp-query'],
+      trainingKernels: ['Conv2DBackpropFilter', 'TensorslimMomentumUpdate'],
     });
+    expect(webgpuTrainingKernelsRegistered()?.filterGrad).toBe('im2col'); // tensorslim's filter gradient, as with --backend webgpu below
     expect(dawnOptions).toEqual([['backend=vulkan']]);
     expect((globalThis as unknown as { navigator: { gpu: unknown } }).navigator.gpu).toBeDefined();
     expect((globalThis as unknown as { GPUBufferUsage: unknown }).GPUBufferUsage).toEqual({ MAP_READ: 1 });
@@ -150,10 +167,7 @@ describe('auto', () => {
   const webgpuPackages = (info: unknown) =>
     importer({
       webgpu: () => ({ create: () => fakeGpu({ info, limits: {} }), globals: {} }),
-      '@tensorflow/tfjs-backend-webgpu': () => {
-        tf.registerBackend('webgpu', () => new MathBackendCPU());
-        return {};
-      },
+      '@tensorflow/tfjs-backend-webgpu': fakeWebgpuBackend,
     });
 
   it('skips a software adapter (lavapipe), which only an explicit --backend webgpu takes', async () => {
@@ -163,6 +177,8 @@ describe('auto', () => {
     const forced = await selectBackend('webgpu', { importer: webgpuPackages(new LavapipeInfo()) });
     expect(forced.name).toBe('webgpu');
     expect(forced.details['software']).toBe('a fallback adapter');
+    expect(forced.details['trainingKernels']).toEqual(['Conv2DBackpropFilter', 'TensorslimMomentumUpdate']); // registered as auto registers it
+    expect(webgpuTrainingKernelsRegistered()).toMatchObject({ backendName: 'webgpu', filterGrad: 'im2col' });
     expect(forced.details['adapter']).toEqual({
       vendor: 'mesa',
       architecture: 'software',

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend } from '../src/index.js';
+import { countWebgpuDispatches, FusedMomentumOptimizer, MOMENTUM_UPDATE_KERNEL, selectBackend } from '../src/index.js';
 import { registerWebgpuTrainingKernels, unregisterWebgpuTrainingKernels, type WebgpuKernelOptions } from '../src/webgpu-kernels.js';
 import { relMaxDiff, values } from './helpers.js';
 
@@ -74,6 +74,57 @@ describe.skipIf(!started.ok)(`webgpu agrees with cpu${skipWhy}`, () => {
       unregisterWebgpuTrainingKernels();
     });
   }
+
+  it('countWebgpuDispatches counts one dispatch per shader program, by program', async () => {
+    await tf.setBackend('webgpu');
+    const a = tf.tensor1d(values(1000, 3));
+    const c = await countWebgpuDispatches(async () => {
+      const y = tf.add(tf.mul(a, 2), a); // two elementwise kernels
+      const v = await y.data();
+      y.dispose();
+      return v.length;
+    });
+    expect(c.result).toBe(1000);
+    expect(c.dispatches).toBe(2);
+    expect(c.byProgram).toEqual([{ program: 'BinaryOpProgram', dispatches: 2 }]);
+    const after = await countWebgpuDispatches(() => tf.tidy(() => tf.neg(a)).dispose());
+    expect(after.dispatches).toBe(1); // the wrapper is gone after each count: nothing leaks into the next
+    a.dispose();
+  });
+
+  it('the fused momentum update (two shaders per variable instead of four kernels) matches tf.train.momentum on cpu', async () => {
+    registerWebgpuTrainingKernels();
+    expect(tf.getKernel(MOMENTUM_UPDATE_KERNEL, 'webgpu')).toBeDefined();
+    const shapes = [[3, 3, 2, 4], [7], [16, 5]];
+    const run = async (backend: string, make: () => tf.Optimizer) => {
+      await tf.setBackend(backend);
+      const vars = shapes.map((s, i) => tf.variable(tf.tensor(values(tf.util.sizeFromShape(s), 40 + i), s), true, `fused_${backend}_${i}`));
+      const opt = make();
+      let dispatches = 0;
+      for (let step = 0; step < 3; step++) {
+        const grads = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(values(v.size, 50 + 10 * step + i), v.shape)]));
+        if (backend === 'webgpu') dispatches = (await countWebgpuDispatches(() => opt.applyGradients(grads))).dispatches;
+        else opt.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      }
+      const out = await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array));
+      const acc = await Promise.all((await opt.getWeights()).slice(1).map(async (w) => (await w.tensor.data()) as Float32Array));
+      opt.dispose();
+      tf.dispose(vars);
+      return { out, acc, dispatches };
+    };
+    const ref = await run('cpu', () => tf.train.momentum(0.1, 0.9));
+    const fused = await run('webgpu', () => new FusedMomentumOptimizer(0.1, 0.9));
+    const plain = await run('webgpu', () => tf.train.momentum(0.1, 0.9));
+    expect(fused.dispatches).toBe(2 * shapes.length); // after the first step (which also fills the zero accumulations)
+    expect(plain.dispatches).toBe(4 * shapes.length);
+    console.log(`momentum update of ${shapes.length} variables: ${plain.dispatches} dispatches (TF.js) → ${fused.dispatches} (fused)`);
+    for (const [i, r] of ref.out.entries()) {
+      expect(relMaxDiff(r, fused.out[i]!), `value ${i}`).toBeLessThan(1e-6);
+      expect(relMaxDiff(ref.acc[i]!, fused.acc[i]!), `accumulation ${i}`).toBeLessThan(1e-6);
+    }
+    unregisterWebgpuTrainingKernels();
+  });
 
   it("a LeNet-5 (with batch norm) training step's gradients match cpu's", async () => {
     registerWebgpuTrainingKernels();

@@ -12,7 +12,7 @@ import { denseLayers, ErrorCodes, fail, opt, parsePlan, resolvePlugin, suggestPl
 import { budgetPlan, budgetSchema, hasBudget, type BudgetPlanResult, type BudgetTarget } from '@tensorslim/surgery';
 import { loadModel } from '@tensorslim/io';
 import { trainOptionsSchema } from '@tensorslim/admm';
-import { BACKEND_ORDER, selectBackend } from '@tensorslim/backends';
+import { BACKEND_ORDER, LOSS_READ_EVERY, selectBackend, type BackendName } from '@tensorslim/backends';
 import { buildModel, DATASET_NAMES, DATASETS, defaultPlan, FOLDER_PREFIX, loadDataset, MODEL_NAMES, modelInfo } from '@tensorslim/models';
 import type { Progress } from './progress.js';
 
@@ -78,6 +78,11 @@ export async function startBackend(name: string | undefined, progress: Progress)
   const skipped = choice.skipped.map((s) => `${s.name}: ${s.why}`).join('; ');
   progress.log(`backend: ${choice.name} (${choice.reason})${skipped ? ` — skipped ${skipped}` : ''}`);
   return choice.name;
+}
+
+/** Steps between reads of the training loss on the backend `startBackend` chose ({@link LOSS_READ_EVERY}; 1 for an unknown name). */
+export function readEveryOf(backend: string): number {
+  return LOSS_READ_EVERY[backend as BackendName] ?? 1;
 }
 
 /** A model to work on, and where it came from. */

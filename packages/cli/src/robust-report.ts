@@ -23,17 +23,17 @@ export interface RobustSection {
 }
 
 /** Clean and robust accuracy of each model on the validation split (evaluation batch 256). */
-export function robustSection(
+export async function robustSection(
   models: Readonly<Record<string, tfl.LayersModel | null>>,
   data: DataSource,
   training: AttackOptions | null,
   attack: AttackOptions,
-): RobustSection {
+): Promise<RobustSection> {
   let evaluation: RobustEvaluation['attack'] | null = null;
   const out: Record<string, { clean: number; robust: number; examples: number }> = {};
   for (const [name, model] of Object.entries(models)) {
     if (!model) continue;
-    const r = robustEvaluate(model, data, attack);
+    const r = await robustEvaluate(model, data, attack);
     evaluation = r.attack;
     out[name] = { clean: r.clean, robust: r.robust, examples: r.examples };
   }

@@ -96,7 +96,7 @@ export async function trainEarlyDecomposed(
   if (k > o.epochs) {
     fail(ErrorCodes.OPTION, `decomposeAtEpoch ${k} is more than the ${o.epochs} training epochs`, `pass a K between 0 and ${o.epochs}`);
   }
-  const planned = resolvePlannedLayers(model, parsed, registry, { requireDecomposition: !surgery?.factorizeModel });
+  const planned = await resolvePlannedLayers(model, parsed, registry, { requireDecomposition: !surgery?.factorizeModel });
   const history: EpochRecord[] = [];
   const evalOpts = { batchSize: o.evalBatchSize, loss: o.loss };
   const t0 = performance.now();
@@ -121,16 +121,16 @@ export async function trainEarlyDecomposed(
   await phase(model, 'train', k, 0);
   const t1 = performance.now();
   if (k === o.epochs || planned.length === 0) {
-    const evaluation = evaluate(model, data, evalOpts);
+    const evaluation = await evaluate(model, data, evalOpts);
     const t = performance.now();
     return { model, history, layers: [], afterDecompose: null, evaluation, ms: t - t0, denseMs: t1 - t0, decomposeMs: 0, factorizedMs: 0 };
   }
   const f = await factorizeModel(model, parsed, { container: registry, decompose: { rng: new Rng(o.seed) } });
   const t2 = performance.now();
-  const afterDecompose = evaluate(f.model, data, evalOpts);
+  const afterDecompose = await evaluate(f.model, data, evalOpts);
   const t3 = performance.now();
   await phase(f.model, 'factorized', o.epochs, k);
-  const evaluation = evaluate(f.model, data, evalOpts);
+  const evaluation = await evaluate(f.model, data, evalOpts);
   const t4 = performance.now();
   return { model: f.model, history, layers: f.layers, afterDecompose, evaluation, ms: t4 - t0, denseMs: t1 - t0, decomposeMs: t2 - t1, factorizedMs: t4 - t3 };
 }

@@ -39,12 +39,12 @@ export interface StepProfile {
 export async function profileTrainingStep(model: tfl.LayersModel, batch: Batch, loss: LossKind = 'crossentropy'): Promise<StepProfile> {
   const lossFn = makeLoss(loss, detectOutputKind(model), 0);
   const vars = trainableVariables(model);
-  const step = () => {
+  const step = async () => {
     const { value, grads } = tf.variableGrads(() => lossFn(batch.ys, model.apply(batch.xs, { training: true }) as tf.Tensor), vars);
-    value.dataSync();
+    await value.data();
     tf.dispose([value, ...Object.values(grads)]);
   };
-  step(); // warm-up: kernel compilation, weight upload
+  await step(); // warm-up: kernel compilation, weight upload
   const t0 = performance.now();
   const info = await tf.profile(step);
   const wallMs = performance.now() - t0;

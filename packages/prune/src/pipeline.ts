@@ -187,7 +187,7 @@ async function fineTuneMasked(model: tfl.LayersModel, data: DataSource, masks: M
   };
   const optimizer = makeOptimizer(options);
   try {
-    await trainLoop({ phase: 'finetune', model, data, options, optimizer, evaluateEachEpoch: false, afterStep: () => applyMasks(masks) });
+    await trainLoop({ phase: 'finetune', model, data, options, optimizer, evaluateEachEpoch: false, afterUpdate: () => applyMasks(masks) });
   } finally {
     disposeOptimizer(optimizer);
   }
@@ -202,7 +202,7 @@ async function armResult(
   t: { outDir?: string; registry: PluginRegistry },
   t0: number,
 ): Promise<PruneArm> {
-  const final = evaluate(model, data);
+  const final = await evaluate(model, data);
   const sizes = await measure(model, t.outDir ? join(t.outDir, arm) : undefined, t.registry);
   return {
     arm,
@@ -286,7 +286,7 @@ async function pruneArm(
   applyMasks(masks);
   const zeros = kernels.map((n) => read(kernelVar(model, n)));
   const sparsity = zeros.reduce((a, k) => a + sparsityOf(k) * k.data.length, 0) / zeros.reduce((a, k) => a + k.data.length, 0);
-  const afterPrune = evaluate(model, data);
+  const afterPrune = await evaluate(model, data);
   await fineTuneMasked(model, data, masks, t);
   tf.dispose(masks.map((m) => m.mask));
   const { model: small, removed } = await removeChannels(model);
@@ -296,7 +296,7 @@ async function pruneArm(
 }
 
 async function denseRow(model: tfl.LayersModel, data: DataSource, t: PruneTraining & { registry: PluginRegistry }): Promise<DenseRow> {
-  return { evaluation: evaluate(model, data), ...(await measure(model, t.outDir ? join(t.outDir, 'dense') : undefined, t.registry)) };
+  return { evaluation: await evaluate(model, data), ...(await measure(model, t.outDir ? join(t.outDir, 'dense') : undefined, t.registry)) };
 }
 
 /**
@@ -523,7 +523,7 @@ async function collabArm(
     lowRankPlan[name] = { format: lowRankId, outModes: [cout], inModes: [cin], ranks: [Math.min(s.ranks[0], cout), Math.min(s.ranks[1], cin)] };
   }
   const final0 = Object.keys(lowRankPlan).length ? (await factorizeModel(small, { version: 1, layers: lowRankPlan }, { container: t.registry })).model : small;
-  const afterPrune = evaluate(final0, data);
+  const afterPrune = await evaluate(final0, data);
   await fineTune(final0, data, { epochs: t.finetuneEpochs, lr: t.finetuneLr, batchSize: t.batchSize, seed: t.seed });
   const result = await armResult(arm, final0, data, { afterPrune, sparsity, removed }, t, t0);
   if (final0 !== small) final0.dispose();

@@ -10,7 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import type { Batch, DataSource } from '@tensorslim/core';
 import { opt, parseOptions } from '@tensorslim/core';
-import { correctCount, definedOnly, detectOutputKind, makeLoss, type BatchTransform } from '@tensorslim/admm';
+import { correctCount, definedOnly, detectOutputKind, makeLoss, readScalars, type BatchTransform } from '@tensorslim/admm';
 
 /** Options of {@link pgdAttack}. */
 export const attackOptionsSchema = z.strictObject({
@@ -83,29 +83,39 @@ export interface RobustEvaluation {
 /**
  * Clean and robust accuracy of `model` on `data`'s validation split (or `batches`): each batch
  * is attacked with PGD at the given options (its seed fixed, plus the batch index), then
- * classified.
+ * classified. The counts are read once, at the end, without blocking.
  */
-export function robustEvaluate(
+export async function robustEvaluate(
   model: tfl.LayersModel,
   data: DataSource,
   options: AttackOptions = {},
   opts: { batchSize?: number; batches?: Iterable<Batch> } = {},
-): RobustEvaluation {
+): Promise<RobustEvaluation> {
   const attack = parseOptions(attackOptionsSchema, definedOnly(options));
-  let clean = 0;
-  let robust = 0;
+  const counts: tf.Tensor[] = []; // clean, robust of each batch
   let n = 0;
   let i = 0;
-  for (const b of opts.batches ?? data.valBatches(opts.batchSize ?? 256)) {
-    const adv = pgdAttack(model, b.xs, b.ys, { ...attack, seed: attack.seed + i++ });
-    const [c, r] = tf.tidy(() => [
-      correctCount(b.ys, model.apply(b.xs, { training: false }) as tf.Tensor),
-      correctCount(b.ys, model.apply(adv, { training: false }) as tf.Tensor),
-    ]);
-    clean += c!.dataSync()[0]!;
-    robust += r!.dataSync()[0]!;
-    n += b.xs.shape[0]!;
-    tf.dispose([c!, r!, adv, b.xs, b.ys]);
+  let clean = 0;
+  let robust = 0;
+  try {
+    for (const b of opts.batches ?? data.valBatches(opts.batchSize ?? 256)) {
+      const adv = pgdAttack(model, b.xs, b.ys, { ...attack, seed: attack.seed + i++ });
+      counts.push(
+        ...tf.tidy(() => [
+          correctCount(b.ys, model.apply(b.xs, { training: false }) as tf.Tensor),
+          correctCount(b.ys, model.apply(adv, { training: false }) as tf.Tensor),
+        ]),
+      );
+      n += b.xs.shape[0]!;
+      tf.dispose([adv, b.xs, b.ys]);
+    }
+    const v = await readScalars(counts);
+    for (let k = 0; k < v.length; k += 2) {
+      clean += v[k]!;
+      robust += v[k + 1]!;
+    }
+  } finally {
+    tf.dispose(counts);
   }
   return { clean: n ? clean / n : NaN, robust: n ? robust / n : NaN, examples: n, attack };
 }

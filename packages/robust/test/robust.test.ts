@@ -102,11 +102,11 @@ describe('PGD', () => {
     expect(loss(ys, model.predict(f) as tf.Tensor).dataSync()[0]!).toBeGreaterThan(clean);
   });
 
-  it('is deterministic for a seed, and robust accuracy is at most the clean accuracy', () => {
+  it('is deterministic for a seed, and robust accuracy is at most the clean accuracy', async () => {
     const model = net(4);
     const data = source(64, 8);
-    const a = robustEvaluate(model, data, { eps: 0.2, steps: 5, seed: 11 });
-    const b = robustEvaluate(model, data, { eps: 0.2, steps: 5, seed: 11 });
+    const a = await robustEvaluate(model, data, { eps: 0.2, steps: 5, seed: 11 });
+    const b = await robustEvaluate(model, data, { eps: 0.2, steps: 5, seed: 11 });
     expect(a.robust).toBe(b.robust);
     expect(a.examples).toBe(64);
     expect(a.robust).toBeLessThan(a.clean);
@@ -119,8 +119,8 @@ describe('PGD', () => {
     const data = source(512, 9);
     await trainDense(natural, data, { epochs: 8, lr: 0.1, batchSize: 32, seed: 2 });
     await trainDense(robust, data, { epochs: 8, lr: 0.1, batchSize: 32, seed: 2, batchTransform: adversarialTransform(attack) });
-    const rn = robustEvaluate(natural, data, { ...attack, steps: 10, seed: 1 });
-    const rr = robustEvaluate(robust, data, { ...attack, steps: 10, seed: 1 });
+    const rn = await robustEvaluate(natural, data, { ...attack, steps: 10, seed: 1 });
+    const rr = await robustEvaluate(robust, data, { ...attack, steps: 10, seed: 1 });
     expect(rr.robust).toBeGreaterThan(rn.robust + 0.05);
   });
 

@@ -9,6 +9,7 @@ import {
   decomposeLayer,
   defaultRegistry,
   denseLayerInfo,
+  readLayerValues,
   replaceLayers,
   resolvePlugin,
   tensorize,
@@ -104,7 +105,8 @@ export async function factorizeModel(model: tfl.LayersModel, plan: CompressionPl
   const partial: Omit<FactorizedLayerReport, 'paramsAfter' | 'flopsAfter' | 'forwardMode'>[] = [];
   for (const target of targets) {
     const plugin = resolvePlugin(target.format, container);
-    const info0 = denseLayerInfo(model.getLayer(target.name));
+    const layer = model.getLayer(target.name);
+    const info0 = denseLayerInfo(layer, undefined, await readLayerValues(layer));
     const given = opts.weights?.[target.name];
     const reference = opts.reference?.[target.name];
     for (const [what, k] of [

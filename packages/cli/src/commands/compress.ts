@@ -20,7 +20,8 @@ import { ErrorCodes, defaultRegistry, fail, opt } from '@tensorslim/core';
 import { FOLDER_PREFIX, MODEL_NAMES } from '@tensorslim/models';
 import { ADVERSARIAL_FIELDS, ATMC_FIELDS, adversarialTransform, evaluationAttack, registerAtmc, trainingAttack } from '@tensorslim/robust';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ensureDir, FLAGS, isModelPath, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { makeMomentumOptimizer } from '@tensorslim/backends';
+import { ensureDir, FLAGS, isModelPath, readEveryOf, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { addRobustSection, robustSection, type RobustSection } from '../robust-report.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
@@ -169,15 +170,18 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
     ...(training ? { batchTransform: adversarialTransform(training) } : {}),
     onEvent: async (e) => {
       // the dense model's robust accuracy, while the model still holds the dense weights
-      if (attack && e.type === 'phase-end' && e.phase === 'pretrain') dense = robustSection({ dense: source.model }, data, training, attack).models.dense!;
+      if (attack && e.type === 'phase-end' && e.phase === 'pretrain')
+        dense = (await robustSection({ dense: source.model }, data, training, attack)).models.dense!;
       await listener(e);
     },
     ...(stepper ? { stepper } : {}),
+    readEvery: readEveryOf(backend),
+    optimizer: makeMomentumOptimizer,
   });
   progress.stop();
   if (attack) {
     const arms: Record<string, tfl.LayersModel | null> = { compressed: result.model, baseline: result.baselineModel, continued: result.continuedModel };
-    const s = robustSection(arms, data, training, attack);
+    const s = await robustSection(arms, data, training, attack);
     const section: RobustSection = { ...s, models: { ...(dense ? { dense } : {}), ...s.models } };
     await addRobustSection(f.out, section);
     return { ...result.report, robust: section } as CompressReport;

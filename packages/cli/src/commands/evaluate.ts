@@ -39,7 +39,7 @@ export function evaluateCommand(program: Command): void {
     const source = await resolveModel(f.model);
     if (source.builtin) fail(ErrorCodes.OPTION, 'evaluate needs a saved model (model.json), not a built-in name', 'train one with tensorslim train --out DIR');
     const data = await resolveDataset({ ...f, seed: 1 });
-    const ev = evaluate(source.model, data, { batchSize: f.batch });
+    const ev = await evaluate(source.model, data, { batchSize: f.batch });
     const out = { model: f.model, dataset: data.name, examples: data.valSize, loss: ev.loss, accuracy: ev.accuracy };
     if (f.json) process.stdout.write(JSON.stringify(out) + '\n');
     else

@@ -10,6 +10,7 @@ import { opt, planToJson } from '@tensorslim/core';
 import { factorizeModel, modelSummary, type BudgetPlanResult, type FactorizedLayerReport, type ModelCost } from '@tensorslim/surgery';
 import { saveModel, writeFileAtomic } from '@tensorslim/io';
 import { markdownTable } from '@tensorslim/report';
+import { readScalars } from '@tensorslim/admm';
 import { Rng } from '@tensorslim/linalg';
 import { z } from 'zod';
 import { ensureDir, FLAGS, resolveModel, resolvePlanAndBudget, startBackend } from '../context.js';
@@ -72,16 +73,16 @@ export async function runFactorize(flags: FactorizeFlags): Promise<FactorizeSumm
   const size = shape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(Float32Array.from(rng.normalArray(n * size)), [n, ...shape]);
   const [y0, y1] = [source.model.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor];
-  const drift = tf.tidy(() => tf.div(tf.norm(tf.sub(y0, y1)), tf.add(tf.norm(y0), 1e-30)).dataSync()[0]!);
-  const maxAbs = tf.tidy(() => tf.max(tf.abs(tf.sub(y0, y1))).dataSync()[0]!);
-  tf.dispose([x, y0, y1]);
+  const measures = tf.tidy(() => [tf.div(tf.norm(tf.sub(y0, y1)), tf.add(tf.norm(y0), 1e-30)), tf.max(tf.abs(tf.sub(y0, y1)))]);
+  const [drift, maxAbs] = await readScalars(measures);
+  tf.dispose([x, y0, y1, ...measures]);
   ensureDir(f.out);
   await saveModel(model, f.out);
   await writeFileAtomic(join(f.out, 'plan.json'), planToJson(plan));
   const summary: FactorizeSummary = {
     layers: [...layers],
-    outputDrift: drift,
-    maxAbsDiff: maxAbs,
+    outputDrift: drift!,
+    maxAbsDiff: maxAbs!,
     out: f.out,
     before: cost(source.model),
     after: cost(model),

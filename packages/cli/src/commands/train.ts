@@ -14,7 +14,8 @@ import { linePlotSvg, markdownTable } from '@tensorslim/report';
 import { opt, type DataSource } from '@tensorslim/core';
 import { saveModel, writeFileAtomic } from '@tensorslim/io';
 import { MODEL_NAMES } from '@tensorslim/models';
-import { ensureDir, FLAGS, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { makeMomentumOptimizer } from '@tensorslim/backends';
+import { ensureDir, FLAGS, readEveryOf, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { ADVERSARIAL_FIELDS, adversarialTransform, evaluationAttack, trainingAttack } from '@tensorslim/robust';
 import { addRobustSection, robustSection } from '../robust-report.js';
 import { createProgress, progressEnabled, progressListener, type Progress } from '../progress.js';
@@ -107,7 +108,7 @@ async function trainEarly(f: z.output<typeof trainFlagsSchema>, data: DataSource
     earlyReportMarkdown(report, `Early decomposition: ${f.model} on ${data.name} (${data.trainSize} training examples, backend ${tf.getBackend()})`),
   );
   const attack = evaluationAttack(f);
-  if (attack) await addRobustSection(f.out, robustSection({ dense: r.models.dense, early: r.models.early }, data, training, attack));
+  if (attack) await addRobustSection(f.out, await robustSection({ dense: r.models.dense, early: r.models.early }, data, training, attack));
   const pct = (a: number | null) => (a === null ? '—' : (100 * a).toFixed(2) + '%');
   if (f.json)
     process.stdout.write(
@@ -143,6 +144,8 @@ export function trainCommand(program: Command): void {
       ...(training ? { batchTransform: adversarialTransform(training) } : {}),
       onEvent: progressListener(progress),
       ...(stepper ? { stepper } : {}),
+      readEvery: readEveryOf(backend),
+      optimizer: makeMomentumOptimizer,
     });
     progress.stop();
     ensureDir(f.out);
@@ -191,7 +194,7 @@ export function trainCommand(program: Command): void {
     ].join('\n');
     await writeFileAtomic(join(f.out, 'report.md'), md);
     const attack = evaluationAttack(f);
-    if (attack) await addRobustSection(f.out, robustSection({ trained: model }, data, training, attack));
+    if (attack) await addRobustSection(f.out, await robustSection({ trained: model }, data, training, attack));
     if (f.json) process.stdout.write(JSON.stringify({ out: f.out, ...r.evaluation, ms: r.ms, backend, threads }) + '\n');
     else
       process.stdout.write(`saved to ${f.out}: validation accuracy ${r.evaluation.accuracy === null ? '—' : (100 * r.evaluation.accuracy).toFixed(2) + '%'}\n`);

@@ -87,14 +87,39 @@ export function kernelAndBias(layer: tfl.layers.Layer): { kernel: tf.Tensor; bia
   return { kernel: vals[ki]!, ...(bi >= 0 && vals[bi] ? { bias: vals[bi] } : {}) };
 }
 
-/**
- * The {@link DenseLayerInfo} of one factorizable layer (kernel and bias copied to float64). Its
- * input and output shapes come from the layer's first call; pass `inputShape` (without the
- * batch dimension) for a layer built but never called on a symbolic input.
- */
-export function denseLayerInfo(layer: tfl.layers.Layer, inputShape?: readonly number[]): DenseLayerInfo {
-  const f = factorizability(layer);
+/** A layer's kernel and bias as float64 tensors. */
+export interface LayerValues {
+  /** The kernel. */
+  readonly kernel: DenseTensor;
+  /** The bias, when the layer has one. */
+  readonly bias?: DenseTensor;
+}
+
+/** The kernel and bias of a Conv2D/Dense layer as float64 tensors (read synchronously). */
+function copyLayerValues(layer: tfl.layers.Layer): LayerValues {
   const { kernel, bias } = kernelAndBias(layer);
+  return { kernel: toDenseTensor(kernel), ...(bias ? { bias: toDenseTensor(bias) } : {}) };
+}
+
+/**
+ * The kernel and bias of a Conv2D/Dense layer as float64 tensors, read without blocking: what
+ * {@link denseLayerInfo} takes on a backend that cannot read synchronously (webgpu in Node).
+ */
+export async function readLayerValues(layer: tfl.layers.Layer): Promise<LayerValues> {
+  const { kernel, bias } = kernelAndBias(layer);
+  const read = async (t: tf.Tensor): Promise<DenseTensor> => ({ shape: [...t.shape], data: Float64Array.from((await t.data()) as Float32Array) });
+  return { kernel: await read(kernel), ...(bias ? { bias: await read(bias) } : {}) };
+}
+
+/**
+ * The {@link DenseLayerInfo} of one factorizable layer (kernel and bias copied to float64, or
+ * `values` when given, e.g. from {@link readLayerValues}). Its input and output shapes come from
+ * the layer's first call; pass `inputShape` (without the batch dimension) for a layer built but
+ * never called on a symbolic input.
+ */
+export function denseLayerInfo(layer: tfl.layers.Layer, inputShape?: readonly number[], values?: LayerValues): DenseLayerInfo {
+  const f = factorizability(layer);
+  const { kernel, bias } = values ?? copyLayerValues(layer);
   const given = inputShape ? [null, ...inputShape] : undefined;
   return {
     name: layer.name,
@@ -102,8 +127,8 @@ export function denseLayerInfo(layer: tfl.layers.Layer, inputShape?: readonly nu
     config: { ...(layer.getConfig() as Record<string, unknown>) },
     inputShape: withoutBatch(given ?? layerInputShape(layer)),
     outputShape: withoutBatch(given ? firstShape(layer.computeOutputShape(given)) : layerOutputShape(layer)),
-    kernel: toDenseTensor(kernel),
-    ...(bias ? { bias: toDenseTensor(bias) } : {}),
+    kernel,
+    ...(bias ? { bias } : {}),
   };
 }
 
