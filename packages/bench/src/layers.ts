@@ -13,6 +13,7 @@ import {
   fail,
   listPlugins,
   mapChannels,
+  middleConv2d,
   opt,
   parseOptions,
   resolveLayerTarget,
@@ -21,6 +22,7 @@ import {
   type DenseLayerInfo,
   type PluginRegistry,
   type FormatPlugin,
+  type ConvGeometry,
   type ThreeStageMaps,
 } from '@tensorslim/core';
 import { Rng, tensor } from '@tensorslim/linalg';
@@ -211,19 +213,28 @@ export async function benchFactorizedConv(
     };
     if (isThreeStage(layer)) {
       // clones: the maps may be the layer's own variables, which must survive the disposal below
+      let middleForm: ThreeStageMaps['middleForm'];
       const kept: Record<string, tf.Tensor> = tf.tidy(() => {
         const m = layer.maps(layer.getWeights().slice(0, layer.coreShapes().length));
+        middleForm = m.middleForm;
         const out: Record<string, tf.Tensor> = { middle: tf.clone(m.middle!) };
         if (m.inMap) out['inMap'] = tf.clone(m.inMap);
         if (m.outMap) out['outMap'] = tf.clone(m.outMap);
         return out;
       });
-      const maps = { inMap: (kept['inMap'] ?? null) as tf.Tensor2D | null, middle: kept['middle']!, outMap: (kept['outMap'] ?? null) as tf.Tensor2D | null };
-      const mid = maps.middle as tf.Tensor4D;
-      const [r1, r2] = [mid.shape[2], mid.shape[3]];
+      const maps: ThreeStageMaps = {
+        inMap: (kept['inMap'] ?? null) as tf.Tensor2D | null,
+        middle: kept['middle']!,
+        outMap: (kept['outMap'] ?? null) as tf.Tensor2D | null,
+        ...(middleForm ? { middleForm } : {}),
+      };
+      // the middle stage as the layer runs it: a 'shared' (tensor ring) or 'depthwise' (CP) kernel is not one plain conv2d
+      const geom: ConvGeometry = { strides: [1, 1], padding: 'same', dilationRate: [1, 1] };
+      const middle = (h: tf.Tensor) => middleConv2d(h as tf.Tensor4D, maps, geom);
       const h1 = maps.inMap ? tf.tidy(() => mapChannels(x, maps.inMap!)) : x;
-      const h2 = tf.tidy(() => tf.conv2d(h1 as tf.Tensor4D, mid, 1, 'same'));
-      const stageFns: (() => tf.Tensor)[] = [() => tf.conv2d(h1 as tf.Tensor4D, mid, 1, 'same')];
+      const h2 = tf.tidy(() => middle(h1));
+      const [r1, r2] = [h1.shape[3]!, h2.shape[3]!];
+      const stageFns: (() => tf.Tensor)[] = [() => middle(h1)];
       if (maps.inMap) stageFns.push(() => mapChannels(x, maps.inMap!));
       if (maps.outMap) stageFns.push(() => mapChannels(h2, maps.outMap!));
       const st = await timeInTurn(stageFns, repeat);
@@ -231,7 +242,7 @@ export async function benchFactorizedConv(
       const inMapMs = maps.inMap ? st[1]!.wall : null;
       const outMapMs = maps.outMap ? st[maps.inMap ? 2 : 1]!.wall : null;
       r.stages = { inMapMs, middleMs, outMapMs, ranks: [r1, r2] };
-      if (r.efficiency < 0.8) r.note = explainShortfall(r, { size, batch, c, r1, r2 });
+      if (r.efficiency < 0.8) r.note = explainShortfall(r, { size, batch, c, r1, r2, middleMacs: 9 * r1 * maps.middle!.shape[3]! });
       tf.dispose([h2, ...(maps.inMap ? [h1] : [])]);
       tf.dispose([maps.inMap, maps.middle, maps.outMap].filter((t): t is tf.Tensor => t !== null));
     } else if (r.efficiency < 0.8) {
@@ -245,13 +256,14 @@ export async function benchFactorizedConv(
 }
 
 /** Says which stage runs far below the dense convolution's rate, and why that shape is slow. */
-function explainShortfall(r: BenchLayersResult, g: { size: number; batch: number; c: number; r1: number; r2: number }): string {
+/** `middleMacs`: the middle stage's multiply-adds per output pixel (9·R1·R2 for a full kernel, less for a depthwise or shared one). */
+function explainShortfall(r: BenchLayersResult, g: { size: number; batch: number; c: number; r1: number; r2: number; middleMacs: number }): string {
   const px = g.size * g.size * g.batch;
   const denseRate = (px * 9 * g.c * g.c) / r.denseMs; // multiply-adds per ms
   const parts: { name: string; ms: number; rate: number }[] = [];
   const s = r.stages!;
   if (s.inMapMs !== null) parts.push({ name: `input map ${g.c}→${g.r1} (1×1)`, ms: s.inMapMs, rate: (px * g.c * g.r1) / s.inMapMs });
-  parts.push({ name: `3×3 conv ${g.r1}→${g.r2}`, ms: s.middleMs, rate: (px * 9 * g.r1 * g.r2) / s.middleMs });
+  parts.push({ name: `3×3 conv ${g.r1}→${g.r2}`, ms: s.middleMs, rate: (px * g.middleMacs) / s.middleMs });
   if (s.outMapMs !== null) parts.push({ name: `output map ${g.r2}→${g.c} (1×1)`, ms: s.outMapMs, rate: (px * g.r2 * g.c) / s.outMapMs });
   // time a stage spends beyond what its FLOPs would take at the dense convolution's rate
   const excess = (p: { ms: number; rate: number }) => p.ms * (1 - p.rate / denseRate);

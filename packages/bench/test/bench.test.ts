@@ -19,6 +19,8 @@ import {
 } from '@tensorslim/core';
 import { tensor, type DenseTensor } from '@tensorslim/linalg';
 import { buildModel } from '@tensorslim/models';
+import { registerTr } from '@tensorslim/decomp-tr';
+import { registerCp } from '@tensorslim/decomp-cp';
 import { detectTorch, runBenchLayers, runBenchTrain, torchRatios, TORCH_PYTHONS, TORCH_SCRIPT, type ProcessRunner } from '@tensorslim/bench';
 import { existsSync } from 'node:fs';
 
@@ -236,6 +238,21 @@ describe('bench layers', () => {
     // the note explains a shortfall, and is there exactly when the efficiency is below 0.8 (timing decides which)
     expect(r!.note).toEqual(r!.efficiency < 0.8 ? expect.stringMatching(/^efficiency .* < 0\.8: input map 8→3 \(1×1\)/) : undefined);
     expect(logs[0]).toMatch(/^backend wasm/);
+  });
+
+  it("times the middle stage the way the layer runs it: TR's shared kernel and CP's depthwise one (a plain conv2d threw on TR's and ran CP's as a one-channel conv)", async () => {
+    const container = createRegistry();
+    registerTr(container);
+    registerCp(container);
+    const results = await runBenchLayers({ batch: 2, size: 8, channels: 16, ratio: 3, repeat: 1 }, { container });
+    expect(results.map((r) => r.format)).toEqual(['tr', 'cp']);
+    const [tr, cp] = results;
+    // TR at ranks [4, 4, 5]: the input map gives r0·r_in = 20 channels, the shared middle kernel (5 → 4 per
+    // ring index, 4 groups) 16; CP rank 18: 18 → 18 depthwise
+    expect(tr!.ranks).toEqual([4, 4, 5]);
+    expect(tr!.stages!.ranks).toEqual([20, 16]);
+    expect(cp!.stages!.ranks).toEqual([18, 18]);
+    for (const r of results) expect(r.stages!.middleMs).toBeGreaterThan(0);
   });
 
   it('fails clearly when no registered format has conv layers', async () => {

@@ -52,8 +52,11 @@ export function mapChannels(x: tf.Tensor, m: tf.Tensor2D): tf.Tensor {
   return tf.reshape(y, [...shape.slice(0, -1), m.shape[1]]);
 }
 
-/** The middle convolution of {@link threeStageConv2d}, in the kernel's {@link MiddleForm}. */
-function middleConv(h: tf.Tensor4D, maps: ThreeStageMaps, geom: ConvGeometry): tf.Tensor4D {
+/**
+ * The middle convolution of {@link threeStageConv2d} alone, in the kernel's {@link MiddleForm}:
+ * `h` has R1 channels (the input map's output), the result R2.
+ */
+export function middleConv2d(h: tf.Tensor4D, maps: ThreeStageMaps, geom: ConvGeometry): tf.Tensor4D {
   const k = maps.middle as tf.Tensor4D;
   const strides = geom.strides as [number, number];
   const dilation = geom.dilationRate as [number, number];
@@ -74,7 +77,7 @@ function middleConv(h: tf.Tensor4D, maps: ThreeStageMaps, geom: ConvGeometry): t
 export function threeStageConv2d(x: tf.Tensor4D, maps: ThreeStageMaps, geom: ConvGeometry): tf.Tensor4D {
   let h: tf.Tensor = x;
   if (maps.inMap) h = mapChannels(h, maps.inMap);
-  h = middleConv(h as tf.Tensor4D, maps, geom);
+  h = middleConv2d(h as tf.Tensor4D, maps, geom);
   if (maps.outMap) h = mapChannels(h, maps.outMap);
   return h as tf.Tensor4D;
 }
