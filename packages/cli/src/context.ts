@@ -113,6 +113,11 @@ export async function resolveModel(spec: string, data?: DataSource, seed = 1): P
   return { model, name: spec, builtin: true };
 }
 
+/** A loaded model's input shape (without the batch axis) and class count (its output's last axis), for {@link resolveDataset}. */
+export function modelDataShape(model: tfl.LayersModel): { inputShape: number[]; numClasses: number } {
+  return { inputShape: model.inputs[0]!.shape.slice(1) as number[], numClasses: model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1] as number };
+}
+
 /** What `--dataset` and its companion flags select. */
 export interface DatasetFlags {
   /** Dataset name (default: the model's own, else mnist). */
@@ -127,8 +132,10 @@ export interface DatasetFlags {
   readonly seed: number;
   /** Built-in model the data is for: its default dataset, and its input shape when it holds the same number of values. */
   readonly model: string;
-  /** Image folders: the model's input shape [H, W, C] (default: the built-in model's). */
+  /** Image folders and synthetic data: the model's input shape [H, W, C] (default: the built-in model's). */
   readonly inputShape?: readonly number[];
+  /** Synthetic data for a loaded model: its number of classes (with `inputShape`). */
+  readonly numClasses?: number;
   /** Image folders: normalization scale. */
   readonly scale?: number | undefined;
   /** Image folders: normalization offset. */
@@ -143,16 +150,18 @@ export interface DatasetFlags {
 export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
   const name = f.dataset ?? defaultDatasetOf(f.model) ?? 'mnist';
   const builtin = MODEL_NAMES.includes(f.model) ? modelInfo(f.model) : null;
+  const shapeOf = builtin ?? (f.inputShape && f.numClasses ? { inputShape: f.inputShape, numClasses: f.numClasses } : null);
   const opts = {
     ...(f.dataDir ? { dir: f.dataDir } : {}),
     ...(f.limit ? { limit: f.limit } : {}),
     ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}),
-    // synthetic data takes a built-in model's input shape and classes (sizes: --limit / --eval-limit)
-    ...(builtin
+    // synthetic data takes the model's input shape and classes: a built-in's, or a loaded model's
+    // when the caller passes them (sizes: --limit / --eval-limit)
+    ...(shapeOf
       ? {
           synthetic: {
-            inputShape: builtin.inputShape,
-            numClasses: builtin.numClasses,
+            inputShape: shapeOf.inputShape,
+            numClasses: shapeOf.numClasses,
             ...(f.limit ? { trainSize: f.limit } : {}),
             ...(f.evalLimit ? { testSize: f.evalLimit } : {}),
           },

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainDense } from '@tensorslim/admm';
 import { runCollaborative, runReweighted, type PruneReport } from '@tensorslim/prune';
-import { ensureDir, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { ensureDir, isModelPath, modelDataShape, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import type { compressFlagsSchema } from './compress.js';
 import { PRETRAIN_EPOCHS_BUILTIN } from './compress.js';
@@ -47,8 +47,9 @@ export const COLLABORATIVE_FLOPS = 0.5;
 export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): Promise<PruneReport> {
   const progress = createProgress(progressEnabled(f.json), f.json);
   await startBackend(f.backend, progress);
-  const data = await resolveDataset(f);
-  const source = await resolveModel(f.model, data, f.seed);
+  const loaded = isModelPath(f.model) ? await resolveModel(f.model) : undefined;
+  const data = await resolveDataset({ ...f, ...(loaded ? modelDataShape(loaded.model) : {}) });
+  const source = loaded ?? (await resolveModel(f.model, data, f.seed));
   // the planned layers are the candidates; the budget is this method's own (not a low-rank allocation)
   const layers = Object.keys(resolvePlan({ ...f, targetParams: undefined, targetFlops: undefined }, source).layers);
   const pretrain = f.pretrainEpochs ?? (source.builtin ? PRETRAIN_EPOCHS_BUILTIN : 0);

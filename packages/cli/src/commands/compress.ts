@@ -17,11 +17,11 @@ import {
 } from '@tensorslim/admm';
 import { ARM_LABELS, budgetText, CONVERGED_PRIMAL, finalPrimal, reportArms } from '@tensorslim/report';
 import { ErrorCodes, defaultRegistry, fail, opt } from '@tensorslim/core';
-import { FOLDER_PREFIX, MODEL_NAMES } from '@tensorslim/models';
+import { MODEL_NAMES } from '@tensorslim/models';
 import { ADVERSARIAL_FIELDS, ATMC_FIELDS, adversarialTransform, evaluationAttack, registerAtmc, trainingAttack } from '@tensorslim/robust';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { makeMomentumOptimizer } from '@tensorslim/backends';
-import { ensureDir, FLAGS, isModelPath, readEveryOf, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { ensureDir, FLAGS, isModelPath, modelDataShape, readEveryOf, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { addRobustSection, robustSection, type RobustSection } from '../robust-report.js';
 import { createProgress, progressEnabled, progressListener } from '../progress.js';
 import { addFlags, optionalOf, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
@@ -141,9 +141,9 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
   if (f.resume && !f.checkpointDir) fail(ErrorCodes.OPTION, '--resume needs --checkpoint-dir');
   const progress = createProgress(progressEnabled(f.json), f.json);
   const backend = await startBackend(f.backend, progress);
-  // an image folder is resized to a loaded model's input: load the model first
-  const loaded = f.dataset?.startsWith(FOLDER_PREFIX) && isModelPath(f.model) ? await resolveModel(f.model) : undefined;
-  const data = await resolveDataset({ ...f, ...(loaded ? { inputShape: loaded.model.inputs[0]!.shape.slice(1) as number[] } : {}) });
+  // an image folder is resized to a loaded model's input, synthetic data takes its shape and classes: load the model first
+  const loaded = isModelPath(f.model) ? await resolveModel(f.model) : undefined;
+  const data = await resolveDataset({ ...f, ...(loaded ? modelDataShape(loaded.model) : {}) });
   const source = loaded ?? (await resolveModel(f.model, data, f.seed));
   const { stepper } = resolveThreads(f.threads, backend, progress, source.model);
   const skipped = (data as { skipped?: { corrupt: string[]; notImages: string[]; emptyClasses: string[] } }).skipped;

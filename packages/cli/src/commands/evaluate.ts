@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { evaluate, evaluateOptionsSchema } from '@tensorslim/admm';
 import { ErrorCodes, fail, opt } from '@tensorslim/core';
-import { FLAGS, resolveDataset, resolveModel, startBackend } from '../context.js';
+import { FLAGS, modelDataShape, resolveDataset, resolveModel, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import { addFlags, parseFlags, withDefaults, type FlagsInput } from '../schema-flags.js';
 
@@ -38,7 +38,7 @@ export function evaluateCommand(program: Command): void {
     await startBackend(f.backend, progress);
     const source = await resolveModel(f.model);
     if (source.builtin) fail(ErrorCodes.OPTION, 'evaluate needs a saved model (model.json), not a built-in name', 'train one with tensorslim train --out DIR');
-    const data = await resolveDataset({ ...f, seed: 1 });
+    const data = await resolveDataset({ ...f, ...modelDataShape(source.model), seed: 1 });
     const ev = await evaluate(source.model, data, { batchSize: f.batch });
     const out = { model: f.model, dataset: data.name, examples: data.valSize, loss: ev.loss, accuracy: ev.accuracy };
     if (f.json) process.stdout.write(JSON.stringify(out) + '\n');
