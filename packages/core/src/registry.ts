@@ -14,8 +14,9 @@ import type { FormatPlugin, Projector, Regularizer } from './contracts.js';
 export interface PluginRegistry {
   /**
    * Adds a plugin (checked by {@link validatePlugin}) and its projector under the plugin's id,
-   * and registers its layer classes with TF.js serialization. Registering an id again keeps the
-   * first plugin (idempotent).
+   * and registers its layer classes with TF.js serialization. Registering the same plugin object
+   * again does nothing (idempotent); another plugin under an id already taken is refused with
+   * `TS_PLUGIN` (it would otherwise be silently ignored, and the first one used in its place).
    */
   register(plugin: FormatPlugin): void;
   /** Adds a projector alone (no decomposition, no layers), for ADMM; replaces one of the same id. */
@@ -44,7 +45,15 @@ export function createRegistry(): PluginRegistry {
   return {
     register(plugin) {
       validatePlugin(plugin);
-      if (plugins.has(plugin.id)) return;
+      const had = plugins.get(plugin.id);
+      if (had === plugin) return;
+      if (had) {
+        fail(
+          ErrorCodes.PLUGIN,
+          `format id "${plugin.id}" is already registered by another plugin`,
+          `give your plugin (and its layer class names) an id of its own; registered: ${[...plugins.keys()].join(', ')}`,
+        );
+      }
       plugins.set(plugin.id, plugin);
       projectors.set(plugin.id, plugin.projector);
       plugin.layers?.register();

@@ -66,12 +66,13 @@ describe('createRegistry', () => {
     expect(codeOf(() => resolvePlugin('reg-local'))).toBe('TS_UNKNOWN_FORMAT');
   });
 
-  it('two fresh registries do not share registrations; registering an id twice keeps the first', () => {
+  it('two fresh registries do not share registrations; the same plugin again is a no-op, another under its id is refused', () => {
     const a = createRegistry();
     const b = createRegistry();
     const first = fake('reg-twice');
     registerPlugin(first, a);
-    registerPlugin(fake('reg-twice'), a);
+    registerPlugin(first, a);
+    expect(codeOf(() => registerPlugin(fake('reg-twice'), a))).toBe('TS_PLUGIN');
     expect(resolvePlugin('reg-twice', a)).toBe(first);
     expect(listPlugins(a)).toHaveLength(1);
     expect(listPlugins(b)).toEqual([]);
