@@ -25,9 +25,10 @@
 // Options: --quick (CPU check: wasm, batch 16, few steps, < 60 s) --backend auto|webgpu|wasm|cpu
 //   --model resnet20|lenet5|... (not resnet20: no PyTorch section; a small model checks the script on lavapipe)
 //   --batch B --warmup W --rounds R --steps S --admm-steps K --format ID --ratio X
-//   --variants original,transposed-conv,im2col,im2col+unfused,im2col-dyT,im2col-s64,im2col+lean --extra-batches 512 --profile/--no-profile
+//   --variants original,transposed-conv,im2col,im2col+unfused,im2col+unfused-bn,im2col-dyT,im2col-s64,im2col+lean --extra-batches 512 --profile/--no-profile
 //   --python PATH (or $TENSORSLIM_PYTHON) --no-torch --out DIR --name STEM --budget-s N
 //   --dawn TOGGLE,... (webgpu package create() options) --flags KEY=VALUE,... (tf.env flags)
+//   --sections filterGrad,train,profile,layers,admm,torch (run only these; e.g. --sections train on lavapipe)
 // Output: <out>/<card-or-host>-<date>[-quick].json (written after every section, so a run cut
 // short still leaves what it measured), and a summary on stdout.
 import { spawnSync } from 'node:child_process';
@@ -87,6 +88,7 @@ const opts = {
   profile: has('profile') ? true : has('no-profile') ? false : null,
   dawn: String(arg('dawn', '')).split(',').filter(Boolean),
   flags: String(arg('flags', '')).split(',').filter(Boolean),
+  sections: arg('sections', null)?.split(',').filter(Boolean) ?? null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -170,6 +172,10 @@ function save() {
 
 /** Runs a section unless fewer than `needS` seconds of the budget are left; records time and errors. */
 async function section(name, needS, fn) {
+  if (opts.sections && !opts.sections.includes(name)) {
+    result.skipped.push({ section: name, why: `--sections ${opts.sections.join(',')}` });
+    return null;
+  }
   if (leftS() < needS) {
     result.skipped.push({ section: name, why: `time budget: ${fmt(leftS(), 0)} s left of ${opts.budgetS}, the section needs ~${needS}` });
     log(`[${name}] skipped: time budget (${fmt(leftS(), 0)} s left)`);
@@ -228,39 +234,49 @@ tucker.registerTucker(defaultRegistry);
 const format = opts.format ?? listPlugins(defaultRegistry)[0].id;
 result.format = format;
 
-const variantList = (opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col+unfused,im2col-dyT,im2col+lean' : 'original,im2col'))
+const variantList = (
+  opts.variants ?? (backendName === 'webgpu' ? 'original,transposed-conv,im2col,im2col+unfused,im2col+unfused-bn,im2col-dyT,im2col+lean' : 'original,im2col')
+)
   .split(',')
   .filter(Boolean);
 const originalFilterGrad = backendName ? tf.getKernel('Conv2DBackpropFilter', backendName)?.kernelFunc : undefined;
 const leanAtStart = backends.leanGradientsRegistered(); // selectBackend registers them on wasm and cpu
 
+const SUFFIXES = ['lean', 'unfused', 'unfused-bn', 'unfused-momentum'];
+
 /**
- * Puts a training variant in place for the active backend: `<filter gradient>[+lean][+unfused]`,
- * the filter gradient one of original (the backend's own kernels, TF.js's momentum update too),
- * transposed-conv, or im2col[-dyT][-s<N>|-x<F>] (dyT: explicit transpose of dy instead of a
- * transposed matmul; N K-splits, or F × the automatic count); `+lean` adds @tensorslim/backends'
- * lean FusedBatchNorm/Mean gradients (fewer dispatches); every variant but original runs the
- * fused momentum update on webgpu (two shaders per variable), `+unfused` TF.js's four kernels.
+ * Puts a training variant in place for the active backend: `<filter gradient>[+suffix...]`,
+ * the filter gradient one of original (the backend's own kernels, TF.js's momentum update and
+ * batch-norm gradients too), transposed-conv, or im2col[-dyT][-s<N>|-x<F>] (dyT: explicit
+ * transpose of dy instead of a transposed matmul; N K-splits, or F × the automatic count).
+ * Every variant but original runs the fused momentum update (two shaders per variable) and the
+ * fused batch-norm backward pass (four shaders per layer) on webgpu; `+unfused` runs TF.js's
+ * instead of both (the before/after), `+unfused-momentum` or `+unfused-bn` instead of one;
+ * `+lean` adds @tensorslim/backends' lean FusedBatchNorm/Mean gradients (what TF.js's
+ * batch-norm gradients become when the fused pass is off).
  */
 function useVariant(variant) {
   const [v, ...extras] = variant.split('+');
-  for (const x of extras) if (x !== 'lean' && x !== 'unfused') throw new Error(`unknown variant suffix "+${x}" (+lean, +unfused)`);
+  for (const x of extras) if (!SUFFIXES.includes(x)) throw new Error(`unknown variant suffix "+${x}" (${SUFFIXES.map((s) => `+${s}`).join(', ')})`);
   if (extras.includes('lean')) backends.registerLeanGradients();
   else if (!leanAtStart) backends.unregisterLeanGradients();
   kernels.unregisterWebgpuTrainingKernels();
   if (v === 'original') return;
-  const fusedMomentum = !extras.includes('unfused');
+  const fused = {
+    fusedMomentum: !extras.includes('unfused') && !extras.includes('unfused-momentum'),
+    fusedBatchNorm: !extras.includes('unfused') && !extras.includes('unfused-bn'),
+  };
   if (v === 'transposed-conv') {
-    kernels.registerWebgpuTrainingKernels({ backendName, filterGrad: v, fusedMomentum });
+    kernels.registerWebgpuTrainingKernels({ backendName, filterGrad: v, ...fused });
     return;
   }
-  kernels.registerWebgpuTrainingKernels({ backendName, ...im2colOptions(v), fusedMomentum });
+  kernels.registerWebgpuTrainingKernels({ backendName, ...im2colOptions(v), ...fused });
 }
 
 /** The options of an im2col variant name: im2col[-dyT][-s<N> | -x<F>] (N K-splits, or F × the automatic count). */
 function im2colOptions(v) {
   const m = /^im2col(-dyT)?(?:-s(\d+)|-x([\d.]+))?$/.exec(v);
-  if (!m) throw new Error(`unknown variant "${v}" (original, transposed-conv, im2col[-dyT][-s<N>|-x<F>], each with an optional +lean)`);
+  if (!m) throw new Error(`unknown variant "${v}" (original, transposed-conv, im2col[-dyT][-s<N>|-x<F>], each with optional +suffixes)`);
   return {
     filterGrad: 'im2col',
     product: m[1] ? 'transposeDy' : 'transposeA',

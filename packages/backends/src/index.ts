@@ -1,8 +1,9 @@
 /**
  * @tensorslim/backends — choosing the TF.js backend ({@link selectBackend}: tensorflow → webgpu →
  * wasm → cpu, with the reason for each choice) and the training kernels tensorslim registers so
- * that models train on wasm at XNNPACK speed (and the filter gradient on webgpu). It stands
- * beside `@tensorslim/core`: core defines formats without it; the CLI and benchmarks call it.
+ * that models train on wasm at XNNPACK speed (and the filter gradient, the momentum update and the
+ * batch-norm backward pass on webgpu). It stands beside `@tensorslim/core`: core defines formats
+ * without it; the CLI and benchmarks call it.
  *
  * @packageDocumentation
  */
@@ -60,6 +61,7 @@ export { normalizeRows } from './kernels/batch-norm.js';
 export * from './webgpu-kernels.js';
 export * from './webgpu-dispatches.js';
 export * from './webgpu-momentum.js';
+export * from './webgpu-batch-norm.js';
 export { startGradientEngine, InProcessEngine, WorkerEngine, type LossFn } from './parallel/engine.js';
 export { shardSizes, packedLayout, workLayout, type PackedLayout, type WorkLayout } from './parallel/layout.js';
 export { runnableSpecifier, workerLaunch, type WorkerLaunch } from './parallel/load.js';

@@ -62,7 +62,7 @@ export interface SelectBackendOptions {
   readonly threads?: number;
   /** Where the wasm binaries are (a directory prefix ending in '/'); default in Node: the package's dist directory. */
   readonly wasmPaths?: string;
-  /** Register tensorslim's training kernels: wasm's, or webgpu's filter gradient (default true). */
+  /** Register tensorslim's training kernels: wasm's, or webgpu's filter gradient, momentum update and batch-norm backward pass (default true). */
   readonly registerKernels?: boolean;
   /** On wasm and cpu, register the lean batch-norm and mean gradients ({@link registerLeanGradients}; default true). */
   readonly leanGradients?: boolean;
@@ -352,8 +352,8 @@ export function isBackendRequest(s: string): s is BackendRequest {
  * `auto` tries tensorflow → webgpu → wasm → cpu and takes the first that starts (webgpu only on
  * a GPU adapter, not a software one: {@link softwareAdapterReason}); a forced name
  * starts that one or throws `TS_BACKEND` saying why. On wasm, tensorslim's training kernels
- * ({@link WASM_TRAINING_KERNELS}) are registered; on webgpu, its filter gradient
- * (`registerWebgpuTrainingKernels`), whether webgpu was asked for or chosen by `auto`.
+ * ({@link WASM_TRAINING_KERNELS}) are registered; on webgpu, its filter gradient, fused
+ * momentum update and fused batch-norm backward pass (`registerWebgpuTrainingKernels`), whether webgpu was asked for or chosen by `auto`.
  *
  * @example
  * ```ts

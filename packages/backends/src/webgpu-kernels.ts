@@ -28,6 +28,7 @@ import { convGradGeometry, type ConvGradGeometry } from './kernels/conv-geometry
 import { conv2dBackpropFilterKernel, type Conv2DBackpropFilterAttrs } from './kernels/conv2d-backprop-filter.js';
 import { KernelScope, type CompositeBackend } from './kernels/scope.js';
 import { momentumUpdateWebgpuConfig } from './webgpu-momentum.js';
+import { batchNormGradWebgpuConfig, installFusedBatchNormLayer, uninstallFusedBatchNormLayer } from './webgpu-batch-norm.js';
 
 /** How the filter gradient is computed: im2col + split-K BatchMatMul, or one transposed Conv2D. */
 export type FilterGradMethod = 'im2col' | 'transposed-conv';
@@ -227,6 +228,12 @@ export interface WebgpuKernelOptions extends Im2colOptions {
    * per variable instead of four elementwise kernels; default true). Only for 'webgpu'.
    */
   readonly fusedMomentum?: boolean;
+  /**
+   * Also register the batch-norm backward pass in four shader programs (`TensorslimBatchNormGrad`,
+   * run by tfjs-layers' BatchNormalization in training on webgpu: `installFusedBatchNormLayer`)
+   * instead of TF.js's gradients of FusedBatchNorm and the moments (default true). Only for 'webgpu'.
+   */
+  readonly fusedBatchNorm?: boolean;
 }
 
 /** What {@link registerWebgpuTrainingKernels} put in place. */
@@ -241,6 +248,8 @@ export interface WebgpuKernelRegistration {
   readonly splitK: number | 'auto';
   /** The product form of the im2col formulation. */
   readonly product: 'transposeA' | 'transposeDy';
+  /** Whether tfjs-layers' BatchNormalization runs the fused backward pass (webgpu only). */
+  readonly fusedBatchNorm: boolean;
 }
 
 const replaced = new Map<string, { backendName: string; original: KernelConfig | undefined }>();
@@ -265,7 +274,8 @@ export function filterGradKernelConfig(opts: WebgpuKernelOptions = {}, original?
  * is kept as the fallback and restored by {@link unregisterWebgpuTrainingKernels}. Calling it
  * again with other options first restores the original. Call after importing
  * '@tensorflow/tfjs-backend-webgpu' (selectBackend('webgpu') does). On webgpu it also adds
- * `TensorslimMomentumUpdate` (what `FusedMomentumOptimizer` runs). Note: a gradient override
+ * `TensorslimMomentumUpdate` (what `FusedMomentumOptimizer` runs) and `TensorslimBatchNormGrad`
+ * (with tfjs-layers' BatchNormalization running it in training on webgpu). Note: a gradient override
  * on Conv2D would not be enough: tfjs-layers runs FusedConv2D, whose gradient calls this
  * kernel directly.
  */
@@ -278,6 +288,8 @@ export function registerWebgpuTrainingKernels(opts: WebgpuKernelOptions = {}): W
   const original = getKernel('Conv2DBackpropFilter', backendName);
   const configs = [filterGradKernelConfig({ ...opts, backendName }, original?.kernelFunc)];
   if (backendName === 'webgpu' && (opts.fusedMomentum ?? true)) configs.push(momentumUpdateWebgpuConfig);
+  const fusedBatchNorm = backendName === 'webgpu' && (opts.fusedBatchNorm ?? true);
+  if (fusedBatchNorm) configs.push(batchNormGradWebgpuConfig);
   for (const config of configs) {
     const own = getKernel(config.kernelName, backendName);
     if (own) unregisterKernel(config.kernelName, backendName);
@@ -290,7 +302,9 @@ export function registerWebgpuTrainingKernels(opts: WebgpuKernelOptions = {}): W
     filterGrad: opts.filterGrad ?? 'im2col',
     splitK: opts.splitK ?? 'auto',
     product: opts.product ?? 'transposeA',
+    fusedBatchNorm,
   };
+  if (fusedBatchNorm) installFusedBatchNormLayer();
   return current;
 }
 
@@ -301,5 +315,6 @@ export function unregisterWebgpuTrainingKernels(): void {
     if (original) registerKernel(original);
   }
   replaced.clear();
+  uninstallFusedBatchNormLayer();
   current = null;
 }

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { FlatProgram, type WebgpuRunner } from './webgpu-program.js';
 
 /** The kernel's name: inputs value, accumulation, gradient; attrs momentum, learningRate; outputs [new value, new accumulation]. */
 export const MOMENTUM_UPDATE_KERNEL = 'TensorslimMomentumUpdate';
@@ -23,39 +24,22 @@ export interface MomentumUpdateAttrs {
   readonly learningRate: number;
 }
 
-/** The part of tfjs-backend-webgpu's backend a tensorslim shader needs. */
-interface WebgpuRunner {
-  runWebGPUProgram(program: object, inputs: TensorInfo[], outputDtype: string, uniforms?: { type: string; data: number[] }[]): TensorInfo;
-}
-
 /** What each of the two programs writes. */
 type MomentumOutput = 'accumulation' | 'value';
 
-const WORKGROUP = 64;
-
-/**
- * One elementwise pass over the flattened variable (a WebGPUProgram of tfjs-backend-webgpu: the
- * backend generates the bindings, the uniforms and `get<Input>ByOutputIndex`; this supplies
- * `main`).
- */
-class MomentumProgram {
+/** One elementwise pass over the flattened variable. */
+class MomentumProgram extends FlatProgram {
   /** Its inputs, in order (a program binds only what its shader reads: the accumulation's pass does not read the value). */
   readonly variableNames: string[];
   readonly uniforms = 'momentum : f32, negLr : f32,';
-  readonly workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   readonly shaderKey: string;
 
   constructor(
     n: number,
     private readonly output: MomentumOutput,
   ) {
+    super(n);
     this.variableNames = output === 'accumulation' ? ['accumulation', 'gradient'] : ['value', 'accumulation', 'gradient'];
-    this.outputShape = [n];
-    this.dispatch = [Math.ceil(n / WORKGROUP), 1, 1];
     this.shaderKey = `tensorslimMomentum_${output}`;
   }
 

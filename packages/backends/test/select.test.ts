@@ -134,7 +134,7 @@ describe('auto', () => {
       adapter: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100' },
       limits: { maxBufferSize: 2 ** 34, maxStorageBufferBindingSize: 2 ** 31, maxComputeWorkgroupStorageSize: 32768 },
       features: ['shader-f16', 'timestamp-query'],
-      trainingKernels: ['Conv2DBackpropFilter', 'TensorslimMomentumUpdate'],
+      trainingKernels: ['Conv2DBackpropFilter', 'TensorslimMomentumUpdate', 'TensorslimBatchNormGrad'],
     });
     expect(webgpuTrainingKernelsRegistered()?.filterGrad).toBe('im2col'); // tensorslim's filter gradient, as with --backend webgpu below
     expect(dawnOptions).toEqual([['backend=vulkan']]);
@@ -177,7 +177,7 @@ describe('auto', () => {
     const forced = await selectBackend('webgpu', { importer: webgpuPackages(new LavapipeInfo()) });
     expect(forced.name).toBe('webgpu');
     expect(forced.details['software']).toBe('a fallback adapter');
-    expect(forced.details['trainingKernels']).toEqual(['Conv2DBackpropFilter', 'TensorslimMomentumUpdate']); // registered as auto registers it
+    expect(forced.details['trainingKernels']).toEqual(['Conv2DBackpropFilter', 'TensorslimMomentumUpdate', 'TensorslimBatchNormGrad']); // registered as auto registers it
     expect(webgpuTrainingKernelsRegistered()).toMatchObject({ backendName: 'webgpu', filterGrad: 'im2col' });
     expect(forced.details['adapter']).toEqual({
       vendor: 'mesa',

@@ -16,7 +16,7 @@ import {
   unregisterWebgpuTrainingKernels,
   webgpuTrainingKernelsRegistered,
 } from '../src/webgpu-kernels.js';
-import { convGradGeometry } from '../src/index.js';
+import { convGradGeometry, fusedBatchNormLayerInstalled } from '../src/index.js';
 import { relMaxDiff, values } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -230,8 +230,16 @@ describe('registration', () => {
     const [want1, want2] = grads();
     let calls = 0;
     const reg = registerWebgpuTrainingKernels({ backendName: 'cpu', splitK: 2 });
-    expect(reg).toEqual({ backendName: 'cpu', kernels: ['Conv2DBackpropFilter'], filterGrad: 'im2col', splitK: 2, product: 'transposeA' });
+    expect(reg).toEqual({
+      backendName: 'cpu',
+      kernels: ['Conv2DBackpropFilter'],
+      filterGrad: 'im2col',
+      splitK: 2,
+      product: 'transposeA',
+      fusedBatchNorm: false,
+    });
     expect(webgpuTrainingKernelsRegistered()).toEqual(reg);
+    expect(fusedBatchNormLayerInstalled()).toBe(false); // tfjs-layers' BatchNormalization is replaced only for webgpu
     const mine = tf.getKernel('Conv2DBackpropFilter', 'cpu')!;
     expect(mine.kernelFunc).not.toBe(cpuOwn);
     tf.unregisterKernel('Conv2DBackpropFilter', 'cpu');

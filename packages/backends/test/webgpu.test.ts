@@ -1,7 +1,8 @@
 /**
  * The webgpu backend, for real (Dawn through the `webgpu` package), against the cpu backend:
  * tensorslim's webgpu kernels (the Conv2DBackpropFilter formulations of webgpu-kernels.ts) and
- * one training step of a small LeNet-5 with batch norm (the gradient of every weight). Without
+ * one training step of a small LeNet-5 with batch norm and of ResNet-20 (the gradient of every
+ * weight; on webgpu with tensorslim's filter gradient and fused batch-norm backward pass). Without
  * a GPU this runs on Mesa's software Vulkan (lavapipe; .ci/run installs it). Skipped when no
  * adapter starts, except under REQUIRE_WEBGPU=1 (CI), where that is a failure.
  */
@@ -9,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { buildModel } from '@tensorslim/models';
 import { countWebgpuDispatches, FusedMomentumOptimizer, MOMENTUM_UPDATE_KERNEL, selectBackend } from '../src/index.js';
 import { registerWebgpuTrainingKernels, unregisterWebgpuTrainingKernels, type WebgpuKernelOptions } from '../src/webgpu-kernels.js';
 import { relMaxDiff, values } from './helpers.js';
@@ -169,5 +171,47 @@ describe.skipIf(!started.ok)(`webgpu agrees with cpu${skipWhy}`, () => {
     for (const [k, e] of Object.entries(errors)) expect(e, k).toBeLessThan(1e-4);
     tf.dispose([x, labels]);
     model.layers.forEach((l) => l.dispose());
+  });
+
+  it("a ResNet-20 training step's loss, gradients and batch-norm statistics match cpu's (batch 2, 32×32×3)", async () => {
+    registerWebgpuTrainingKernels(); // im2col filter gradient, fused batch-norm backward pass
+    await tf.setBackend('cpu');
+    const model = buildModel('resnet20', { seed: 1 }); // @tensorslim/models: 21 convolutions, 21 batch norms, softmax classifier
+    const n = 2;
+    const x = tf.tensor4d(values(n * 32 * 32 * 3, 17), [n, 32, 32, 3]);
+    const labels = tf.oneHot(tf.tensor1d([3, 8], 'int32'), 10);
+    const initial = model.getWeights().map((w) => tf.clone(w));
+    const step = async (backend: string) => {
+      await tf.setBackend(backend);
+      model.setWeights(initial); // the same moving statistics before each step
+      const run = () =>
+        tf.variableGrads(() => {
+          const p = model.apply(x, { training: true }) as tf.Tensor;
+          return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(tf.add(p, 1e-7))), -1))) as tf.Scalar; // cross-entropy of the softmax
+        });
+      const counted = backend === 'webgpu' ? await countWebgpuDispatches(run) : null;
+      const { value, grads } = counted?.result ?? run();
+      const out = new Map<string, Float32Array>([['loss', (await value.data()) as Float32Array]]);
+      for (const [k, g] of Object.entries(grads)) out.set(k, (await g.data()) as Float32Array);
+      for (const w of model.weights.filter((w) => /moving_(mean|variance)/.test(w.name))) out.set(w.name, (await w.read().data()) as Float32Array);
+      tf.dispose([value, grads]);
+      return { out, dispatches: counted?.dispatches ?? null };
+    };
+    const t0 = performance.now();
+    const ref = await step('cpu');
+    const t1 = performance.now();
+    const got = await step('webgpu');
+    const t2 = performance.now();
+    expect([...got.out.keys()]).toEqual([...ref.out.keys()]);
+    expect(ref.out.size).toBe(1 + 21 + 2 * 21 + 2 + 2 * 21); // loss; 21 conv kernels, γ and β of 21 batch norms, fc kernel and bias; 21 moving means and variances
+    const errors = Object.fromEntries([...ref.out].map(([k, r]) => [k, relMaxDiff(r, got.out.get(k)!)]));
+    const worst = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+    console.log(
+      `webgpu vs cpu, ResNet-20 step (batch ${n}): cpu ${((t1 - t0) / 1000).toFixed(1)} s, webgpu ${((t2 - t1) / 1000).toFixed(1)} s ` +
+        `(${got.dispatches} dispatches); largest relative errors ${JSON.stringify(worst.slice(0, 4))}`,
+    );
+    for (const [k, e] of Object.entries(errors)) expect(e, k).toBeLessThan(1e-4);
+    tf.dispose([x, labels, ...initial]);
+    model.dispose();
   });
 });
