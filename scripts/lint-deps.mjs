@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Enforces the dependency direction of ../shared/ARCHITECTURE.md:
 //   cli -> experiment, bench, early, prune, robust -> admm -> report -> surgery, io -> core -> linalg;
-//   models, plugins -> core; backends -> linalg, beside core; conformance -> core, for the plugins' tests only.
+//   models, plugins -> core; plugins -> spectra -> linalg; backends -> linalg, beside core;
+//   conformance -> core, for the plugins' tests only.
 //   - linalg (float64 numerics and the error family) imports no other @tensorslim package.
+//   - spectra (rank selection from spectra: truncation under an error budget, mode spectra of
+//     arranged tensors, EVBMF) imports only linalg.
 //   - core imports only linalg: no plugin, no admm, no backends (it defines formats without
 //     any training kernel), none of surgery, io and conformance, which build on it.
 //   - backends (backend selection, training kernels) imports only linalg, for the error family;
@@ -14,10 +17,10 @@
 //     surgery (the layer reports it prints) and io (atomic writes): admm's pipeline writes the
 //     report, so the records it reads are defined in report and admm re-exports them; report
 //     never imports admm.
-//   - a plugin and models import core and linalg (and TF.js); a plugin's tests also use
-//     conformance (and surgery), which are dev dependencies, not imports of its src. One plugin
-//     builds on another: decomp-atd imports decomp-cp (an ATD model is a CP model: CP-ALS start,
-//     ranks, reconstruction).
+//   - a plugin and models import core and linalg (and TF.js), a plugin also spectra (truncation,
+//     mode spectra, EVBMF); a plugin's tests also use conformance (and surgery), which are dev
+//     dependencies, not imports of its src. One plugin builds on another: decomp-atd imports
+//     decomp-cp (an ATD model is a CP model: CP-ALS start, ranks, reconstruction).
 //   - admm imports core, linalg, surgery (factorizeModel, plan targets), io (saving models,
 //     checkpoint files) and report; it imports no plugin and names no format.
 //   - prune (magnitude masks, the reweighted regularizer, channel surgery, and its pipelines on
@@ -44,15 +47,16 @@ const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp', 'decomp
 const allowed = {
   linalg: [],
   core: ['linalg'],
+  spectra: ['linalg'],
   backends: ['linalg'],
   surgery: ['core', 'linalg'],
   io: ['core', 'linalg'],
   conformance: ['core', 'linalg'],
-  'decomp-tt': ['core', 'linalg'],
-  'decomp-tr': ['core', 'linalg'],
-  'decomp-tucker': ['core', 'linalg'],
-  'decomp-cp': ['core', 'linalg'],
-  'decomp-atd': ['core', 'linalg', 'decomp-cp'],
+  'decomp-tt': ['core', 'linalg', 'spectra'],
+  'decomp-tr': ['core', 'linalg', 'spectra'],
+  'decomp-tucker': ['core', 'linalg', 'spectra'],
+  'decomp-cp': ['core', 'linalg', 'spectra'],
+  'decomp-atd': ['core', 'linalg', 'spectra', 'decomp-cp'],
   report: ['core', 'surgery', 'io'],
   admm: ['core', 'linalg', 'surgery', 'io', 'report'],
   models: ['core', 'linalg'],
@@ -61,7 +65,7 @@ const allowed = {
   early: ['core', 'linalg', 'surgery', 'admm', 'report'],
   experiment: ['core', 'io', 'report', 'models'],
   bench: ['core', 'linalg', 'backends', 'models', 'admm'],
-  cli: ['linalg', 'core', 'surgery', 'io', 'backends', 'report', 'admm', 'models', 'prune', 'robust', 'early', 'experiment', 'bench', ...PLUGINS],
+  cli: ['linalg', 'spectra', 'core', 'surgery', 'io', 'backends', 'report', 'admm', 'models', 'prune', 'robust', 'early', 'experiment', 'bench', ...PLUGINS],
 };
 // a branch on a format id: === 'tt', case 'tucker':, 'tr' === x
 const formatWords = /(?:===|!==|==|case)\s*['"`](?:tt|tr|tucker|cp)['"`]|['"`](?:tt|tr|tucker|cp)['"`]\s*(?:===|!==|==)/;
