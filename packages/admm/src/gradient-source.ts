@@ -3,7 +3,7 @@
  * differentiates the loss itself, on the calling thread (`tf.variableGrads`). A caller may hand it
  * a {@link GradientStepper} instead: something that computes a batch's loss and gradients on the
  * model's current weights elsewhere, e.g. split over worker threads (the command line supplies
- * @tensorslim/backends' data-parallel engine; this package never imports a backend). The loop keeps
+ * @tensorslim/parallel's data-parallel engine; this package never imports a backend). The loop keeps
  * the optimizer, weight decay and the ADMM term on the calling thread either way, so there is one
  * set of weights.
  *

@@ -3,7 +3,8 @@
  * wasm → cpu, with the reason for each choice) and the training kernels tensorslim registers so
  * that models train on wasm at XNNPACK speed (and the filter gradient, the momentum update and the
  * batch-norm backward pass on webgpu). It stands beside `@tensorslim/core`: core defines formats
- * without it; the CLI and benchmarks call it.
+ * without it; the CLI and benchmarks call it. Data-parallel training on worker threads, each with
+ * a backend chosen here, is in `@tensorslim/parallel`.
  *
  * @packageDocumentation
  */
@@ -62,7 +63,3 @@ export * from './webgpu-kernels.js';
 export * from './webgpu-dispatches.js';
 export * from './webgpu-momentum.js';
 export * from './webgpu-batch-norm.js';
-export { startGradientEngine, InProcessEngine, WorkerEngine, type LossFn } from './parallel/engine.js';
-export { shardSizes, packedLayout, workLayout, type PackedLayout, type WorkLayout } from './parallel/layout.js';
-export { runnableSpecifier, workerLaunch, type WorkerLaunch } from './parallel/load.js';
-export type { GradientEngine, GradientEngineOptions, GradientStep, LossRef, ModuleRef } from './parallel/types.js';

@@ -1,6 +1,6 @@
 /**
  * Timing training steps for the training benchmark: in process (`model.trainOnBatch`, one core), and
- * data-parallel on worker threads (@tensorslim/backends' gradient engine: each worker
+ * data-parallel on worker threads (@tensorslim/parallel's gradient engine: each worker
  * differentiates its shard, the main thread sums the gradients in worker order and applies SGD
  * momentum to its model).
  *
@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { detectOutputKind } from '@tensorslim/admm';
-import { startGradientEngine, type GradientEngine, type GradientEngineOptions } from '@tensorslim/backends';
+import { startGradientEngine, type GradientEngine, type GradientEngineOptions } from '@tensorslim/parallel';
 
 /** Random inputs and one-hot labels for a model (integer ids for int32 inputs). */
 export function syntheticBatch(model: tfl.LayersModel, batch: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
@@ -65,7 +65,7 @@ export async function timeTrainingSteps(model: tfl.LayersModel, batch: number, s
   }
 }
 
-/** Starts a gradient engine (default: @tensorslim/backends' `startGradientEngine`). */
+/** Starts a gradient engine (default: @tensorslim/parallel's `startGradientEngine`). */
 export type EngineStarter = (opts: GradientEngineOptions) => Promise<GradientEngine>;
 
 /**

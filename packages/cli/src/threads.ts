@@ -1,6 +1,6 @@
 /**
  * `--threads N`: training on several cores. The training loop (@tensorslim/admm) takes an
- * injected gradient stepper; this module supplies @tensorslim/backends' data-parallel engine
+ * injected gradient stepper; this module supplies @tensorslim/parallel's data-parallel engine
  * (worker threads, one TF.js backend each, gradients averaged in worker order, so a run is
  * bit-identical for a given thread count). One thread supplies nothing: the loop differentiates
  * in process, exactly as it always has.
@@ -13,7 +13,7 @@ import type { GradientStepper, LossSpec } from '@tensorslim/admm';
 import { opt } from '@tensorslim/core';
 import { modelSummary } from '@tensorslim/surgery';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { startGradientEngine, type GradientEngineOptions } from '@tensorslim/backends';
+import { startGradientEngine, type GradientEngineOptions } from '@tensorslim/parallel';
 import { BUILTIN_PLUGINS, loadedPluginModules } from './plugins.js';
 import type { Progress } from './progress.js';
 
@@ -33,7 +33,7 @@ export function workerPreload(): string[] {
   return [...new Set(['@tensorslim/core', '@tensorslim/models', ...BUILTIN_PLUGINS, ...loadedPluginModules()])];
 }
 
-/** Starts gradient engines (default: @tensorslim/backends' `startGradientEngine`; tests pass their own). */
+/** Starts gradient engines (default: @tensorslim/parallel's `startGradientEngine`; tests pass their own). */
 export type EngineStart = (opts: GradientEngineOptions) => ReturnType<typeof startGradientEngine>;
 
 /** What a worker stepper's workers load, and how the engine starts. */
@@ -42,7 +42,7 @@ export interface WorkerStepperOptions {
   readonly preload?: readonly string[];
   /** The module whose `makeLoss(kind, output, labelSmoothing)` builds the loss in a worker (default '@tensorslim/admm'). */
   readonly lossModule?: string;
-  /** Starts the engine (default @tensorslim/backends' `startGradientEngine`). */
+  /** Starts the engine (default @tensorslim/parallel's `startGradientEngine`). */
   readonly start?: EngineStart;
 }
 

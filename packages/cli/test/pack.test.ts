@@ -202,7 +202,7 @@ const DENSE_PARAMS = 9 * CIN * COUT + COUT;
 const DENSE_MACS = PIXELS * 9 * CIN * COUT;
 
 /** The packages packed: the plugins and what they stand on, surgery for the READMEs' factorizeModel; backends too, to check its tarball. */
-const PACKED = ['linalg', 'core', 'surgery', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
+const PACKED = ['linalg', 'spectra', 'core', 'surgery', 'backends', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
 /** Packages whose modules register something (layer classes with TF.js) when imported. */
 const SIDE_EFFECTS = new Set(['core', 'decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp']);
 const PLUGINS = ['decomp-tt', 'decomp-tr', 'decomp-tucker', 'decomp-cp'];
@@ -214,8 +214,8 @@ let trTuckerCpProject: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tensorslim-pack-'));
-  await tsc('linalg'); // core, backends and the plugins type against linalg's dist
-  await Promise.all([tsc('core'), tsc('backends')]); // the plugins and surgery type against core's dist
+  await tsc('linalg'); // spectra, core, backends and the plugins type against linalg's dist
+  await Promise.all([tsc('spectra'), tsc('core'), tsc('backends')]); // the plugins and surgery type against core's (and spectra's) dist
   await tsc('surgery');
   await Promise.all([tsc('decomp-tt'), tsc('decomp-tr'), tsc('decomp-tucker'), tsc('decomp-cp')]);
   const dest = join(work, 'tgz');
@@ -223,8 +223,16 @@ beforeAll(async () => {
   const packed = await Promise.all(PACKED.map((pkg) => pack(pkg, dest)));
   PACKED.forEach((pkg, i) => (tgz[pkg] = packed[i]!));
   [ttProject, trTuckerCpProject] = await Promise.all([
-    project(join(work, 'tt'), [tgz['linalg']!, tgz['core']!, tgz['surgery']!, tgz['decomp-tt']!]),
-    project(join(work, 'tr-tucker-cp'), [tgz['linalg']!, tgz['core']!, tgz['surgery']!, tgz['decomp-tr']!, tgz['decomp-tucker']!, tgz['decomp-cp']!]),
+    project(join(work, 'tt'), [tgz['linalg']!, tgz['spectra']!, tgz['core']!, tgz['surgery']!, tgz['decomp-tt']!]),
+    project(join(work, 'tr-tucker-cp'), [
+      tgz['linalg']!,
+      tgz['spectra']!,
+      tgz['core']!,
+      tgz['surgery']!,
+      tgz['decomp-tr']!,
+      tgz['decomp-tucker']!,
+      tgz['decomp-cp']!,
+    ]),
   ]);
 }, 240_000);
 
@@ -274,7 +282,8 @@ describe('core + surgery + decomp-tt installed alone into an empty project', () 
   it('resolves one copy of core, of linalg and of TF.js, and nothing of the workspace', () => {
     const pkgs = ['@tensorslim/core', '@tensorslim/linalg', '@tensorslim/surgery', '@tensorslim/decomp-tt', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
     for (const p of pkgs) expect(existsSync(join(dir, 'node_modules', p, 'package.json')), p).toBe(true);
-    for (const p of ['decomp-tt', 'surgery', 'core', 'linalg']) expect(existsSync(join(dir, 'node_modules', '@tensorslim', p, 'node_modules')), p).toBe(false);
+    for (const p of ['decomp-tt', 'spectra', 'surgery', 'core', 'linalg'])
+      expect(existsSync(join(dir, 'node_modules', '@tensorslim', p, 'node_modules')), p).toBe(false);
     expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'decomp-tr'))).toBe(false);
     expect(existsSync(join(dir, 'node_modules', '@tensorslim', 'backends'))).toBe(false);
   });

@@ -18,25 +18,8 @@ import {
   type Factors,
   type RankSpec,
 } from '@tensorslim/core';
-import {
-  chainProduct,
-  fixSigns,
-  frobNorm,
-  leadingColumns,
-  matmul,
-  qr,
-  rankWithin,
-  relError,
-  rotateList,
-  rotateModes,
-  sizeOf,
-  svd,
-  truncate,
-  truncatedSvd,
-  type DenseTensor,
-  type Matrix,
-  type Svd,
-} from '@tensorslim/linalg';
+import { frobNorm, matmul, qr, relError, sizeOf, svd, truncate, truncatedSvd, type DenseTensor, type Matrix, type Svd } from '@tensorslim/linalg';
+import { chainProduct, fixSigns, leadingColumns, rankWithin, rotateList, rotateModes } from '@tensorslim/spectra';
 import { resolveStaticTrRanks, splitFirstRank, TR_RANK_CONVENTION, trParamCount, validateStartMode, validateTrRanks } from './ranks.js';
 
 /** The plugin id (the `format` of every `Factors` object this package returns). */

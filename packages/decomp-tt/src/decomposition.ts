@@ -10,24 +10,8 @@
  * @module
  */
 import { assertFinite, ErrorCodes, fail, type DecomposeOptions, type Decomposition, type Factors, type RankScope, type RankSpec } from '@tensorslim/core';
-import {
-  certifiedRandomizedSvd,
-  chainProduct,
-  frobNorm,
-  identity,
-  leadingColumns,
-  matmul,
-  matrix,
-  qr,
-  rankWithin,
-  Rng,
-  scaleRows,
-  svd,
-  transpose,
-  truncatedSvd,
-  type DenseTensor,
-  type Matrix,
-} from '@tensorslim/linalg';
+import { frobNorm, identity, matmul, matrix, qr, Rng, svd, transpose, truncatedSvd, type DenseTensor, type Matrix } from '@tensorslim/linalg';
+import { certifiedRandomizedSvd, chainProduct, leadingColumns, rankWithin, scaleRows } from '@tensorslim/spectra';
 import { clampTtRanks, resolveStaticTtRanks, TT_RANK_CONVENTION, ttParamCount, validateTtRanks, validateTtShape, ttRankLadder } from './ranks.js';
 
 /** The format id of this plugin. */

@@ -10,6 +10,7 @@
  * @module
  */
 import { assertFinite, ErrorCodes, fail, type DecomposeOptions, type Decomposition, type Factors, type RankSpec, type TensorLayout } from '@tensorslim/core';
+import { sizeOf, type DenseTensor, type Rng, type SymEig } from '@tensorslim/linalg';
 import {
   arrange,
   canonical,
@@ -18,15 +19,11 @@ import {
   modeGramEig,
   modeSpectrum,
   modeTimes,
-  sizeOf,
   toBack,
   type Arranged,
-  type DenseTensor,
   type ModeBasis,
-  type Rng,
   type SvdMethod,
-  type SymEig,
-} from '@tensorslim/linalg';
+} from '@tensorslim/spectra';
 import {
   coreShape,
   modesFromOptions,

@@ -19,7 +19,8 @@ import {
   type RankStep,
   type TensorLayout,
 } from '@tensorslim/core';
-import { evbmfFromSingularValues, sizeOf } from '@tensorslim/linalg';
+import { sizeOf } from '@tensorslim/linalg';
+import { evbmfFromSingularValues } from '@tensorslim/spectra';
 
 /** Checked ranks and modes of a (partial) Tucker decomposition. */
 export interface TuckerRanks {

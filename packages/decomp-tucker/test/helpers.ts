@@ -65,20 +65,8 @@ export interface TuckerCase {
   hooi: { reconstruction: number[]; relError: number; errors: number[] };
 }
 
-/** EVBMF reference cases. */
-export interface EvbmfCase {
-  rows: number;
-  cols: number;
-  trueRank: number;
-  noise: number;
-  y: number[];
-  rank: number;
-  sigma2: number;
-  tauBar: number;
-}
-
 /** Loads tucker.json. */
-export function fixtures(): { tucker: TuckerCase[]; evbmf: EvbmfCase[]; tauBar: { alpha: number; tauBar: number }[] } {
+export function fixtures(): { tucker: TuckerCase[] } {
   const p = fileURLToPath(new URL('./fixtures/tucker.json', import.meta.url));
   return JSON.parse(readFileSync(p, 'utf8'));
 }

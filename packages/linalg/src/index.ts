@@ -3,6 +3,8 @@
  * unfold/fold/permute, GEMM, QR, a symmetric eigensolver, exact, Gram-based and randomized
  * truncated SVD, a seeded random generator and `.npy` IO, running on WebAssembly SIMD kernels
  * (written as `.wat`, assembled at build time) with plain-JavaScript twins as the fallback.
+ * Rank selection from spectra (truncation under an error budget, mode spectra, EVBMF) builds on
+ * these kernels in `@tensorslim/spectra`.
  *
  * It also holds tensorslim's error family ({@link TensorslimError} with its stable
  * {@link ErrorCodes}): linalg sits at the bottom of the dependency graph, so the numerics throw
@@ -20,7 +22,3 @@ export * from './svd.js';
 export * from './npy.js';
 export { gemm } from './gemm.js';
 export { setKernelMode, kernelMode, type KernelMode } from './heap.js';
-export * from './truncation.js';
-export * from './arranged.js';
-export * from './spectrum.js';
-export * from './evbmf.js';

@@ -5,12 +5,7 @@
  *
  * @module
  */
-import type { Matrix } from './matrix.js';
-import { matmul, matrix } from './matrix.js';
-import type { Rng } from './rng.js';
-import { randomizedSvd, truncate, type Svd } from './svd.js';
-import { ErrorCodes, fail } from './errors.js';
-import { frobNorm, type DenseTensor } from './tensor.js';
+import { ErrorCodes, fail, frobNorm, matmul, matrix, randomizedSvd, truncate, type DenseTensor, type Matrix, type Rng, type Svd } from '@tensorslim/linalg';
 
 /**
  * The smallest rank R ≥ 1 whose discarded singular values (s descending) have norm

@@ -11,12 +11,8 @@
  *
  * @module
  */
+import { ErrorCodes, fail, matrix, randomizedSvd, Rng, svd, symEig, type SymEig } from '@tensorslim/linalg';
 import { modeGram, unfolding, type Arranged } from './arranged.js';
-import { symEig, type SymEig } from './eig.js';
-import { ErrorCodes, fail } from './errors.js';
-import { matrix } from './matrix.js';
-import { Rng } from './rng.js';
-import { randomizedSvd, svd } from './svd.js';
 
 /** How the leading singular vectors of an unfolding are computed. */
 export type SvdMethod = 'auto' | 'exact' | 'randomized';

@@ -25,9 +25,9 @@ export function workerLaunch(name: string): WorkerLaunch {
   const js = new URL(`./${name}.js`, import.meta.url);
   if (existsSync(fileURLToPath(js))) return { url: js, execArgv: [] };
   const ts = new URL(`./${name}.ts`, import.meta.url);
-  const hooks = new URL('../../../../scripts/ts-register.mjs', import.meta.url); // packages/backends/src/parallel → repository root
+  const hooks = new URL('../../../scripts/ts-register.mjs', import.meta.url); // packages/parallel/src → repository root
   if (!existsSync(fileURLToPath(ts)) || !existsSync(fileURLToPath(hooks))) {
-    fail(ErrorCodes.BACKEND, `the worker module ${fileURLToPath(js)} is missing`, 'build @tensorslim/backends (npm run build)');
+    fail(ErrorCodes.BACKEND, `the worker module ${fileURLToPath(js)} is missing`, 'build @tensorslim/parallel (npm run build)');
   }
   return { url: ts, execArgv: ['--import', fileURLToPath(hooks)] };
 }

@@ -20,9 +20,7 @@
  *
  * @module
  */
-import { ErrorCodes, fail } from './errors.js';
-import { matrix, type Matrix } from './matrix.js';
-import { svd } from './svd.js';
+import { ErrorCodes, fail, matrix, svd, type Matrix } from '@tensorslim/linalg';
 
 /** What EVBMF finds. */
 export interface EvbmfResult {

@@ -11,10 +11,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
  * path) and one of its exports. With `args`, the export is a factory and the function is
  * `export(...args)`; without, the export is the function itself. A reference is data, so it
  * crosses into a worker; the worker imports the module itself (package names resolve from
- * @tensorslim/backends' place; when running from the repository's sources, to their sources).
+ * @tensorslim/parallel's place; when running from the repository's sources, to their sources).
  */
 export interface ModuleRef {
-  /** Module specifier: a package name resolvable from @tensorslim/backends, a `file:` URL or an absolute path. */
+  /** Module specifier: a package name resolvable from @tensorslim/parallel, a `file:` URL or an absolute path. */
   readonly module: string;
   /** Name of the export. */
   readonly export: string;

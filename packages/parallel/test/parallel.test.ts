@@ -7,12 +7,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { isTensorslimError } from '@tensorslim/linalg';
-import { InProcessEngine, WorkerEngine, selectBackend, shardSizes, startGradientEngine, type GradientEngine, type GradientStep } from '../src/index.js';
-import { values } from './helpers.js';
+import { isTensorslimError, Rng } from '@tensorslim/linalg';
+import { selectBackend } from '@tensorslim/backends';
+import { InProcessEngine, WorkerEngine, shardSizes, startGradientEngine, type GradientEngine, type GradientStep } from '../src/index.js';
 
 const LOSSES = new URL('./fixtures/losses.mjs', import.meta.url).href;
 const CE = { module: LOSSES, export: 'crossEntropy' };
+
+/** Seeded uniform values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
+}
 
 /** conv → (batch norm) → relu → pool → dense softmax, on 8×8×3 inputs, seeded. */
 function smallNet(withBn: boolean): tfl.LayersModel {

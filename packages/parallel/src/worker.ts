@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend } from '../select.js';
+import { selectBackend } from '@tensorslim/backends';
 import { packedLayout, typedView, type PackedLayout } from './layout.js';
 import type { InitMessage, StepMessage, WorkerMessage, WorkerReply } from './protocol.js';
 import { loadFunction } from './load.js';

@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { gram, matmul, matrix } from './matrix.js';
-import { permute, sizeOf, type DenseTensor } from './tensor.js';
+import { gram, matmul, matrix, permute, sizeOf, type DenseTensor } from '@tensorslim/linalg';
 
 /** dst[c·rows + r] = src[r·cols + c] (an r×c matrix transposed), blocked for the cache. */
 export function transposeInto(src: Float64Array, sOff: number, rows: number, cols: number, dst: Float64Array, dOff: number): void {
