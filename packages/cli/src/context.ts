@@ -155,15 +155,17 @@ export async function resolveDataset(f: DatasetFlags): Promise<DataSource> {
     ...(f.dataDir ? { dir: f.dataDir } : {}),
     ...(f.limit ? { limit: f.limit } : {}),
     ...(f.evalLimit ? { evalLimit: f.evalLimit } : {}),
-    // synthetic data takes the model's input shape and classes: a built-in's, or a loaded model's
-    // when the caller passes them (sizes: --limit / --eval-limit)
+    // synthetic data takes the model's input shape and classes: a built-in's (generated at the
+    // sizes --limit / --eval-limit), or a loaded model's when the caller passes them (generated at
+    // the default sizes, then cut by the limits: a loaded model of the default shape, [8] → 3,
+    // sees the same examples as when no shape is passed)
     ...(shapeOf
       ? {
           synthetic: {
             inputShape: shapeOf.inputShape,
             numClasses: shapeOf.numClasses,
-            ...(f.limit ? { trainSize: f.limit } : {}),
-            ...(f.evalLimit ? { testSize: f.evalLimit } : {}),
+            ...(builtin && f.limit ? { trainSize: f.limit } : {}),
+            ...(builtin && f.evalLimit ? { testSize: f.evalLimit } : {}),
           },
         }
       : {}),
