@@ -8,7 +8,18 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import { denseLayers, ErrorCodes, fail, opt, parsePlan, resolvePlugin, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
+import {
+  ErrorCodes,
+  factorizability,
+  fail,
+  kernelAndBias,
+  opt,
+  parsePlan,
+  resolvePlugin,
+  suggestPlan,
+  type CompressionPlan,
+  type DataSource,
+} from '@tensorslim/core';
 import { budgetPlan, budgetSchema, hasBudget, type BudgetPlanResult, type BudgetTarget } from '@tensorslim/surgery';
 import { loadModel } from '@tensorslim/io';
 import { trainOptionsSchema } from '@tensorslim/admm';
@@ -213,7 +224,7 @@ export interface PlanFlags extends BudgetTarget {
  *   options), else of a built-in model's default plan, else every factorizable layer in `--format`;
  * - else `--plan file.json`, or a suggestion from `--format` and `--ratio`.
  */
-export function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource): { plan: CompressionPlan; budget?: BudgetPlanResult } {
+export async function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource): Promise<{ plan: CompressionPlan; budget?: BudgetPlanResult }> {
   const filePlan = flags.plan ? readPlanFile(flags.plan) : undefined;
   if (hasBudget(flags)) {
     const target = {
@@ -222,14 +233,18 @@ export function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource): { p
     };
     const base = filePlan ?? (source.builtin ? defaultPlan(source.name, flags.format, flags.ratio) : undefined);
     if (!base) resolvePlugin(flags.format);
-    const budget = budgetPlan(source.model, { target, ...(base ? { base } : { format: flags.format }) });
+    const budget = await budgetPlan(source.model, { target, ...(base ? { base } : { format: flags.format }) });
     return { plan: budget.plan, budget };
   }
   if (filePlan) return { plan: filePlan };
   const { format, ratio } = flags;
   if (source.builtin) return { plan: defaultPlan(source.name, format, ratio) };
   const plan = suggestPlan(
-    denseLayers(source.model).map((l) => ({ name: l.name, kind: l.kind, kernelShape: l.kernel.shape })),
+    // names, kinds and kernel shapes only: no weight is read (a synchronous read fails on webgpu in Node)
+    source.model.layers.flatMap((l) => {
+      const f = factorizability(l);
+      return f.ok ? [{ name: l.name, kind: f.kind!, kernelShape: [...kernelAndBias(l).kernel.shape] }] : [];
+    }),
     format,
     ratio,
     { plugin: resolvePlugin(format) },
@@ -245,8 +260,8 @@ export function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource): { p
 }
 
 /** The plan of {@link resolvePlanAndBudget}. */
-export function resolvePlan(flags: PlanFlags, source: ModelSource): CompressionPlan {
-  return resolvePlanAndBudget(flags, source).plan;
+export async function resolvePlan(flags: PlanFlags, source: ModelSource): Promise<CompressionPlan> {
+  return (await resolvePlanAndBudget(flags, source)).plan;
 }
 
 function readPlanFile(path: string): CompressionPlan {

@@ -21,6 +21,7 @@ import { registerTt } from '@tensorslim/decomp-tt';
 import { relError } from '@tensorslim/linalg';
 import { loadDataset, syntheticDataset } from '@tensorslim/models';
 import { lastJson, runCli } from './helpers.js';
+import { resolvePlanAndBudget } from '../src/context.js';
 
 const required = process.env['REQUIRE_WEBGPU'] === '1';
 const started = await selectBackend('webgpu').then(
@@ -47,6 +48,17 @@ const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
 
 /** |a − b| / |a|. */
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), 1e-30);
+
+/**
+ * `tensorslim compress` on a small saved model and synthetic data (32 training, 16 validation
+ * examples, batch 8, lr 0.05), with `epochs` = [pretrain, ADMM, fine-tune], `--json`.
+ */
+const tinyCompressArgs = (o: { model: string; plan: string; backend: string; out: string; epochs: [number, number, number] }) => [
+  'compress',
+  ...['--model', o.model, '--dataset', 'synthetic', '--limit', '32', '--eval-limit', '16', '--plan', o.plan, '--batch', '8', '--lr', '0.05'],
+  ...['--pretrain-epochs', String(o.epochs[0]), '--admm-epochs', String(o.epochs[1]), '--finetune-epochs', String(o.epochs[2])],
+  ...['--backend', o.backend, '--out', o.out, '--json'],
+];
 
 it.skipIf(!required)('REQUIRE_WEBGPU=1: the webgpu backend starts', () => {
   expect(started.why).toBe('');
@@ -76,34 +88,7 @@ describe.skipIf(!started.ok)(`the pipeline on webgpu${skipWhy}`, () => {
     await saveModel(model, dir);
     const plan = join(dir, 'plan.json');
     writeFileSync(plan, JSON.stringify({ version: 1, layers: { fc1: { format: 'tt', outModes: [3, 4], inModes: [2, 4], ranks: { ratio: 2 } } } }));
-    const args = (backend: string, out: string) => [
-      'compress',
-      '--model',
-      join(dir, 'model.json'),
-      '--dataset',
-      'synthetic',
-      '--limit',
-      '32',
-      '--eval-limit',
-      '16',
-      '--plan',
-      plan,
-      '--batch',
-      '8',
-      '--lr',
-      '0.05',
-      '--pretrain-epochs',
-      '2',
-      '--admm-epochs',
-      '2',
-      '--finetune-epochs',
-      '1',
-      '--backend',
-      backend,
-      '--out',
-      out,
-      '--json',
-    ];
+    const args = (backend: string, out: string) => tinyCompressArgs({ model: join(dir, 'model.json'), plan, backend, out, epochs: [2, 2, 1] });
     const [outGpu, outCpu] = [tmp('gpu'), tmp('cpu')];
     const [gpu, cpu] = await Promise.all([runCli(args('webgpu', outGpu)), runCli(args('cpu', outCpu))]);
     expect(gpu.err).not.toMatch(/error/i);
@@ -136,6 +121,105 @@ describe.skipIf(!started.ok)(`the pipeline on webgpu${skipWhy}`, () => {
     expect(rel(g.admm.final.loss, ev.loss)).toBeLessThan(1e-5);
     expect(ev.accuracy).toBe(g.admm.final.accuracy);
   }, 240_000);
+
+  it('the suggested plan and the budget plan (--target-params) of a model whose weights live on the GPU are those of cpu', async () => {
+    // before: the suggested plan read every kernel (for its shape) and the budget plan read them
+    // synchronously — fine while the weights are still the CPU copies a load leaves, an error once
+    // a GPU op has written them (after training)
+    registerTt(); // the CLI's plans resolve formats in the default registry
+    const plans = async (backend: string) => {
+      await tf.setBackend(backend);
+      const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+      const model = tfl.sequential({
+        layers: [
+          tfl.layers.dense({ inputShape: [8], units: 64, activation: 'relu', name: 'fc1', kernelInitializer: init(1) }),
+          tfl.layers.dense({ units: 64, activation: 'relu', name: 'fc2', kernelInitializer: init(2) }),
+          tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out', kernelInitializer: init(3) }),
+        ],
+      });
+      for (const w of model.weights) w.write(tf.tidy(() => tf.mul(w.read(), 1))); // written by a backend op
+      const source = { model, name: 'm', builtin: false };
+      const flags = { format: 'tt', ratio: 5 };
+      const suggested = await resolvePlanAndBudget(flags, source);
+      const budget = await resolvePlanAndBudget({ ...flags, targetParams: 0.6 }, source);
+      model.dispose();
+      return { suggested, budget };
+    };
+    const c = await plans('cpu');
+    const g = await plans('webgpu');
+    await tf.setBackend('cpu');
+    expect(Object.keys(g.suggested.plan.layers)).toEqual(['fc2']);
+    expect(g.suggested).toEqual(c.suggested);
+    expect(g.budget.budget!.fractions.params).toBeLessThanOrEqual(0.6);
+    expect(g.budget).toEqual(c.budget);
+  }, 240_000);
+
+  it.each(['reweighted', 'collaborative'])(
+    'compress --method %s --backend webgpu runs end to end on a small conv model: the same pruning as on cpu',
+    async (method) => {
+      const dir = tmp(`${method}-model`);
+      const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+      const model = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [6, 6, 2], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1', kernelInitializer: init(7) }),
+          tfl.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'c2', kernelInitializer: init(8) }),
+          tfl.layers.flatten(),
+          tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out', kernelInitializer: init(9) }),
+        ],
+      });
+      await saveModel(model, dir);
+      const plan = join(dir, 'plan.json');
+      writeFileSync(plan, JSON.stringify({ version: 1, layers: { c1: { format: 'tucker', ranks: [4, 2] }, c2: { format: 'tucker', ranks: [4, 4] } } }));
+      const methodFlags = method === 'reweighted' ? ['--sparsity', '0.5', '--granularity', 'filter'] : ['--target-flops', '0.5'];
+      const args = (backend: string) => [
+        ...tinyCompressArgs({ model: join(dir, 'model.json'), plan, backend, out: tmp(`${method}-${backend}`), epochs: [1, 1, 1] }),
+        '--method',
+        method,
+        ...methodFlags,
+      ];
+      const [gpu, cpu] = await Promise.all([runCli(args('webgpu')), runCli(args('cpu'))]);
+      expect(gpu.err).not.toMatch(/error/i);
+      expect(gpu.code).toBe(0);
+      expect(cpu.code).toBe(0);
+      interface Arm {
+        arm: string;
+        final: Evaluation;
+        afterPrune: Evaluation;
+        sparsity: number;
+        params: number;
+        flops: number;
+        removed: Record<string, number>;
+      }
+      interface PruneReport {
+        dense: { evaluation: Evaluation; params: number };
+        arms: Arm[];
+        layers: { pruned: string[] };
+        allocation?: { choices: unknown };
+      }
+      const [g, c] = [lastJson<PruneReport>(gpu.out), lastJson<PruneReport>(cpu.out)];
+      expect(g.arms.map((a) => a.arm)).toEqual(method === 'reweighted' ? ['reweighted', 'magnitude'] : ['collaborative', 'direct']);
+      expect(g.layers.pruned.length).toBeGreaterThan(0);
+      // the same decisions: what was pruned, removed and kept, and the allocation
+      const shape = (r: PruneReport) => ({
+        pruned: r.layers.pruned,
+        allocation: r.allocation,
+        arms: r.arms.map((a) => [a.sparsity, a.params, a.flops, a.removed]),
+      });
+      expect(shape(g)).toEqual(shape(c));
+      expect(g.arms.some((a) => a.params < g.dense.params)).toBe(true);
+      // and the same losses up to float32 rounding in another order
+      const errors = Object.fromEntries([
+        ['dense', rel(c.dense.evaluation.loss, g.dense.evaluation.loss)],
+        ...c.arms.flatMap((a, i) => [
+          [`${a.arm} after pruning`, rel(a.afterPrune.loss, g.arms[i]!.afterPrune.loss)],
+          [`${a.arm} final`, rel(a.final.loss, g.arms[i]!.final.loss)],
+        ]),
+      ]) as Record<string, number>;
+      console.log(`compress --method ${method}, webgpu vs cpu, relative error:`, errors);
+      for (const [k, e] of Object.entries(errors)) expect(e, k).toBeLessThan(1e-4);
+    },
+    240_000,
+  );
 
   it('an ADMM slice (4 steps with the ADMM term on a conv and a dense layer, one Z/U update) matches cpu', async () => {
     const registry = createRegistry();

@@ -139,8 +139,9 @@ function sliceIsZero(t: { shape: number[]; data: ArrayLike<number> }, axis: numb
   return true;
 }
 
-function weightsOf(l: tfl.layers.Layer): { shape: number[]; data: Float32Array }[] {
-  return l.getWeights().map((w) => ({ shape: w.shape as number[], data: w.dataSync() as Float32Array }));
+/** A layer's weights as values (read without blocking: the webgpu backend cannot read synchronously in Node). */
+async function weightsOf(l: tfl.layers.Layer): Promise<{ shape: number[]; data: Float32Array }[]> {
+  return Promise.all(l.getWeights().map(async (w) => ({ shape: w.shape as number[], data: (await w.data()) as Float32Array })));
 }
 
 /**
@@ -148,15 +149,17 @@ function weightsOf(l: tfl.layers.Layer): { shape: number[]; data: Float32Array }
  * the producer (with γ = β = 0 in every BatchNormalization and activations that keep 0), or zero
  * input weights at the consumer.
  */
-export function zeroChannels(model: tfl.LayersModel, pair: PrunablePair): number[] {
+export async function zeroChannels(model: tfl.LayersModel, pair: PrunablePair): Promise<number[]> {
   const p = model.getLayer(pair.producer);
-  const [kernel, bias] = weightsOf(p);
+  const [kernel, bias] = await weightsOf(p);
   const viaLayers = pair.via.map((n) => model.getLayer(n));
   const keepsZero = [p, ...viaLayers].every((l) => !['Conv2D', 'Dense', 'Activation'].includes(l.getClassName()) || ZERO_PRESERVING.has(activationOf(l)));
-  const bnAffine = viaLayers
-    .filter((l) => l.getClassName() === 'BatchNormalization')
-    .flatMap((l) => l.trainableWeights.map((w) => ({ shape: w.shape as number[], data: w.read().dataSync() })));
-  const ck = weightsOf(model.getLayer(pair.consumer))[0]!;
+  const bnAffine = await Promise.all(
+    viaLayers
+      .filter((l) => l.getClassName() === 'BatchNormalization')
+      .flatMap((l) => l.trainableWeights.map(async (w) => ({ shape: w.shape as number[], data: await w.read().data() }))),
+  );
+  const ck = (await weightsOf(model.getLayer(pair.consumer)))[0]!;
   const out: number[] = [];
   for (let c = 0; c < pair.channels; c++) {
     const filterZero = keepsZero && sliceIsZero(kernel!, -1, (j) => j === c) && (!bias || bias.data[c] === 0) && bnAffine.every((w) => w.data[c] === 0);
@@ -188,7 +191,7 @@ export async function removeChannels(
 ): Promise<{ model: tfl.LayersModel; removed: RemovedChannels[] }> {
   const { pairs } = prunablePairs(model);
   const byProducer = new Map(pairs.map((p) => [p.producer, p]));
-  const plan = removals ?? Object.fromEntries(pairs.map((p) => [p.producer, zeroChannels(model, p)]));
+  const plan = removals ?? Object.fromEntries(await Promise.all(pairs.map(async (p) => [p.producer, await zeroChannels(model, p)] as const)));
   const keepOut = new Map<string, number[]>(); // layer → kept output channels (producers and the BN between)
   const keepIn = new Map<string, number[]>(); // consumer → kept input rows
   const removed: RemovedChannels[] = [];
@@ -234,7 +237,7 @@ export async function removeChannels(
       }),
     );
     // fresh tensors from the values: the wasm backend mis-tracks variables assigned from gather outputs
-    const fresh = sliced.map((t) => tf.tensor(t.dataSync(), t.shape, 'float32'));
+    const fresh = await Promise.all(sliced.map(async (t) => tf.tensor(await t.data(), t.shape, 'float32')));
     tf.dispose(sliced);
     layer.setWeights(fresh);
     tf.dispose(fresh);

@@ -84,8 +84,8 @@ export interface AllocateOptions {
   readonly pruneLadder?: readonly number[];
   /** Rank rungs (default [1, 0.5, 0.25, 0.125]); [1] disables decomposition. */
   readonly rankLadder?: readonly number[];
-  /** Loss of the model with one layer at a setting and the others dense (the sensitivity). */
-  readonly loss: (layer: string, choice: CollabChoice) => number;
+  /** Loss of the model with one layer at a setting and the others dense (the sensitivity); may be async (a backend read). */
+  readonly loss: (layer: string, choice: CollabChoice) => number | Promise<number>;
 }
 
 /** The optimizer's answer. */
@@ -133,7 +133,7 @@ export function collaborativeFlops(layers: readonly CollabLayer[], choices: Read
  * greedy multi-step heuristic of the module comment. `TS_OPTION` when the ladders cannot reach
  * the budget.
  */
-export function allocateCollaborative(layers: readonly CollabLayer[], o: AllocateOptions): Allocation {
+export async function allocateCollaborative(layers: readonly CollabLayer[], o: AllocateOptions): Promise<Allocation> {
   if (!(o.targetFlops > 0 && o.targetFlops <= 1)) fail(ErrorCodes.OPTION, `target FLOPs ${o.targetFlops} must be a fraction with 0 < F ≤ 1`);
   const P = o.pruneLadder ?? [0, 0.25, 0.5, 0.75];
   const Q = o.rankLadder ?? [1, 0.5, 0.25, 0.125];
@@ -142,9 +142,9 @@ export function allocateCollaborative(layers: readonly CollabLayer[], o: Allocat
   const choiceOf = (i: [number, number]): CollabChoice => ({ prune: P[i[0]]!, rank: Q[i[1]]! });
   const choices = () => Object.fromEntries(planned.map((l) => [l.name, choiceOf(at[l.name]!)]));
   const cache = new Map<string, number>();
-  const lossAt = (name: string, i: [number, number]) => {
+  const lossAt = async (name: string, i: [number, number]) => {
     const key = `${name}:${i.join(',')}`;
-    if (!cache.has(key)) cache.set(key, o.loss(name, choiceOf(i)));
+    if (!cache.has(key)) cache.set(key, await o.loss(name, choiceOf(i)));
     return cache.get(key)!;
   };
   const dense = collaborativeFlops(layers, {});
@@ -162,7 +162,7 @@ export function allocateCollaborative(layers: readonly CollabLayer[], o: Allocat
         const f = collaborativeFlops(layers, { ...choices(), [l.name]: choiceOf(next) });
         const saved = flops - f;
         if (saved <= 0) continue;
-        const score = Math.max(lossAt(l.name, next) - lossAt(l.name, cur), 0) / saved;
+        const score = Math.max((await lossAt(l.name, next)) - (await lossAt(l.name, cur)), 0) / saved;
         if (!best || score < best.score) best = { name: l.name, next, score, flops: f };
       }
     }

@@ -44,6 +44,8 @@ import {
   makeOptimizer,
   trainDense,
   trainLoop,
+  readFloat64,
+  readScalars,
   type Evaluation,
 } from '@tensorslim/admm';
 import { prunablePairs, removeChannels, type PrunablePair } from './channel-surgery.js';
@@ -78,6 +80,8 @@ export interface PruneTraining {
   readonly registry?: PluginRegistry;
   /** Where to save each arm's model (`<dir>/<arm>/`); a temporary directory otherwise (sizes only). */
   readonly outDir?: string;
+  /** Steps between reads of the training loss in every training phase (default 1; see admm's `trainLoop`; the CLI uses 16 on webgpu). */
+  readonly readEvery?: number;
 }
 
 /** One arm's outcome. */
@@ -133,8 +137,9 @@ function kernelVar(model: tfl.LayersModel, name: string): LayerVariable {
   return model.getLayer(name).weights[0]!;
 }
 
-function read(v: LayerVariable): DenseTensor {
-  return { shape: v.shape as number[], data: Float64Array.from(v.read().dataSync()) };
+/** A variable's values as float64 (read without blocking: the webgpu backend cannot read synchronously in Node). */
+async function read(v: LayerVariable): Promise<DenseTensor> {
+  return { shape: v.shape as number[], data: await readFloat64(v.read()) };
 }
 
 /** Masks held during fine-tuning: variable → 0/1 tensor of its shape. */
@@ -187,7 +192,16 @@ async function fineTuneMasked(model: tfl.LayersModel, data: DataSource, masks: M
   };
   const optimizer = makeOptimizer(options);
   try {
-    await trainLoop({ phase: 'finetune', model, data, options, optimizer, evaluateEachEpoch: false, afterUpdate: () => applyMasks(masks) });
+    await trainLoop({
+      phase: 'finetune',
+      model,
+      data,
+      options,
+      optimizer,
+      evaluateEachEpoch: false,
+      afterUpdate: () => applyMasks(masks),
+      ...(t.readEvery ? { readEvery: t.readEvery } : {}),
+    });
   } finally {
     disposeOptimizer(optimizer);
   }
@@ -282,9 +296,10 @@ async function pruneArm(
   t: PruneTraining & { registry: PluginRegistry },
   t0: number,
 ): Promise<PruneArm> {
-  const masks = pruneMasks(model, Object.fromEntries(kernels.map((n) => [n, maskOf(read(kernelVar(model, n)))])), pairs);
+  const read0 = await Promise.all(kernels.map(async (n) => [n, maskOf(await read(kernelVar(model, n)))] as const));
+  const masks = pruneMasks(model, Object.fromEntries(read0), pairs);
   applyMasks(masks);
-  const zeros = kernels.map((n) => read(kernelVar(model, n)));
+  const zeros = await Promise.all(kernels.map((n) => read(kernelVar(model, n))));
   const sparsity = zeros.reduce((a, k) => a + sparsityOf(k) * k.data.length, 0) / zeros.reduce((a, k) => a + k.data.length, 0);
   const afterPrune = await evaluate(model, data);
   await fineTuneMasked(model, data, masks, t);
@@ -316,7 +331,7 @@ export async function runReweighted(model: tfl.LayersModel, data: DataSource, o:
     );
   const dense = await denseRow(model, data, t);
   const baseline = await cloneModel(model);
-  const train = { epochs: o.trainEpochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed };
+  const train = { epochs: o.trainEpochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, ...(o.readEvery ? { readEvery: o.readEvery } : {}) };
   const maskOf = (w: DenseTensor) => magnitudeMask(w, o.sparsity, o.granularity);
 
   let t0 = performance.now();
@@ -407,12 +422,19 @@ export async function runCollaborative(model: tfl.LayersModel, data: DataSource,
   // sensitivities: the loss on a few training batches with one layer at a setting
   const probe = [...take(data.trainBatches(o.batchSize, { epoch: 0, seed: o.seed + 101 }), o.probeBatches ?? 4)];
   const lossFn = makeLoss('crossentropy', detectOutputKind(model), 0);
-  const probeLoss = () =>
-    probe.reduce((a, b) => a + tf.tidy(() => lossFn(b.ys, model.apply(b.xs, { training: false }) as tf.Tensor).dataSync()[0]!), 0) / probe.length;
-  const loss = (name: string, c: CollabChoice) => {
+  // the probe batches' losses, read together without blocking, averaged in float64 in batch order
+  const probeLoss = async () => {
+    const losses = tf.tidy(() => probe.map((b) => lossFn(b.ys, model.apply(b.xs, { training: false }) as tf.Tensor)));
+    try {
+      return (await readScalars(losses)).reduce((a, x) => a + x, 0) / probe.length;
+    } finally {
+      tf.dispose(losses);
+    }
+  };
+  const loss = async (name: string, c: CollabChoice) => {
     const l = layers.find((x) => x.name === name)!;
     const v = kernelVar(model, name);
-    const w = read(v);
+    const w = await read(v);
     const cout = l.cout - Math.round(c.prune * l.cout);
     const target = {
       name,
@@ -430,12 +452,12 @@ export async function runCollaborative(model: tfl.LayersModel, data: DataSource,
     if (c.rank < 1) z = lowRank.project(z, target);
     const saved = v.read().clone();
     v.write(tf.tensor(Float32Array.from(z.data), [...w.shape]));
-    const value = probeLoss();
+    const value = await probeLoss();
     v.write(saved);
     saved.dispose();
     return value;
   };
-  const allocation = allocateCollaborative(layers, {
+  const allocation = await allocateCollaborative(layers, {
     targetFlops: o.targetFlops,
     loss,
     ...(o.pruneLadder ? { pruneLadder: o.pruneLadder } : {}),
@@ -459,6 +481,7 @@ export async function runCollaborative(model: tfl.LayersModel, data: DataSource,
         rho: o.rho ?? 1e-3,
         updateEvery: o.updateEvery,
         container: registry,
+        ...(o.readEvery ? { readEvery: o.readEvery } : {}),
       });
       solver.dispose();
     }
@@ -491,7 +514,7 @@ async function collabArm(
   const kernels: Record<string, DenseTensor> = {};
   for (const [name, e] of Object.entries(plan.layers)) {
     const v = kernelVar(model, name);
-    const w = read(v);
+    const w = await read(v);
     const target = {
       name,
       format: e.format,
@@ -512,7 +535,7 @@ async function collabArm(
   const masks = pruneMasks(model, kernels, pairs);
   applyMasks(masks);
   tf.dispose(masks.map((m) => m.mask));
-  const zeros = Object.keys(kernels).map((n) => read(kernelVar(model, n)));
+  const zeros = await Promise.all(Object.keys(kernels).map((n) => read(kernelVar(model, n))));
   const sparsity = zeros.length ? zeros.reduce((s, k) => s + sparsityOf(k) * k.data.length, 0) / zeros.reduce((s, k) => s + k.data.length, 0) : 0;
   const { model: small, removed } = await removeChannels(model);
   const lowRankPlan: Record<string, LayerPlan> = {};
@@ -524,7 +547,13 @@ async function collabArm(
   }
   const final0 = Object.keys(lowRankPlan).length ? (await factorizeModel(small, { version: 1, layers: lowRankPlan }, { container: t.registry })).model : small;
   const afterPrune = await evaluate(final0, data);
-  await fineTune(final0, data, { epochs: t.finetuneEpochs, lr: t.finetuneLr, batchSize: t.batchSize, seed: t.seed });
+  await fineTune(final0, data, {
+    epochs: t.finetuneEpochs,
+    lr: t.finetuneLr,
+    batchSize: t.batchSize,
+    seed: t.seed,
+    ...(t.readEvery ? { readEvery: t.readEvery } : {}),
+  });
   const result = await armResult(arm, final0, data, { afterPrune, sparsity, removed }, t, t0);
   if (final0 !== small) final0.dispose();
   small.dispose();

@@ -54,8 +54,8 @@ describe('channel surgery', () => {
     // fc1: units 3..62 zero at the producer
     zeroOut(m, 'fc1', 0, -1, (u) => u >= 3 && u < 63);
     zeroOut(m, 'fc1', 1, 0, (u) => u >= 3 && u < 63);
-    expect(zeroChannels(m, pairs[0]!)).toEqual([1, 4]);
-    expect(zeroChannels(m, pairs[1]!)).toEqual([0, 7, 15]);
+    expect(await zeroChannels(m, pairs[0]!)).toEqual([1, 4]);
+    expect(await zeroChannels(m, pairs[1]!)).toEqual([0, 7, 15]);
     const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 5);
     const before = m.predict(x) as tf.Tensor;
     const { model: small, removed } = await removeChannels(m);

@@ -44,7 +44,7 @@ describe('collaborative compression', () => {
     expect(() => p.project(w, { ...target, options: { pruned: 12 } })).toThrow(/0 ≤ pruned < 12/);
   });
 
-  it('the plan optimizer meets the FLOP budget, counting the consumer, and spends it on the less sensitive layer', () => {
+  it('the plan optimizer meets the FLOP budget, counting the consumer, and spends it on the less sensitive layer', async () => {
     const layers: CollabLayer[] = [
       { name: 'a', k2: 9, cin: 8, cout: 16, inPixels: 64, outPixels: 64, prunable: true, planned: true },
       { name: 'b', k2: 9, cin: 16, cout: 16, inPixels: 64, outPixels: 64, readsFrom: 'a', prunable: true, planned: true },
@@ -56,15 +56,15 @@ describe('collaborative compression', () => {
     expect(collaborativeFlops(layers, { a: { prune: 0.5, rank: 1 } })).toBe(64 * 9 * 8 * 8 + 64 * 9 * 8 * 16 + 1024 * 10);
     // a is 100× more sensitive than b
     const loss = (name: string, c: { prune: number; rank: number }) => (name === 'a' ? 100 : 1) * (c.prune + (1 - c.rank));
-    const r = allocateCollaborative(layers, { targetFlops: 0.5, loss });
+    const r = await allocateCollaborative(layers, { targetFlops: 0.5, loss });
     expect(r.flops).toBeLessThanOrEqual(0.5 * dense);
     expect(r.flops).toBe(collaborativeFlops(layers, r.choices));
     expect(r.choices['b']!.prune + (1 - r.choices['b']!.rank)).toBeGreaterThan(r.choices['a']!.prune + (1 - r.choices['a']!.rank));
     expect(r.layers['b']!.kept + r.layers['b']!.pruned).toBe(16);
     // pruning only, or rank only: the other ladder held
-    const onlyPrune = allocateCollaborative(layers, { targetFlops: 0.5, loss, rankLadder: [1] });
+    const onlyPrune = await allocateCollaborative(layers, { targetFlops: 0.5, loss, rankLadder: [1] });
     expect(Object.values(onlyPrune.choices).every((c) => c.rank === 1)).toBe(true);
     expect(onlyPrune.flops).toBeLessThanOrEqual(0.5 * dense);
-    expect(() => allocateCollaborative(layers, { targetFlops: 0.01, loss })).toThrow(/cannot be reached/);
+    await expect(allocateCollaborative(layers, { targetFlops: 0.01, loss })).rejects.toThrow(/cannot be reached/);
   });
 });

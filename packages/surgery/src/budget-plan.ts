@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   defaultRegistry,
   denseLayerInfo,
+  readLayerValues,
   factorizability,
   resolveLayerTarget,
   resolvePlugin,
@@ -88,7 +89,7 @@ export interface BudgetPlanResult {
  * `TS_RANK` when the budget is out of reach even at the smallest ranks (the message says how far
  * it gets).
  */
-export function budgetPlan(model: tfl.LayersModel, opts: BudgetPlanOptions): BudgetPlanResult {
+export async function budgetPlan(model: tfl.LayersModel, opts: BudgetPlanOptions): Promise<BudgetPlanResult> {
   if (!hasBudget(opts.target)) fail(ErrorCodes.OPTION, 'a budget needs targetParams or targetFlops', 'e.g. --target-params 0.5');
   const container = opts.container ?? defaultRegistry;
   const summary = modelSummary(model);
@@ -112,7 +113,7 @@ export function budgetPlan(model: tfl.LayersModel, opts: BudgetPlanOptions): Bud
   const meta = new Map<string, { entry: LayerPlan; outModes: number[]; inModes: number[]; norm2: number }>();
   for (const [layer, entry] of entries) {
     const plugin = resolvePlugin(entry.format, container);
-    const info = denseLayerInfo(layer);
+    const info = denseLayerInfo(layer, undefined, await readLayerValues(layer));
     const target = resolveLayerTarget(info.name, entry, info.kind, info.kernel.shape, plugin.preferredModes?.(info.kind, info.kernel.shape));
     const tensor = tensorize(info.kernel, target.layout);
     const dopts = { ...target.options, layout: target.layout };

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainDense } from '@tensorslim/admm';
 import { runCollaborative, runReweighted, type PruneReport } from '@tensorslim/prune';
-import { ensureDir, isModelPath, modelDataShape, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
+import { ensureDir, isModelPath, modelDataShape, readEveryOf, resolveDataset, resolveModel, resolvePlan, startBackend } from '../context.js';
 import { createProgress, progressEnabled } from '../progress.js';
 import type { compressFlagsSchema } from './compress.js';
 import { PRETRAIN_EPOCHS_BUILTIN } from './compress.js';
@@ -46,14 +46,22 @@ export const COLLABORATIVE_FLOPS = 0.5;
 /** Runs a pruning method with the flags of `compress`; writes report.json and report.md to --out. */
 export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): Promise<PruneReport> {
   const progress = createProgress(progressEnabled(f.json), f.json);
-  await startBackend(f.backend, progress);
+  const backend = await startBackend(f.backend, progress);
   const loaded = isModelPath(f.model) ? await resolveModel(f.model) : undefined;
   const data = await resolveDataset({ ...f, ...(loaded ? modelDataShape(loaded.model) : {}) });
   const source = loaded ?? (await resolveModel(f.model, data, f.seed));
   // the planned layers are the candidates; the budget is this method's own (not a low-rank allocation)
-  const layers = Object.keys(resolvePlan({ ...f, targetParams: undefined, targetFlops: undefined }, source).layers);
+  const layers = Object.keys((await resolvePlan({ ...f, targetParams: undefined, targetFlops: undefined }, source)).layers);
   const pretrain = f.pretrainEpochs ?? (source.builtin ? PRETRAIN_EPOCHS_BUILTIN : 0);
-  if (pretrain > 0) await trainDense(source.model, data, { epochs: pretrain, lr: f.lr, batchSize: f.batch, seed: f.seed, momentum: f.momentum });
+  if (pretrain > 0)
+    await trainDense(source.model, data, {
+      epochs: pretrain,
+      lr: f.lr,
+      batchSize: f.batch,
+      seed: f.seed,
+      momentum: f.momentum,
+      readEvery: readEveryOf(backend),
+    });
   ensureDir(f.out);
   const training = {
     trainEpochs: f.admmEpochs,
@@ -63,6 +71,7 @@ export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): P
     batchSize: f.batch,
     seed: f.seed,
     updateEvery: f.updateEvery,
+    readEvery: readEveryOf(backend),
     layers,
     ...(f.out ? { outDir: f.out } : {}),
   };

@@ -153,7 +153,7 @@ export async function runCompress(flags: CompressFlags): Promise<CompressReport>
         `${skipped.notImages.length} non-image file(s), ${skipped.emptyClasses.length} empty class(es)`,
     );
   }
-  const lowRank = resolvePlan(f, source);
+  const lowRank = await resolvePlan(f, source);
   // ATMC: the Z-step projects onto sparsity ∩ low rank ∩ k-bit grid (formats atmc-<format>)
   const plan = f.quantize !== undefined || f.sparsity ? registerAtmc(lowRank, { sparsity: f.sparsity, bits: f.quantize }, defaultRegistry) : lowRank;
   const settings = compressSettings(f, source.builtin);

@@ -60,7 +60,7 @@ export async function runFactorize(flags: FactorizeFlags): Promise<FactorizeSumm
   const progress = createProgress(progressEnabled(f.json), f.json);
   await startBackend(f.backend, progress);
   const source = await resolveModel(f.model);
-  const { plan, budget } = resolvePlanAndBudget(f, source);
+  const { plan, budget } = await resolvePlanAndBudget(f, source);
   const { model, layers } = await factorizeModel(source.model, plan);
   const cost = (m: typeof model): ModelCost => {
     const s = modelSummary(m);

@@ -41,7 +41,7 @@ export async function runInspect(flags: InspectFlags): Promise<{ summary: ModelS
   // an unknown --format is an error, as in factorize and compress
   if (flags.format !== undefined) resolvePlugin(f.format);
   try {
-    const { plan, budget } = resolvePlanAndBudget(f, source);
+    const { plan, budget } = await resolvePlanAndBudget(f, source);
     return { summary, plan, ...(budget ? { budget } : {}) };
   } catch (e) {
     // a model with no layer big enough to compress by default has no suggested plan; the summary still stands

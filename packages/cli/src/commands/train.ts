@@ -59,7 +59,7 @@ export type TrainFlags = FlagsInput<typeof trainFlagsSchema>;
 /** `train --decompose-at-epoch K`: dense training and early decomposition from the same initial weights, with one report. */
 async function trainEarly(f: z.output<typeof trainFlagsSchema>, data: DataSource, progress: Progress): Promise<void> {
   const source = await resolveModel(f.model, data, f.seed);
-  const plan = resolvePlan(f, source);
+  const plan = await resolvePlan(f, source);
   const training = trainingAttack(f);
   let first: tfl.LayersModel | null = source.model;
   const r = await compareEarlyDecomposition(

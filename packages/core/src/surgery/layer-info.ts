@@ -135,6 +135,8 @@ export function denseLayerInfo(layer: tfl.layers.Layer, inputShape?: readonly nu
 /**
  * The Conv2D and Dense layers of a model that can be factorized, in model order, with their
  * kernel/bias as float64 tensors, Keras config and input/output shapes without the batch.
+ * The weights are read synchronously, which webgpu in Node cannot once a GPU op has written
+ * them: there, call {@link denseLayerInfo} with {@link readLayerValues} per layer.
  */
 export function denseLayers(model: tfl.LayersModel): DenseLayerInfo[] {
   return model.layers.filter((l) => factorizability(l).ok).map((l) => denseLayerInfo(l));
