@@ -8,18 +8,7 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
-import {
-  ErrorCodes,
-  factorizability,
-  fail,
-  kernelAndBias,
-  opt,
-  parsePlan,
-  resolvePlugin,
-  suggestPlan,
-  type CompressionPlan,
-  type DataSource,
-} from '@tensorslim/core';
+import { ErrorCodes, fail, opt, parsePlan, plannableLayers, resolvePlugin, suggestPlan, type CompressionPlan, type DataSource } from '@tensorslim/core';
 import { budgetPlan, budgetSchema, hasBudget, type BudgetPlanResult, type BudgetTarget } from '@tensorslim/surgery';
 import { loadModel } from '@tensorslim/io';
 import { trainOptionsSchema } from '@tensorslim/admm';
@@ -239,16 +228,7 @@ export async function resolvePlanAndBudget(flags: PlanFlags, source: ModelSource
   if (filePlan) return { plan: filePlan };
   const { format, ratio } = flags;
   if (source.builtin) return { plan: defaultPlan(source.name, format, ratio) };
-  const plan = suggestPlan(
-    // names, kinds and kernel shapes only: no weight is read (a synchronous read fails on webgpu in Node)
-    source.model.layers.flatMap((l) => {
-      const f = factorizability(l);
-      return f.ok ? [{ name: l.name, kind: f.kind!, kernelShape: [...kernelAndBias(l).kernel.shape] }] : [];
-    }),
-    format,
-    ratio,
-    { plugin: resolvePlugin(format) },
-  );
+  const plan = suggestPlan(plannableLayers(source.model), format, ratio, { plugin: resolvePlugin(format) });
   if (Object.keys(plan.layers).length === 0) {
     fail(
       ErrorCodes.PLAN,

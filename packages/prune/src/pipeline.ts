@@ -142,6 +142,9 @@ async function read(v: LayerVariable): Promise<DenseTensor> {
   return { shape: v.shape as number[], data: await readFloat64(v.read()) };
 }
 
+/** `{ readEvery }` for a training call when `t` sets it (training's own default, 1, otherwise). */
+const readsOf = (t: Pick<PruneTraining, 'readEvery'>) => (t.readEvery ? { readEvery: t.readEvery } : {});
+
 /** Masks held during fine-tuning: variable → 0/1 tensor of its shape. */
 type Masks = { variable: LayerVariable; mask: tf.Tensor }[];
 
@@ -200,7 +203,7 @@ async function fineTuneMasked(model: tfl.LayersModel, data: DataSource, masks: M
       optimizer,
       evaluateEachEpoch: false,
       afterUpdate: () => applyMasks(masks),
-      ...(t.readEvery ? { readEvery: t.readEvery } : {}),
+      ...readsOf(t),
     });
   } finally {
     disposeOptimizer(optimizer);
@@ -296,8 +299,8 @@ async function pruneArm(
   t: PruneTraining & { registry: PluginRegistry },
   t0: number,
 ): Promise<PruneArm> {
-  const read0 = await Promise.all(kernels.map(async (n) => [n, maskOf(await read(kernelVar(model, n)))] as const));
-  const masks = pruneMasks(model, Object.fromEntries(read0), pairs);
+  const kernelMasks = await Promise.all(kernels.map(async (n) => [n, maskOf(await read(kernelVar(model, n)))] as const));
+  const masks = pruneMasks(model, Object.fromEntries(kernelMasks), pairs);
   applyMasks(masks);
   const zeros = await Promise.all(kernels.map((n) => read(kernelVar(model, n))));
   const sparsity = zeros.reduce((a, k) => a + sparsityOf(k) * k.data.length, 0) / zeros.reduce((a, k) => a + k.data.length, 0);
@@ -331,7 +334,7 @@ export async function runReweighted(model: tfl.LayersModel, data: DataSource, o:
     );
   const dense = await denseRow(model, data, t);
   const baseline = await cloneModel(model);
-  const train = { epochs: o.trainEpochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, ...(o.readEvery ? { readEvery: o.readEvery } : {}) };
+  const train = { epochs: o.trainEpochs, lr: o.lr, batchSize: o.batchSize, seed: o.seed, ...readsOf(o) };
   const maskOf = (w: DenseTensor) => magnitudeMask(w, o.sparsity, o.granularity);
 
   let t0 = performance.now();
@@ -431,10 +434,12 @@ export async function runCollaborative(model: tfl.LayersModel, data: DataSource,
       tf.dispose(losses);
     }
   };
+  const kernelValues = new Map<string, Promise<DenseTensor>>(); // each kernel read once: the allocation restores it after every probe
   const loss = async (name: string, c: CollabChoice) => {
     const l = layers.find((x) => x.name === name)!;
     const v = kernelVar(model, name);
-    const w = await read(v);
+    if (!kernelValues.has(name)) kernelValues.set(name, read(v));
+    const w = await kernelValues.get(name)!;
     const cout = l.cout - Math.round(c.prune * l.cout);
     const target = {
       name,
@@ -481,7 +486,7 @@ export async function runCollaborative(model: tfl.LayersModel, data: DataSource,
         rho: o.rho ?? 1e-3,
         updateEvery: o.updateEvery,
         container: registry,
-        ...(o.readEvery ? { readEvery: o.readEvery } : {}),
+        ...readsOf(o),
       });
       solver.dispose();
     }
@@ -552,7 +557,7 @@ async function collabArm(
     lr: t.finetuneLr,
     batchSize: t.batchSize,
     seed: t.seed,
-    ...(t.readEvery ? { readEvery: t.readEvery } : {}),
+    ...readsOf(t),
   });
   const result = await armResult(arm, final0, data, { afterPrune, sparsity, removed }, t, t0);
   if (final0 !== small) final0.dispose();

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -7,6 +7,7 @@ import {
   FactorizedDense,
   createRegistry,
   denseLayers,
+  plannableLayers,
   isTensorslimError,
   layoutDims,
   registerPlugin,
@@ -268,6 +269,22 @@ describe('denseLayers and modelSummary', () => {
     expect(c2.outputShape).toEqual([3, 3, 6]);
     expect(c2.config.strides).toEqual([2, 2]);
     expect(infos[3]!.config.activation).toBe('softmax');
+    m.dispose();
+  });
+
+  it('plannableLayers lists the same layers, kinds and kernel shapes without reading a weight', () => {
+    const m = seqModel();
+    const reads = m.weights.flatMap((w) => [vi.spyOn(w.read(), 'dataSync'), vi.spyOn(w.read(), 'data'), vi.spyOn(w.read(), 'arraySync')]);
+    const listed = plannableLayers(m);
+    expect(reads.reduce((n, r) => n + r.mock.calls.length, 0)).toBe(0);
+    reads.forEach((r) => r.mockRestore());
+    expect(listed).toEqual([
+      { name: 'c1', kind: 'conv2d', kernelShape: m.getLayer('c1').getWeights()[0]!.shape },
+      { name: 'c2', kind: 'conv2d', kernelShape: [3, 3, 4, 6] },
+      { name: 'fc1', kind: 'dense', kernelShape: m.getLayer('fc1').getWeights()[0]!.shape },
+      { name: 'fc2', kind: 'dense', kernelShape: m.getLayer('fc2').getWeights()[0]!.shape },
+    ]);
+    expect(listed).toEqual(denseLayers(m).map((i) => ({ name: i.name, kind: i.kind, kernelShape: i.kernel.shape })));
     m.dispose();
   });
 

@@ -46,7 +46,8 @@ export const COLLABORATIVE_FLOPS = 0.5;
 /** Runs a pruning method with the flags of `compress`; writes report.json and report.md to --out. */
 export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): Promise<PruneReport> {
   const progress = createProgress(progressEnabled(f.json), f.json);
-  const backend = await startBackend(f.backend, progress);
+  // losses read every N steps on webgpu (LOSS_READ_EVERY), in pretraining and in every phase of the method
+  const readEvery = readEveryOf(await startBackend(f.backend, progress));
   const loaded = isModelPath(f.model) ? await resolveModel(f.model) : undefined;
   const data = await resolveDataset({ ...f, ...(loaded ? modelDataShape(loaded.model) : {}) });
   const source = loaded ?? (await resolveModel(f.model, data, f.seed));
@@ -60,7 +61,7 @@ export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): P
       batchSize: f.batch,
       seed: f.seed,
       momentum: f.momentum,
-      readEvery: readEveryOf(backend),
+      readEvery,
     });
   ensureDir(f.out);
   const training = {
@@ -71,7 +72,7 @@ export async function runPruneMethod(f: z.output<typeof compressFlagsSchema>): P
     batchSize: f.batch,
     seed: f.seed,
     updateEvery: f.updateEvery,
-    readEvery: readEveryOf(backend),
+    readEvery,
     layers,
     ...(f.out ? { outDir: f.out } : {}),
   };

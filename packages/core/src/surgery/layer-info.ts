@@ -9,6 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DenseLayerInfo } from '../contracts.js';
 import type { DenseTensor } from '@tensorslim/linalg';
 import type { LayerKind } from '../tensorize.js';
+import type { PlannableLayer } from '../plan.js';
 
 /** A TF.js shape with a possibly unknown (null) batch or time dimension. */
 export type LayerShape = (number | null)[];
@@ -140,4 +141,15 @@ export function denseLayerInfo(layer: tfl.layers.Layer, inputShape?: readonly nu
  */
 export function denseLayers(model: tfl.LayersModel): DenseLayerInfo[] {
   return model.layers.filter((l) => factorizability(l).ok).map((l) => denseLayerInfo(l));
+}
+
+/**
+ * The factorizable Conv2D and Dense layers of a model as {@link suggestPlan} takes them: name,
+ * kind and kernel shape, in model order. No weight is read, so it works on any backend.
+ */
+export function plannableLayers(model: tfl.LayersModel): PlannableLayer[] {
+  return model.layers.flatMap((l) => {
+    const f = factorizability(l);
+    return f.ok ? [{ name: l.name, kind: f.kind!, kernelShape: [...kernelAndBias(l).kernel.shape] }] : [];
+  });
 }
